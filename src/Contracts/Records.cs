@@ -32,6 +32,13 @@ internal static class Put
         _ => throw new AvroException($"Expected a map of {typeof(T).Name}, got {value.GetType().Name}"),
     };
 
+    /// <summary>Avro's reader hands over any index it finds; a symbol outside the enum is a malformed record.</summary>
+    public static T Enum<T>(object value) where T : struct, System.Enum
+    {
+        var symbol = (T)value;
+        return System.Enum.IsDefined(symbol) ? symbol : throw new AvroException($"Unknown {typeof(T).Name} symbol index {Convert.ToInt32(value)}");
+    }
+
     public static Exception BadField(int position) => new AvroRuntimeException($"Bad field index {position}");
 }
 
@@ -65,7 +72,7 @@ public sealed class ItemUpdate : ISpecificRecord
             case 4: Attributes = Contracts.Put.Map<string>(fieldValue); break;
             case 5: Price = fieldValue is null ? null : (double)fieldValue; break;
             case 6: TsMs = (long)fieldValue; break;
-            case 7: Op = (ItemOp)fieldValue; break;
+            case 7: Op = Contracts.Put.Enum<ItemOp>(fieldValue); break;
             default: throw Contracts.Put.BadField(fieldPos);
         }
     }
@@ -117,7 +124,7 @@ public sealed class ClickEvent : ISpecificRecord
             case 1: UserId = (string)fieldValue; break;
             case 2: ItemId = (string)fieldValue; break;
             case 3: TsMs = (long)fieldValue; break;
-            case 4: Action = (ClickAction)fieldValue; break;
+            case 4: Action = Contracts.Put.Enum<ClickAction>(fieldValue); break;
             case 5: Context = Contracts.Put.Map<string>(fieldValue); break;
             default: throw Contracts.Put.BadField(fieldPos);
         }
@@ -276,7 +283,7 @@ public sealed class SequenceGap : ISpecificRecord
         switch (fieldPos)
         {
             case 0: Position = (int)fieldValue; break;
-            case 1: Reasons = Contracts.Put.List<GapReason>(fieldValue); break;
+            case 1: Reasons = [.. Contracts.Put.List<GapReason>(fieldValue).Select(r => Contracts.Put.Enum<GapReason>(r))]; break;
             case 2: DeltaMs = (long)fieldValue; break;
             case 3: ThresholdMs = (long)fieldValue; break;
             case 4: PrevCategory = (string)fieldValue; break;
@@ -294,7 +301,7 @@ public sealed class LabeledPosition : ISpecificRecord
     public int Position { get; set; }
     public double Delta { get; set; }
 
-    public object? Get(int fieldPos) => fieldPos switch { 0 => Position, 1 => Delta, _ => throw Contracts.Put.BadField(fieldPos) };
+    public object? Get(int fieldPos) => fieldPos switch { 0 => (object)Position, 1 => Delta, _ => throw Contracts.Put.BadField(fieldPos) };
 
     public void Put(int fieldPos, object fieldValue)
     {

@@ -1,1 +1,3 @@
-Console.WriteLine("reaseq");
+using ReaSeq.Host;
+
+return await Cli.RunAsync(args);

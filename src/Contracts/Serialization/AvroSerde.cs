@@ -112,3 +112,4 @@ public sealed class AvroSerde<T> where T : ISpecificRecord, new()
         return new SpecificDatumReader<T>(writerSchema, ReaderSchema);
     }
 }
+

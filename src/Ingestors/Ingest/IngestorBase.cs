@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using Avro.Specific;
+using Confluent.Kafka;
+using ReaSeq.Contracts.Serialization;
+using ReaSeq.Contracts.Stores;
+using ReaSeq.Ingestors.Kafka;
+
+namespace ReaSeq.Ingestors.Ingest;
+
+/// <summary>
+/// Shared part of every ingestor: decode, bound and validate each record, dead-letter what fails with its reason,
+/// and hand the valid ones with the batch's next offsets to <see cref="CommitAsync"/>, which stores both in one
+/// transaction. Bad records never stop the batch and valid ones around them are never lost.
+/// </summary>
+public abstract class IngestorBase<T>(
+    string name,
+    string topic,
+    AvroSerde<T> serde,
+    Action<T> validate,
+    DeadLetterPublisher deadLetters,
+    IOffsetStore offsetStore,
+    IngestStats stats,
+    KafkaOptions kafkaOptions) : IBatchHandler where T : ISpecificRecord, new()
+{
+    public string Name => name;
+
+    public IReadOnlyList<string> Topics { get; } = [topic];
+
+    protected string ConsumerGroup => $"{kafkaOptions.GroupPrefix}.{name}";
+
+    public IReadOnlyDictionary<TopicPartition, long> OnAssigned(IReadOnlyCollection<TopicPartition> partitions)
+    {
+        // Runs on the consumer's thread inside the rebalance callback: blocking here holds the rebalance until
+        // state is loaded, which is what makes the resume point and the state agree.
+        var stored = offsetStore.LoadOffsetsAsync(ConsumerGroup, partitions.Select(p => (p.Topic, p.Partition.Value)).ToList(), CancellationToken.None)
+            .GetAwaiter().GetResult();
+        LoadStateAsync(partitions.Select(p => p.Partition.Value).ToList(), CancellationToken.None).GetAwaiter().GetResult();
+        return stored.ToDictionary(o => new TopicPartition(o.Topic, o.Partition), o => o.NextOffset);
+    }
+
+    public void OnRevoked(IReadOnlyCollection<TopicPartition> partitions) => DropState(partitions.Select(p => p.Partition.Value).ToList());
+
+    public async Task HandleBatchAsync(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var valid = new List<(ConsumeResult<byte[]?, byte[]?> Source, T Record)>(batch.Count);
+        var next = new Dictionary<(string, int), long>();
+        long rejected = 0;
+        foreach (var result in batch)
+        {
+            next[(result.Topic, result.Partition.Value)] = result.Offset.Value + 1;
+            var value = result.Message.Value;
+            try
+            {
+                if (value is not null && value.Length > kafkaOptions.MaxRecordBytes)
+                    throw new ContractException(ErrorClasses.Validation, $"record is {value.Length} bytes, limit {kafkaOptions.MaxRecordBytes}");
+                var record = serde.Deserialize(value);
+                validate(record);
+                valid.Add((result, record));
+            }
+            catch (ContractException e)
+            {
+                deadLetters.Publish(result, name, e);
+                rejected++;
+            }
+        }
+        deadLetters.Flush(ct);
+        var offsets = next.Select(kv => new PartitionOffset(kv.Key.Item1, kv.Key.Item2, kv.Value)).ToList();
+        var (accepted, duplicates) = await CommitAsync(valid, offsets, ct);
+        stats.Record(topic, batch.Count, accepted, duplicates, rejected, Stopwatch.GetElapsedTime(started).TotalSeconds);
+    }
+
+    /// <summary>Loads the in-memory state of newly owned partitions (nothing for stateless ingestors).</summary>
+    protected virtual Task LoadStateAsync(IReadOnlyList<int> partitions, CancellationToken ct) => Task.CompletedTask;
+
+    /// <summary>Forgets the in-memory state of partitions no longer owned.</summary>
+    protected virtual void DropState(IReadOnlyList<int> partitions) { }
+
+    /// <summary>Stores the valid records and the offsets in one transaction; returns (accepted, duplicates).</summary>
+    protected abstract Task<(long Accepted, long Duplicates)> CommitAsync(
+        IReadOnlyList<(ConsumeResult<byte[]?, byte[]?> Source, T Record)> valid, IReadOnlyList<PartitionOffset> offsets, CancellationToken ct);
+}

@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+
+namespace ReaSeq.Ingestors.Kafka;
+
+/// <summary>
+/// The one consumer loop every ingestor and processor runs: batch poll, manual offsets, cooperative-sticky
+/// assignment, resume from the handler's stored offsets, commit on revoke, graceful close. In-flight work is
+/// bounded by one batch: the next poll waits until the handler has made the previous batch durable (backpressure).
+/// A failing batch is retried with backoff; the loop itself never dies on bad input.
+/// </summary>
+public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions options, ILogger logger)
+{
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(100);
+
+    public async Task RunAsync(IBatchHandler handler, string? instanceId, CancellationToken stoppingToken)
+    {
+        var groupId = $"{options.GroupPrefix}.{handler.Name}";
+        var owned = new HashSet<TopicPartition>();
+        var uncommitted = new Dictionary<TopicPartition, long>();
+        IConsumer<byte[]?, byte[]?>? consumerRef = null;
+
+        void CommitQuietly(IEnumerable<TopicPartition> partitions)
+        {
+            // Kafka's committed offsets only serve lag monitoring; the handler's stored offsets are the truth.
+            var offsets = partitions.Where(uncommitted.ContainsKey)
+                .Select(tp => new TopicPartitionOffset(tp, uncommitted[tp])).ToList();
+            if (offsets.Count == 0 || consumerRef is null) return;
+            try
+            {
+                consumerRef.Commit(offsets);
+                foreach (var o in offsets) uncommitted.Remove(o.TopicPartition);
+            }
+            catch (KafkaException e)
+            {
+                logger.LogDebug("{Handler}: offset commit to Kafka skipped: {Reason}", handler.Name, e.Error.Reason);
+            }
+        }
+
+        using var consumer = kafka.CreateConsumer(groupId, $"{groupId}-{instanceId ?? Environment.ProcessId.ToString()}", b => b
+            .SetPartitionsAssignedHandler((_, partitions) =>
+            {
+                var stored = handler.OnAssigned(partitions);
+                foreach (var tp in partitions) owned.Add(tp);
+                logger.LogInformation("{Handler}: assigned {Partitions}", handler.Name, Describe(partitions));
+                return partitions.Select(tp => new TopicPartitionOffset(tp, stored.TryGetValue(tp, out var next) ? new Offset(next) : Offset.Unset));
+            })
+            .SetPartitionsRevokedHandler((_, partitions) =>
+            {
+                var tps = partitions.Select(p => p.TopicPartition).ToList();
+                CommitQuietly(tps);
+                foreach (var tp in tps) owned.Remove(tp);
+                handler.OnRevoked(tps);
+                logger.LogInformation("{Handler}: revoked {Partitions}", handler.Name, Describe(tps));
+            })
+            .SetPartitionsLostHandler((_, partitions) =>
+            {
+                var tps = partitions.Select(p => p.TopicPartition).ToList();
+                foreach (var tp in tps) { owned.Remove(tp); uncommitted.Remove(tp); }
+                handler.OnRevoked(tps);
+                logger.LogWarning("{Handler}: lost {Partitions}", handler.Name, Describe(tps));
+            })
+            .SetErrorHandler((_, error) =>
+            {
+                if (error.IsFatal) logger.LogError("{Handler}: fatal Kafka error {Error}", handler.Name, error.Reason);
+                else logger.LogDebug("{Handler}: Kafka error {Error}", handler.Name, error.Reason);
+            }));
+        consumerRef = consumer;
+        consumer.Subscribe(handler.Topics);
+
+        var batch = new List<ConsumeResult<byte[]?, byte[]?>>(options.MaxBatchSize);
+        var wait = TimeSpan.FromMilliseconds(options.MaxBatchWaitMs);
+        var lastCommit = Stopwatch.StartNew();
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                batch.Clear();
+                var filling = new Stopwatch();
+                while (batch.Count < options.MaxBatchSize)
+                {
+                    // Wait for the first record (briefly, to stay responsive to shutdown), then fill the batch for
+                    // at most MaxBatchWaitMs: large batches under load, low latency when traffic is light.
+                    var timeout = batch.Count == 0 ? IdlePoll : wait - filling.Elapsed;
+                    if (timeout < TimeSpan.Zero) break;
+                    var result = consumer.Consume(timeout);
+                    if (result is null) break;
+                    if (result.IsPartitionEOF) continue;
+                    if (batch.Count == 0) filling.Start();
+                    batch.Add(result);
+                }
+                // A rebalance inside Consume may have taken partitions away: their records belong to the new owner now.
+                if (batch.Count > 0 && batch.Exists(r => !owned.Contains(r.TopicPartition)))
+                    batch.RemoveAll(r => !owned.Contains(r.TopicPartition));
+                if (batch.Count == 0) continue;
+
+                await HandleWithRetryAsync(handler, batch, stoppingToken);
+                foreach (var r in batch) uncommitted[r.TopicPartition] = r.Offset.Value + 1;
+                if (lastCommit.ElapsedMilliseconds > 1_000)
+                {
+                    CommitQuietly(owned);
+                    lastCommit.Restart();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            // Close leaves the group cleanly (revoke handler commits and drops state) so the others take over at once.
+            try
+            {
+                CommitQuietly(owned);
+                consumer.Close();
+            }
+            catch (KafkaException e)
+            {
+                logger.LogWarning("{Handler}: close failed: {Reason}", handler.Name, e.Error.Reason);
+            }
+        }
+    }
+
+    private async Task HandleWithRetryAsync(IBatchHandler handler, List<ConsumeResult<byte[]?, byte[]?>> batch, CancellationToken ct)
+    {
+        var backoff = TimeSpan.FromMilliseconds(100);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await handler.HandleBatchAsync(batch, ct);
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                // Per-record problems are the handler's to dead-letter; what reaches here is infrastructure (state
+                // store down, ...). The batch is retried as a whole: its state transaction never committed.
+                logger.LogError(e, "{Handler}: batch of {Count} failed (attempt {Attempt}); retrying in {Backoff}", handler.Name, batch.Count, attempt, backoff);
+                await Task.Delay(backoff, ct);
+                backoff = TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, backoff.Ticks * 2));
+            }
+        }
+    }
+
+    private static string Describe(IEnumerable<TopicPartition> partitions) =>
+        string.Join(", ", partitions.GroupBy(p => p.Topic).Select(g => $"{g.Key}[{string.Join(",", g.Select(p => p.Partition.Value).Order())}]"));
+}

@@ -1,0 +1,115 @@
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using ReaSeq.Contracts;
+using ReaSeq.Contracts.Serialization;
+using ReaSeq.Contracts.Validation;
+using ReaSeq.Ingestors.Ingest;
+using ReaSeq.Ingestors.Kafka;
+using ReaSeq.Processors.State;
+
+namespace ReaSeq.Tests.Infrastructure;
+
+/// <summary>
+/// The real parts one ingest test needs: an embedded Kafka cluster (librdkafka mock, real wire protocol), a fresh
+/// PostgreSQL database, and factories for ingestors and consumer loops wired like the host wires them.
+/// </summary>
+public sealed class TestPlatform : IAsyncDisposable
+{
+    private readonly List<(CancellationTokenSource Cts, Task Loop)> _loops = [];
+
+    private TestPlatform(string connectionString, int partitions)
+    {
+        ConnectionString = connectionString;
+        Broker = new EmbeddedKafkaBroker(3);
+        KafkaOptions = new KafkaOptions { Partitions = partitions, MaxBatchSize = 2_000, MaxBatchWaitMs = 20 };
+        Kafka = new KafkaClientSupplier(KafkaOptions, Broker);
+        Db = NpgsqlDataSource.Create(connectionString);
+        DeadLetters = new DeadLetterPublisher(Kafka, new AvroSerde<DeadLetter>(), NullLogger<DeadLetterPublisher>.Instance);
+        Producer = new ContractProducer(Kafka, "test-producer");
+    }
+
+    public static async Task<TestPlatform> StartAsync(PostgresFixture postgres, int partitions = 6) =>
+        new(await postgres.CreateDatabaseAsync(), partitions);
+
+    public string ConnectionString { get; }
+    public EmbeddedKafkaBroker Broker { get; }
+    public KafkaOptions KafkaOptions { get; }
+    public KafkaClientSupplier Kafka { get; }
+    public NpgsqlDataSource Db { get; }
+    public DeadLetterPublisher DeadLetters { get; }
+    public ContractProducer Producer { get; }
+    public IngestStats Stats { get; } = new();
+    public IngestOptions IngestOptions { get; } = new();
+
+    public ContractValidator Validator => new(IngestOptions.Limits);
+
+    public ClickIngestor NewClickIngestor() =>
+        new(new AvroSerde<ClickEvent>(), Validator, DeadLetters, new PostgresClickSequenceStore(Db), Stats, KafkaOptions, IngestOptions);
+
+    public ItemIngestor NewItemIngestor() =>
+        new(new AvroSerde<ItemUpdate>(), Validator, DeadLetters, new PostgresCatalogStore(Db), Stats, KafkaOptions);
+
+    public ImpressionIngestor NewImpressionIngestor() =>
+        new(new AvroSerde<LabeledImpression>(), Validator, DeadLetters, new PostgresImpressionStore(Db), Stats, KafkaOptions);
+
+    /// <summary>Runs a consumer loop for the handler until the returned source is cancelled (graceful stop).</summary>
+    public CancellationTokenSource Run(IBatchHandler handler, string instance)
+    {
+        var cts = new CancellationTokenSource();
+        var loop = Task.Factory.StartNew(
+            () => new BatchConsumerLoop(Kafka, KafkaOptions, NullLogger.Instance).RunAsync(handler, instance, cts.Token),
+            cts.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        _loops.Add((cts, loop));
+        return cts;
+    }
+
+    public async Task<long> ScalarAsync(string sql)
+    {
+        await using var cmd = Db.CreateCommand(sql);
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync());
+    }
+
+    /// <summary>Polls until the condition holds; fails with the description after the timeout.</summary>
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"Timed out after {timeout} waiting for: {what}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Reads every record of a topic from the beginning with a plain consumer.</summary>
+    public List<ConsumeResult<byte[]?, byte[]?>> ReadAll(string topic, int expected, TimeSpan timeout)
+    {
+        using var consumer = Kafka.CreateConsumer("reader-" + Guid.NewGuid().ToString("N"), "reader");
+        consumer.Subscribe(topic);
+        var result = new List<ConsumeResult<byte[]?, byte[]?>>();
+        var deadline = DateTime.UtcNow + timeout;
+        while (result.Count < expected && DateTime.UtcNow < deadline)
+            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { IsPartitionEOF: false } r) result.Add(r);
+        // Linger briefly to catch any records beyond the expected count (duplicates would show up here).
+        var extraDeadline = DateTime.UtcNow + TimeSpan.FromMilliseconds(500);
+        while (DateTime.UtcNow < extraDeadline)
+            if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { IsPartitionEOF: false } r) result.Add(r);
+        consumer.Close();
+        return result;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var (cts, _) in _loops) cts.Cancel();
+        foreach (var (_, loop) in _loops)
+        {
+            try { await loop.WaitAsync(TimeSpan.FromSeconds(30)); } catch (OperationCanceledException) { }
+        }
+        Producer.Dispose();
+        DeadLetters.Dispose();
+        await Db.DisposeAsync();
+        Kafka.Dispose();
+        Broker.Dispose();
+    }
+}
