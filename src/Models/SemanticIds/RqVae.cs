@@ -33,7 +33,7 @@ public sealed class RqVae : nn.Module<Tensor, RqVaeOutput>, ITrainableModel
     private readonly RqVaeOptions _options;
     private readonly Random _random;
     private readonly CodebookUpkeep _upkeep;
-    private Device _device;
+    private readonly Device _device;
 
     public RqVae(int inputDim, RqVaeOptions options, Device device) : base("rqvae")
     {
@@ -44,18 +44,18 @@ public sealed class RqVae : nn.Module<Tensor, RqVaeOutput>, ITrainableModel
         _options = options.Clone();
         _random = new Random(options.Seed);
 
-        adapter = nn.Linear(inputDim, options.LatentDim);
+        // Built directly on the target device, so no field ever points at a stale CPU copy.
+        adapter = nn.Linear(inputDim, options.LatentDim, device: device);
         // Placeholder scale only: real values come from k-means on the first batch.
-        codebooks = new Parameter(randn(options.Levels, options.CodebookSize, options.LatentDim) * 0.1f);
+        codebooks = new Parameter(randn(new long[] { options.Levels, options.CodebookSize, options.LatentDim }, device: device) * 0.1f);
         decoder = options.DecoderHiddenDim == 0
-            ? nn.Linear(options.LatentDim, inputDim)
+            ? nn.Linear(options.LatentDim, inputDim, device: device)
             : nn.Sequential(
-                ("hidden", nn.Linear(options.LatentDim, options.DecoderHiddenDim)),
+                ("hidden", nn.Linear(options.LatentDim, options.DecoderHiddenDim, device: device)),
                 ("activation", nn.ReLU()),
-                ("output", nn.Linear(options.DecoderHiddenDim, inputDim)));
+                ("output", nn.Linear(options.DecoderHiddenDim, inputDim, device: device)));
         RegisterComponents();
         _device = device;
-        this.to(device);
         _upkeep = new CodebookUpkeep(options.Levels, options.CodebookSize, device);
     }
 
