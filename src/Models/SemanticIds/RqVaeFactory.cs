@@ -17,7 +17,6 @@ public sealed class RqVaeFactory : ITrainableModelFactory
         Levels = 2,
         CodebookSize = 16,
         DecoderHiddenDim = 32,
-        LearningRate = 1e-2,
         Seed = seed,
     }, device);
 
