@@ -5,10 +5,12 @@ using ReaSeq.Contracts.Stores;
 namespace ReaSeq.Processors.VectorStores;
 
 /// <summary>
-/// In-process exact cosine index, the default <see cref="IVectorStore"/>. Vectors are normalised on the way in
-/// and kept in one row-major float array, so cosine similarity is a dot product; batched queries are computed as a
-/// blocked matrix product and every query keeps its top k in a bounded heap. Exact search over 100k × 384 is a
-/// ~150 MB scan, cheap enough that an approximate index would only trade recall for little.
+/// In-process exact cosine index, the default <see cref="IVectorStore"/>. Vectors are normalised on the way in and
+/// kept in one row-major float array, so cosine similarity is a dot product. Unfiltered queries (one or a batch) are
+/// a blocked matrix product over all rows: by default first on a 7-bit copy of the rows, whose error bound tells
+/// which rows can still be in each top k, then exactly in float on those rows only (see <see cref="QuantizedCodes"/>);
+/// the result equals a full float scan. Filtered queries score only the rows the payload postings select.
+/// An approximate (graph) index would trade recall for speed; at ~100k items the exact scan is fast enough.
 /// Readers share a reader/writer lock; the file is rewritten atomically on flush, on an interval and on dispose.
 /// </summary>
 public sealed class EmbeddedVectorIndex : IVectorStore
@@ -20,6 +22,9 @@ public sealed class EmbeddedVectorIndex : IVectorStore
     /// <summary>Below this many multiply-adds a second thread costs more to start than it saves.</summary>
     private const long ParallelWorkThreshold = 8L << 20;
 
+    /// <summary>Rows per block of the quantised scan: 512 × 384 bytes (192 KB), the same cache footprint.</summary>
+    private const int CodeBlockRows = 512;
+
     private readonly EmbeddedVectorIndexOptions _options;
     private readonly ILogger _logger;
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
@@ -28,6 +33,7 @@ public sealed class EmbeddedVectorIndex : IVectorStore
     private readonly SemaphoreSlim _flushGate = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _periodicFlush = Task.CompletedTask;
+    private readonly QuantizedCodes? _codes;
     private float[] _vectors;
     private string[] _ids;
     private IReadOnlyDictionary<string, string>[] _payloads;
@@ -46,6 +52,10 @@ public sealed class EmbeddedVectorIndex : IVectorStore
         _vectors = new float[(long)options.InitialCapacity * Dimension];
         _ids = new string[options.InitialCapacity];
         _payloads = new IReadOnlyDictionary<string, string>[options.InitialCapacity];
+        if (options.QuantizedCandidateSearch && QuantizedCodes.IsSupported)
+        {
+            _codes = new QuantizedCodes(Dimension, options.InitialCapacity);
+        }
 
         if (options.Path is not null && File.Exists(options.Path))
         {
@@ -91,7 +101,9 @@ public sealed class EmbeddedVectorIndex : IVectorStore
                     _ids[row] = point.Id;
                 }
 
-                DotProductKernels.Normalize(point.Vector, _vectors.AsSpan(row * Dimension, Dimension));
+                var unitVector = _vectors.AsSpan(row * Dimension, Dimension);
+                DotProductKernels.Normalize(point.Vector, unitVector);
+                _codes?.Set(row, unitVector);
                 var payload = new Dictionary<string, string>(point.Payload, StringComparer.Ordinal).AsReadOnly();
                 _payloads[row] = payload;
                 _postings.Add(payload, row);
@@ -266,15 +278,83 @@ public sealed class EmbeddedVectorIndex : IVectorStore
         }
     }
 
+    private int PartitionCount(int rowCount, int queryCount)
+    {
+        long work = (long)rowCount * queryCount * Dimension;
+        return work < ParallelWorkThreshold
+            ? 1
+            : Math.Max(1, Math.Min(_options.MaxDegreeOfParallelism, (rowCount + BlockRows - 1) / BlockRows));
+    }
+
     private TopKHeap[] ScanAllRows(float[] queryMatrix, int[] limits)
+    {
+        if (_count == 0)
+        {
+            return limits.Select(_ => new TopKHeap(0)).ToArray();
+        }
+
+        return _codes is null ? ScanAllRowsExactly(queryMatrix, limits) : ScanCandidatesThenRescore(_codes, queryMatrix, limits);
+    }
+
+    /// <summary>Two stages: bounds from the 7-bit codes pick the rows that can be in each top k, then those rows are
+    /// scored in float with the same kernel as the full scan, so the result equals the full scan's.</summary>
+    private TopKHeap[] ScanCandidatesThenRescore(QuantizedCodes codes, float[] queryMatrix, int[] limits)
+    {
+        int queryCount = limits.Length;
+        int rowCount = _count;
+        var queryCodes = new QuantizedCodes.QueryCode[queryCount];
+        for (int q = 0; q < queryCount; q++)
+        {
+            queryCodes[q] = new QuantizedCodes.QueryCode(queryMatrix.AsSpan(q * Dimension, Dimension), codes.Stride);
+        }
+
+        int partitions = PartitionCount(rowCount, queryCount);
+        var partitionCollectors = new QuantizedCodes.CandidateCollector[partitions][];
+        void CollectPartition(int partition)
+        {
+            int start = (int)((long)rowCount * partition / partitions);
+            int end = (int)((long)rowCount * (partition + 1) / partitions);
+            var collectors = limits.Select(limit => new QuantizedCodes.CandidateCollector(Math.Min(limit, rowCount))).ToArray();
+            codes.CollectCandidates(start, end, queryCodes, collectors, CodeBlockRows);
+            partitionCollectors[partition] = collectors;
+        }
+
+        if (partitions == 1)
+        {
+            CollectPartition(0);
+        }
+        else
+        {
+            Parallel.For(0, partitions, new ParallelOptions { MaxDegreeOfParallelism = partitions }, CollectPartition);
+            for (int partition = 1; partition < partitions; partition++)
+            {
+                for (int q = 0; q < queryCount; q++)
+                {
+                    partitionCollectors[0][q].MergeFrom(partitionCollectors[partition][q]);
+                }
+            }
+        }
+
+        var heaps = new TopKHeap[queryCount];
+        for (int q = 0; q < queryCount; q++)
+        {
+            heaps[q] = new TopKHeap(Math.Min(limits[q], rowCount));
+            var query = queryMatrix.AsSpan(q * Dimension, Dimension);
+            foreach (int row in partitionCollectors[0][q].FinalCandidates())
+            {
+                heaps[q].Offer(DotProductKernels.Dot(_vectors.AsSpan(row * Dimension, Dimension), query), row);
+            }
+        }
+
+        return heaps;
+    }
+
+    private TopKHeap[] ScanAllRowsExactly(float[] queryMatrix, int[] limits)
     {
         int queryCount = limits.Length;
         int rowCount = _count;
         var vectors = _vectors;
-        long work = (long)rowCount * queryCount * Dimension;
-        int partitions = work < ParallelWorkThreshold
-            ? 1
-            : Math.Max(1, Math.Min(_options.MaxDegreeOfParallelism, (rowCount + BlockRows - 1) / BlockRows));
+        int partitions = PartitionCount(rowCount, queryCount);
 
         // Each partition scans a contiguous range of rows with its own heaps; the heaps are merged at the end.
         var partitionHeaps = new TopKHeap[partitions][];
@@ -355,6 +435,7 @@ public sealed class EmbeddedVectorIndex : IVectorStore
         if (row != last)
         {
             _vectors.AsSpan(last * Dimension, Dimension).CopyTo(_vectors.AsSpan(row * Dimension, Dimension));
+            _codes?.Move(last, row);
             _ids[row] = _ids[last];
             _payloads[row] = _payloads[last];
             _rowById[_ids[row]] = row;
@@ -382,6 +463,7 @@ public sealed class EmbeddedVectorIndex : IVectorStore
         Array.Resize(ref _vectors, capacity * Dimension);
         Array.Resize(ref _ids, capacity);
         Array.Resize(ref _payloads, capacity);
+        _codes?.Resize(capacity);
     }
 
     private void Load(string path)
@@ -397,8 +479,10 @@ public sealed class EmbeddedVectorIndex : IVectorStore
         _vectors = contents.Vectors.Length >= capacity * Dimension ? contents.Vectors : Grow(contents.Vectors, capacity * Dimension);
         _ids = new string[capacity];
         _payloads = new IReadOnlyDictionary<string, string>[capacity];
+        _codes?.Resize(capacity);
         for (int row = 0; row < contents.Count; row++)
         {
+            _codes?.Set(row, _vectors.AsSpan(row * Dimension, Dimension));
             if (!_rowById.TryAdd(contents.Ids[row], row))
             {
                 throw new InvalidDataException($"Vector index file '{path}' cannot be loaded: id '{contents.Ids[row]}' appears twice.");

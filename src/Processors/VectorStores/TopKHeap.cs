@@ -20,7 +20,8 @@ internal sealed class TopKHeap
     public int Capacity => _scores.Length;
 
     /// <summary>Score a candidate must beat to enter once the heap is full.</summary>
-    public float Threshold => Count < _scores.Length ? float.NegativeInfinity : _scores[0];
+    public float Threshold => Count < _scores.Length ? float.NegativeInfinity
+        : _scores.Length == 0 ? float.PositiveInfinity : _scores[0];
 
     public void Offer(float score, int row)
     {
@@ -31,7 +32,7 @@ internal sealed class TopKHeap
             _rows[index] = row;
             SiftUp(index);
         }
-        else if (score > _scores[0])
+        else if (_scores.Length > 0 && score > _scores[0])
         {
             _scores[0] = score;
             _rows[0] = row;

@@ -4,8 +4,11 @@ using Xunit;
 
 namespace ReaSeq.Tests.VectorStores;
 
-public sealed class EmbeddedVectorIndexContractTests : VectorStoreContract
+/// <summary>The contract for the embedded index as configured by default (quantised candidates, exact rescoring).</summary>
+public class EmbeddedVectorIndexContractTests : VectorStoreContract
 {
+    protected virtual bool QuantizedCandidateSearch => true;
+
     private readonly string _directory = Path.Combine(Path.GetTempPath(), "reaseq-vector-tests", Guid.NewGuid().ToString("N"));
 
     protected override Task<IVectorStore> CreateEmptyStoreAsync(int dimension) =>
@@ -14,6 +17,7 @@ public sealed class EmbeddedVectorIndexContractTests : VectorStoreContract
             Dimension = dimension,
             Path = Path.Combine(_directory, $"{Guid.NewGuid():N}.rsvi"),
             InitialCapacity = 2, // small, so the contract tests also exercise capacity doubling
+            QuantizedCandidateSearch = QuantizedCandidateSearch,
         }));
 
     public override async Task DisposeAsync()
@@ -26,7 +30,7 @@ public sealed class EmbeddedVectorIndexContractTests : VectorStoreContract
     }
 
     private EmbeddedVectorIndexOptions OptionsAt(string fileName, int dimension = 32) =>
-        new() { Dimension = dimension, Path = Path.Combine(_directory, fileName) };
+        new() { Dimension = dimension, Path = Path.Combine(_directory, fileName), QuantizedCandidateSearch = QuantizedCandidateSearch };
 
     private static async Task<List<VectorPoint>> FillAsync(IVectorStore store, int count, int dimension, int seed)
     {
@@ -192,4 +196,10 @@ public sealed class EmbeddedVectorIndexContractTests : VectorStoreContract
             Assert.Equal(180, own.Count);
         }
     }
+}
+
+/// <summary>The same contract on the plain float scan (the path used where AVX2 is missing).</summary>
+public sealed class EmbeddedVectorIndexFloatScanContractTests : EmbeddedVectorIndexContractTests
+{
+    protected override bool QuantizedCandidateSearch => false;
 }

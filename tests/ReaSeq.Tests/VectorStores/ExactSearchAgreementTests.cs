@@ -9,13 +9,18 @@ public sealed class ExactSearchAgreementTests
 {
     private const int Dimension = 384;
 
-    [Fact]
-    public async Task Top10_matches_a_scalar_brute_force_on_random_data()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Top10_matches_a_scalar_brute_force_on_random_data(bool quantizedCandidates)
     {
         var random = new Random(2024);
         var vectors = Enumerable.Range(0, 1000).Select(_ => RandomVector(random)).ToArray();
         var queries = Enumerable.Range(0, 25).Select(_ => RandomVector(random)).ToArray();
-        await using var index = new EmbeddedVectorIndex(new EmbeddedVectorIndexOptions { Dimension = Dimension, InitialCapacity = 16 });
+        await using var index = new EmbeddedVectorIndex(new EmbeddedVectorIndexOptions
+        {
+            Dimension = Dimension, InitialCapacity = 16, QuantizedCandidateSearch = quantizedCandidates,
+        });
         await index.UpsertAsync(vectors.Select((vector, i) => new VectorPoint($"v{i}", vector)).ToList());
 
         var batched = await index.SearchBatchAsync(queries.Select(query => new VectorQuery(query, 10)).ToList());
@@ -30,12 +35,17 @@ public sealed class ExactSearchAgreementTests
         }
     }
 
-    [Fact]
-    public async Task Top10_still_matches_after_deletes_and_with_a_filter()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Top10_still_matches_after_deletes_and_with_a_filter(bool quantizedCandidates)
     {
         var random = new Random(99);
         var vectors = Enumerable.Range(0, 1000).Select(_ => RandomVector(random)).ToArray();
-        await using var index = new EmbeddedVectorIndex(new EmbeddedVectorIndexOptions { Dimension = Dimension });
+        await using var index = new EmbeddedVectorIndex(new EmbeddedVectorIndexOptions
+        {
+            Dimension = Dimension, QuantizedCandidateSearch = quantizedCandidates,
+        });
         await index.UpsertAsync(vectors.Select((vector, i) =>
             new VectorPoint($"v{i}", vector, new Dictionary<string, string> { ["parity"] = (i % 2).ToString() })).ToList());
         var deleted = Enumerable.Range(0, 1000).Where(i => i % 7 == 0).ToHashSet();
