@@ -181,18 +181,47 @@ internal sealed class QuantizedCodes
 
             for (query = 0; query < queries.Length; query++)
             {
-                var code = queries[query];
-                var collector = collectors[query];
-                var products = rawProducts.AsSpan(query * rows, rows);
-                for (int i = 0; i < rows; i++)
-                {
-                    int row = blockStart + i;
-                    float scale = _scales[row];
-                    float approximate = scale * code.Scale * (products[i] - code.OffsetCorrection);
-                    float error = scale * (code.HalfScale * _l1Norms[row] + code.HalfL1) + RoundingSlack;
-                    collector.Offer(row, approximate, error);
-                }
+                OfferBounds(blockStart, rawProducts.AsSpan(query * rows, rows), queries[query], collectors[query]);
             }
+        }
+    }
+
+    /// <summary>Turns raw products into bounds. Eight rows are checked at once against the running threshold, so
+    /// the common case (no row of the eight can enter) costs a few vector operations.</summary>
+    private void OfferBounds(int blockStart, ReadOnlySpan<int> products, QueryCode code, CandidateCollector collector)
+    {
+        var queryScale = Vector256.Create(code.Scale);
+        var correction = Vector256.Create(code.OffsetCorrection);
+        var halfScale = Vector256.Create(code.HalfScale);
+        var halfL1 = Vector256.Create(code.HalfL1);
+        var slack = Vector256.Create(RoundingSlack);
+        ref int product = ref MemoryMarshal.GetReference(products);
+        ref float scales = ref _scales[blockStart];
+        ref int l1Norms = ref _l1Norms[blockStart];
+        int i = 0;
+        for (; i + 8 <= products.Length; i += 8)
+        {
+            var rowScale = Vector256.LoadUnsafe(ref scales, (nuint)i);
+            var approximate = rowScale * queryScale * Vector256.ConvertToSingle(Vector256.LoadUnsafe(ref product, (nuint)i) - correction);
+            var error = rowScale * (halfScale * Vector256.ConvertToSingle(Vector256.LoadUnsafe(ref l1Norms, (nuint)i)) + halfL1) + slack;
+            if (!Vector256.GreaterThanOrEqualAny(approximate + error, Vector256.Create(collector.LowerBounds.Threshold)))
+            {
+                continue;
+            }
+
+            for (int lane = 0; lane < 8; lane++)
+            {
+                collector.Offer(blockStart + i + lane, approximate.GetElement(lane), error.GetElement(lane));
+            }
+        }
+
+        for (; i < products.Length; i++)
+        {
+            int row = blockStart + i;
+            float scale = _scales[row];
+            float approximate = scale * code.Scale * (products[i] - code.OffsetCorrection);
+            float error = scale * (code.HalfScale * _l1Norms[row] + code.HalfL1) + RoundingSlack;
+            collector.Offer(row, approximate, error);
         }
     }
 
