@@ -70,6 +70,42 @@ internal static class DotProductKernels
         }
     }
 
+    /// <summary>scores[i] = row(rows[i]) · query for scattered rows (filter matches, candidates); four rows at a time
+    /// so four independent accumulations overlap instead of waiting on one multiply-add chain.</summary>
+    public static void ScoreGathered(ReadOnlySpan<float> matrix, ReadOnlySpan<int> rows, ReadOnlySpan<float> query, Span<float> scores)
+    {
+        int dimension = query.Length;
+        int vectorEnd = dimension - dimension % Lanes;
+        ref float q = ref MemoryMarshal.GetReference(query);
+        int i = 0;
+        for (; i + 4 <= rows.Length; i += 4)
+        {
+            ref float r0 = ref MemoryMarshal.GetReference(matrix.Slice(rows[i] * dimension, dimension));
+            ref float r1 = ref MemoryMarshal.GetReference(matrix.Slice(rows[i + 1] * dimension, dimension));
+            ref float r2 = ref MemoryMarshal.GetReference(matrix.Slice(rows[i + 2] * dimension, dimension));
+            ref float r3 = ref MemoryMarshal.GetReference(matrix.Slice(rows[i + 3] * dimension, dimension));
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int k = 0; k < vectorEnd; k += Lanes)
+            {
+                var qv = Vector256.LoadUnsafe(ref q, (nuint)k);
+                a0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref r0, (nuint)k), qv, a0);
+                a1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref r1, (nuint)k), qv, a1);
+                a2 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref r2, (nuint)k), qv, a2);
+                a3 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref r3, (nuint)k), qv, a3);
+            }
+
+            scores[i] = Vector256.Sum(a0) + ScalarTail(ref r0, ref q, vectorEnd, dimension);
+            scores[i + 1] = Vector256.Sum(a1) + ScalarTail(ref r1, ref q, vectorEnd, dimension);
+            scores[i + 2] = Vector256.Sum(a2) + ScalarTail(ref r2, ref q, vectorEnd, dimension);
+            scores[i + 3] = Vector256.Sum(a3) + ScalarTail(ref r3, ref q, vectorEnd, dimension);
+        }
+
+        for (; i < rows.Length; i++)
+        {
+            scores[i] = Dot(matrix.Slice(rows[i] * dimension, dimension), query);
+        }
+    }
+
     /// <summary>
     /// Block of the matrix product: scores[qi * blockRows + i] = row(rowStart + i) · query(qi), with
     /// blockRows = rowEnd - rowStart. The 2-row × 4-query micro-kernel loads 6 vectors for 8 multiply-adds,

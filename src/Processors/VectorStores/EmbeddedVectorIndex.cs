@@ -339,11 +339,8 @@ public sealed class EmbeddedVectorIndex : IVectorStore
         for (int q = 0; q < queryCount; q++)
         {
             heaps[q] = new TopKHeap(Math.Min(limits[q], rowCount));
-            var query = queryMatrix.AsSpan(q * Dimension, Dimension);
-            foreach (int row in partitionCollectors[0][q].FinalCandidates())
-            {
-                heaps[q].Offer(DotProductKernels.Dot(_vectors.AsSpan(row * Dimension, Dimension), query), row);
-            }
+            var candidates = partitionCollectors[0][q].FinalCandidates().ToArray();
+            OfferExactScores(heaps[q], candidates, queryMatrix.AsSpan(q * Dimension, Dimension));
         }
 
         return heaps;
@@ -411,12 +408,20 @@ public sealed class EmbeddedVectorIndex : IVectorStore
         }
 
         var heap = new TopKHeap(Math.Min(limit, rows.Length));
-        foreach (int row in rows)
-        {
-            heap.Offer(DotProductKernels.Dot(_vectors.AsSpan(row * Dimension, Dimension), query), row);
-        }
-
+        OfferExactScores(heap, rows, query);
         return ToHits(heap);
+    }
+
+    private void OfferExactScores(TopKHeap heap, int[] rows, ReadOnlySpan<float> query)
+    {
+        // Ascending rows read the vector array front to back, which the hardware prefetcher follows.
+        Array.Sort(rows);
+        var scores = new float[rows.Length];
+        DotProductKernels.ScoreGathered(_vectors, rows, query, scores);
+        for (int i = 0; i < rows.Length; i++)
+        {
+            heap.Offer(scores[i], rows[i]);
+        }
     }
 
     private List<VectorHit> ToHits(TopKHeap heap)

@@ -47,7 +47,7 @@ internal sealed class PayloadPostings
         }
     }
 
-    /// <summary>Rows whose payload has every key=value of the filter, in ascending row order.</summary>
+    /// <summary>Rows whose payload has every key=value of the filter (in no particular order).</summary>
     public int[] Match(IReadOnlyDictionary<string, string> mustEqual)
     {
         var postings = new List<HashSet<int>>(mustEqual.Count);
@@ -78,9 +78,7 @@ internal sealed class PayloadPostings
             }
         }
 
-        var result = matches.ToArray();
-        Array.Sort(result);
-        return result;
+        return matches.ToArray();
     }
 
     public void Clear() => _rowsByEntry.Clear();
