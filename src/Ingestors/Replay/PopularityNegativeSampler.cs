@@ -14,6 +14,10 @@ public sealed class PopularityNegativeSampler(ulong seed)
     private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
     private readonly List<string> _items = [];
     private readonly List<int> _pool = [];
+    private readonly HashSet<int> _chosen = [];
+    private IReadOnlySet<string>? _lastExclude;
+    private int _lastDistinct = -1;
+    private int _lastExcludedKnown;
 
     public int DistinctItems => _items.Count;
     public int PoolSize => _pool.Count;
@@ -29,20 +33,29 @@ public sealed class PopularityNegativeSampler(ulong seed)
         _pool.Add(id);
     }
 
-    /// <summary>Appends up to <paramref name="count"/> distinct items not in <paramref name="exclude"/> to <paramref name="into"/>; returns how many.</summary>
+    /// <summary>
+    /// Appends up to <paramref name="count"/> distinct items not in <paramref name="exclude"/> to <paramref name="into"/>;
+    /// returns how many. Pass the same, unchanged set for every line of one basket: its overlap with the pool is
+    /// computed once per basket.
+    /// </summary>
     public int Sample(int count, IReadOnlySet<string> exclude, List<string> into)
     {
         if (count <= 0 || _pool.Count == 0) return 0;
-        var excludedKnown = exclude.Count(_ids.ContainsKey);
-        var wanted = Math.Min(count, _items.Count - excludedKnown);
-        var chosen = new HashSet<int>();
+        if (!ReferenceEquals(exclude, _lastExclude) || _lastDistinct != _items.Count)
+        {
+            _lastExclude = exclude;
+            _lastDistinct = _items.Count;
+            _lastExcludedKnown = exclude.Count(_ids.ContainsKey);
+        }
+        var wanted = Math.Min(count, _items.Count - _lastExcludedKnown);
+        _chosen.Clear();
         var attempts = 0;
-        while (chosen.Count < wanted && attempts++ < wanted * AttemptsPerNegative)
+        while (_chosen.Count < wanted && attempts++ < wanted * AttemptsPerNegative)
         {
             var id = _pool[_random.NextInt(_pool.Count)];
-            if (exclude.Contains(_items[id]) || !chosen.Add(id)) continue;
+            if (exclude.Contains(_items[id]) || !_chosen.Add(id)) continue;
             into.Add(_items[id]);
         }
-        return chosen.Count;
+        return _chosen.Count;
     }
 }

@@ -57,16 +57,21 @@ public sealed class CsvInteractionSource : IReplaySource
             rows = rows.ToList().OrderBy(r => r.TsMs); // LINQ OrderBy is stable: file order breaks ties
 
         long lastTs = long.MinValue;
+        var ready = new List<ReplayRecord>();
         foreach (var row in rows)
         {
-            ct.ThrowIfCancellationRequested();
             if (row.TsMs < lastTs)
                 throw new CsvFormatException(
                     $"{_path}, line {row.Line}: rows are not in time order ({row.TsMs} ms after {lastTs} ms); enable sorting by time to replay this file");
             lastTs = row.TsMs;
-            foreach (var record in state.Add(row)) yield return record;
+            if (!state.Add(row)) continue;
+            // The row opened a new basket: the previous basket is complete.
+            state.FlushCompleted(ready);
+            foreach (var record in ready) yield return record;
+            ready.Clear();
         }
-        foreach (var record in state.Flush()) yield return record;
+        state.FlushAll(ready);
+        foreach (var record in ready) yield return record;
     }
 
     private static CsvHeader ReadHeader(CsvRecordReader reader, string path) =>
@@ -108,7 +113,7 @@ public sealed class CsvInteractionSource : IReplaySource
             if (columns.Event is { } eventColumn && fields[eventColumn].Trim() is { Length: > 0 } sourceId)
                 eventId = sourceId;
             else if (_rules is not null)
-                eventId = StableId.From(_options.EventIdPrefix, [.. _rules.EventIdentity(fields)]);
+                eventId = StableId.From(_options.EventIdPrefix, _rules.EventIdentity(fields));
             else
                 eventId = StableId.From(_options.EventIdPrefix, [rowNumber.ToString(CultureInfo.InvariantCulture), .. fields]);
 
@@ -147,44 +152,62 @@ public sealed class CsvInteractionSource : IReplaySource
         private readonly PopularityNegativeSampler _sampler = new(options.Seed);
         private readonly List<ParsedRow> _basket = [];
         private readonly List<string> _negatives = [];
+        private readonly List<string> _emittedItems = [];
+        private readonly HashSet<string> _seenIds = new(StringComparer.Ordinal);
+        private int _completed;
 
-        public IEnumerable<ReplayRecord> Add(ParsedRow row)
+        /// <summary>Adds a row; true when it starts a new basket, leaving the previous one complete for <see cref="FlushCompleted"/>.</summary>
+        public bool Add(ParsedRow row)
         {
-            if (_basket.Count > 0 && _basket[0].Basket != row.Basket)
-                foreach (var record in Flush()) yield return record;
+            var startsBasket = _basket.Count > _completed && _basket[_completed].Basket != row.Basket;
+            if (startsBasket) _completed = _basket.Count;
             _basket.Add(row);
+            return startsBasket;
         }
 
-        public IEnumerable<ReplayRecord> Flush()
+        public void FlushCompleted(List<ReplayRecord> into)
         {
-            if (_basket.Count == 0) yield break;
-            var seenIds = new HashSet<string>(StringComparer.Ordinal);
-            var basketItems = new HashSet<string>(_basket.Select(r => r.Item), StringComparer.Ordinal);
-            var emitted = new List<string>();
-            foreach (var row in _basket)
+            Emit(_basket.GetRange(0, _completed), into);
+            _basket.RemoveRange(0, _completed);
+            _completed = 0;
+        }
+
+        public void FlushAll(List<ReplayRecord> into)
+        {
+            Emit(_basket, into);
+            _basket.Clear();
+            _completed = 0;
+        }
+
+        private void Emit(List<ParsedRow> basket, List<ReplayRecord> into)
+        {
+            if (basket.Count == 0) return;
+            _seenIds.Clear();
+            var basketItems = new HashSet<string>(basket.Select(r => r.Item), StringComparer.Ordinal);
+            _emittedItems.Clear();
+            foreach (var row in basket)
             {
-                if (!seenIds.Add(row.EventId)) { stats.CountSkip("duplicate_row"); continue; }
-                if (ItemUpdateFor(row) is { } update) yield return stats.Count(new ReplayItem(update));
+                if (!_seenIds.Add(row.EventId)) { stats.CountSkip("duplicate_row"); continue; }
+                if (ItemUpdateFor(row) is { } update) into.Add(stats.Count(new ReplayItem(update)));
 
                 var click = new ClickEvent
                 {
                     EventId = row.EventId, UserId = row.User, ItemId = row.Item, TsMs = row.TsMs, Action = row.Action,
                     Context = ContextOf(row),
                 };
-                yield return stats.Count(new ReplayClick(click));
-                emitted.Add(row.Item);
+                into.Add(stats.Count(new ReplayClick(click)));
+                _emittedItems.Add(row.Item);
 
                 if (options.NegativesPerPositive == 0) continue;
-                yield return stats.Count(new ReplayImpression(Impression(click, $"{click.EventId}-p", click.ItemId, 1, "observed")));
+                into.Add(stats.Count(new ReplayImpression(Impression(click, $"{click.EventId}-p", click.ItemId, 1, "observed"))));
                 _negatives.Clear();
                 var got = _sampler.Sample(options.NegativesPerPositive, basketItems, _negatives);
                 for (var k = 0; k < got; k++)
-                    yield return stats.Count(new ReplayImpression(Impression(click, $"{click.EventId}-n{k + 1}", _negatives[k], 0, "popularity_negative")));
+                    into.Add(stats.Count(new ReplayImpression(Impression(click, $"{click.EventId}-n{k + 1}", _negatives[k], 0, "popularity_negative"))));
                 for (var k = got; k < options.NegativesPerPositive; k++) stats.CountSkip("negative_shortfall");
             }
             // Popularity counts only baskets strictly before the one being sampled for.
-            foreach (var item in emitted) _sampler.Observe(item);
-            _basket.Clear();
+            foreach (var item in _emittedItems) _sampler.Observe(item);
         }
 
         private static LabeledImpression Impression(ClickEvent click, string id, string item, int label, string kind) => new()

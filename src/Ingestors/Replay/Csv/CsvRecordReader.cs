@@ -87,7 +87,6 @@ public sealed class CsvRecordReader : IDisposable
     public string[]? ReadRecord()
     {
         _fields.Clear();
-        _field.Clear();
         RecordLine = _line;
         if (!Fill()) return null;
 
@@ -102,14 +101,12 @@ public sealed class CsvRecordReader : IDisposable
             if (_buffer[_position] == '"')
             {
                 _position++;
-                ReadQuoted();
+                _fields.Add(ReadQuoted());
             }
             else
             {
-                ReadUnquoted();
+                _fields.Add(ReadUnquoted());
             }
-            _fields.Add(_field.ToString());
-            _field.Clear();
 
             if (!Fill()) return _fields.ToArray();
             var c = _buffer[_position++];
@@ -129,24 +126,27 @@ public sealed class CsvRecordReader : IDisposable
         }
     }
 
-    private void ReadUnquoted()
+    private string ReadUnquoted()
     {
+        _field.Clear();
         while (Fill())
         {
             var start = _position;
-            while (_position < _length)
-            {
-                var c = _buffer[_position];
-                if (c is ',' or '\r' or '\n') break;
-                _position++;
-            }
+            var end = _buffer.AsSpan(start, _length - start).IndexOfAny(',', '\r', '\n');
+            _position = end < 0 ? _length : start + end;
+            // Common case: the whole field lies in the buffer, so no builder is needed.
+            if (end >= 0 && _field.Length == 0) return new string(_buffer, start, end);
             _field.Append(_buffer, start, _position - start);
-            if (_position < _length) return;
+            if (end >= 0) break;
         }
+        var text = _field.ToString();
+        _field.Clear();
+        return text;
     }
 
-    private void ReadQuoted()
+    private string ReadQuoted()
     {
+        _field.Clear();
         var openedOn = _line;
         while (true)
         {
@@ -161,7 +161,9 @@ public sealed class CsvRecordReader : IDisposable
                     _position++;
                     continue;
                 }
-                return;
+                var text = _field.ToString();
+                _field.Clear();
+                return text;
             }
             if (c == '\n') _line++;
             _field.Append(c);

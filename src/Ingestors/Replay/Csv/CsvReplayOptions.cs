@@ -56,7 +56,7 @@ public interface ICsvRowRules
     /// The fields that identify one event. Two rows of one basket with the same identity are one event (the later
     /// copies are counted as "duplicate_row"); the event id is derived from the identity.
     /// </summary>
-    IEnumerable<string> EventIdentity(string[] fields);
+    string[] EventIdentity(string[] fields);
 
     /// <summary>Adds derived facts (category, attributes) to an item update built from the row.</summary>
     void DescribeItem(ItemUpdate item, string[] fields);

@@ -75,16 +75,15 @@ public sealed class OnlineRetailRules(bool derivedCategoryAsPath = true) : ICsvR
         "POST", "DOT", "M", "m", "C2", "D", "S", "BANK CHARGES", "AMAZONFEE", "CRUK", "B", "PADS",
     };
 
-    /// <summary>Code prefixes of gift vouchers (gift_0001_10 …) and ad-hoc item codes (DCGSSBOY, DCGS0003 …).</summary>
-    public static readonly IReadOnlyList<string> NonProductCodePrefixes = ["gift_0001_", "DCGS"];
-
     public const string Cancellation = "cancellation", Adjustment = "adjustment", NonPositiveQuantity = "non_positive_quantity",
         NonPositivePrice = "non_positive_price", NonProductCode = "non_product_code", BadQuantity = "bad_quantity";
 
     private int _invoice = -1, _stockCode = -1, _quantity = -1, _date = -1, _price = -1;
 
+    /// <summary>Also not products: gift vouchers (gift_0001_10 …) and ad-hoc item codes (DCGSSBOY, DCGS0003 …).</summary>
     public static bool IsNonProductCode(string stockCode) =>
-        NonProductCodes.Contains(stockCode) || NonProductCodePrefixes.Any(p => stockCode.StartsWith(p, StringComparison.Ordinal));
+        NonProductCodes.Contains(stockCode)
+        || stockCode.StartsWith("gift_0001_", StringComparison.Ordinal) || stockCode.StartsWith("DCGS", StringComparison.Ordinal);
 
     public void Bind(CsvHeader header)
     {
@@ -109,7 +108,7 @@ public sealed class OnlineRetailRules(bool derivedCategoryAsPath = true) : ICsvR
         return null;
     }
 
-    public IEnumerable<string> EventIdentity(string[] fields) =>
+    public string[] EventIdentity(string[] fields) =>
         [fields[_invoice].Trim(), fields[_stockCode].Trim(), fields[_quantity].Trim(), fields[_date].Trim(), fields[_price].Trim()];
 
     public void DescribeItem(ItemUpdate item, string[] fields)
