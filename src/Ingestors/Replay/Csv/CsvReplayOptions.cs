@@ -1,0 +1,63 @@
+using ReaSeq.Contracts;
+
+namespace ReaSeq.Ingestors.Replay.Csv;
+
+/// <summary>How an interaction CSV becomes contract records.</summary>
+public sealed class CsvReplayOptions
+{
+    /// <summary>Source name shown in progress and stats.</summary>
+    public string Name { get; set; } = "csv";
+
+    /// <summary>Prefix of generated event ids (impression ids extend the event id).</summary>
+    public string EventIdPrefix { get; set; } = "csv-";
+
+    /// <summary>Action of every click when no action column is mapped.</summary>
+    public ClickAction DefaultAction { get; set; } = ClickAction.CLICK;
+
+    /// <summary>Sampled negative impressions per click; 0 emits no impressions at all.</summary>
+    public int NegativesPerPositive { get; set; }
+
+    /// <summary>Seed of the negative sampler.</summary>
+    public ulong Seed { get; set; } = 1;
+
+    /// <summary>Publish an item update when only the price changed (title changes always publish one).</summary>
+    public bool ItemUpdateOnPriceChange { get; set; } = true;
+
+    /// <summary>Separator between levels of a mapped category column ("Home > Kitchen > Mugs").</summary>
+    public char CategorySeparator { get; set; } = '>';
+
+    /// <summary>
+    /// False (default): stream and fail on a row older than its predecessor, naming the line. True: load the
+    /// filtered rows, stable-sort them by time, then replay (memory grows with the file).
+    /// </summary>
+    public bool SortByTime { get; set; }
+
+    public void Validate()
+    {
+        if (NegativesPerPositive is < 0 or > 1000)
+            throw new ArgumentOutOfRangeException(nameof(NegativesPerPositive), NegativesPerPositive, "must be between 0 and 1000");
+        if (string.IsNullOrWhiteSpace(Name)) throw new ArgumentException("Name must not be empty", nameof(Name));
+        if (char.IsWhiteSpace(CategorySeparator)) throw new ArgumentException("CategorySeparator must not be white space", nameof(CategorySeparator));
+    }
+}
+
+/// <summary>
+/// Data-set specific handling plugged into <see cref="CsvInteractionSource"/> (e.g. the Online Retail quirks).
+/// </summary>
+public interface ICsvRowRules
+{
+    /// <summary>Resolves the columns the rules read; throws <see cref="ColumnMappingException"/> when one is missing.</summary>
+    void Bind(CsvHeader header);
+
+    /// <summary>Why this row is not an interaction (a stats reason such as "cancellation"), or null to keep it.</summary>
+    string? SkipReason(string[] fields);
+
+    /// <summary>
+    /// The fields that identify one event. Two rows of one basket with the same identity are one event (the later
+    /// copies are counted as "duplicate_row"); the event id is derived from the identity.
+    /// </summary>
+    string[] EventIdentity(string[] fields);
+
+    /// <summary>Adds derived facts (category, attributes) to an item update built from the row.</summary>
+    void DescribeItem(ItemUpdate item, string[] fields);
+}
