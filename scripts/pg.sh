@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts (or stops) a private PostgreSQL for ReaSeq: own data folder, own port, no system service.
 #   scripts/pg.sh start   -> prints the connection string on stdout
+#   scripts/pg.sh fresh NAME  -> (re)creates an empty database NAME and prints its connection string
 #   scripts/pg.sh stop
 # Settings: REASEQ_PG_DIR (default .state/pg), REASEQ_PG_PORT (default 55432).
 set -euo pipefail
@@ -54,8 +55,15 @@ CONF
       || psql -h 127.0.0.1 -p "$port" -U reaseq -d postgres -qc "create database reaseq" >/dev/null
     echo "Host=127.0.0.1;Port=$port;Username=reaseq;Database=reaseq"
     ;;
+  fresh)
+    name=${2:?usage: $0 fresh DATABASE}
+    "$0" start >/dev/null
+    psql -h 127.0.0.1 -p "$port" -U reaseq -d postgres -qc "drop database if exists \"$name\" with (force)" >/dev/null
+    psql -h 127.0.0.1 -p "$port" -U reaseq -d postgres -qc "create database \"$name\"" >/dev/null
+    echo "Host=127.0.0.1;Port=$port;Username=reaseq;Database=$name"
+    ;;
   stop)
     [ -f "$dir/PG_VERSION" ] && as_owner "$pg_ctl" -D "$dir" -m fast stop >/dev/null || true
     ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start|fresh NAME|stop" >&2; exit 2 ;;
 esac

@@ -1,10 +1,144 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using ReaSeq.Contracts;
+using ReaSeq.Contracts.Serialization;
+using ReaSeq.Ingestors.Ingest;
+using ReaSeq.Ingestors.Kafka;
+using ReaSeq.Ingestors.Replay;
+using ReaSeq.Ingestors.Replay.Csv;
+using ReaSeq.Ingestors.Replay.OnlineRetail;
+using ReaSeq.Ingestors.Replay.Synthetic;
+
 namespace ReaSeq.Host;
 
-/// <summary>Replay wiring for `run` and `replay` (data sources arrive with the replay module).</summary>
+/// <summary>Chooses a replay source from the command line and drives a replay with live progress.</summary>
 public static class ReplaySetup
 {
-    public static object? Resolve(CliArgs args) => args.Get("replay") is null or "none" ? null : throw new ArgumentException("replay is not available yet");
+    public const string ReplayOptionsHelp = """
+          online-retail  [--path FILE] [--negatives 4] [--seed N]      (default: ../shared/data/online-retail/online_retail.csv.gz, or REASEQ_ONLINE_RETAIL_DIR)
+          synthetic      [--users 1000] [--items 2000] [--days 30] [--events-per-user 50] [--off-platform 0.2] [--seed 7] [--ground-truth FILE]
+          csv            --path FILE --map user=COL,item=COL,ts=COL[,title=COL,category=COL,price=COL,event=COL,action=COL,...] [--negatives 0] [--sort]
+          all: [--speed max|1000x] (time-scaled by event time)
+        """;
 
-    public static Task<int> RunWithProgressAsync(IServiceProvider services, object replay, CliArgs args, ReaSeq.Ingestors.Ingest.IngestStats stats, CancellationToken ct) =>
-        Task.FromResult(0);
+    /// <summary>The source named by --replay (for `run`) or by the first positional argument (for `replay`); null for none.</summary>
+    public static IReplaySource? Resolve(CliArgs args, string? kind = null)
+    {
+        kind ??= args.Get("replay") ?? "none";
+        var seed = args.Get("seed") is { } s ? ulong.Parse(s, CultureInfo.InvariantCulture) : (ulong?)null;
+        switch (kind)
+        {
+            case "none":
+                return null;
+            case "auto":
+                return OnlineRetailData.FindDirectory() is not null ? Resolve(args, "online-retail") : Resolve(args, "synthetic");
+            case "online-retail":
+            {
+                var path = args.Get("path") ?? (OnlineRetailData.FindDirectory() is { } dir
+                    ? Path.Combine(dir, args.Has("sample") ? OnlineRetailData.SampleFileName : OnlineRetailData.FullFileName)
+                    : throw new ArgumentException($"Online Retail not found: give --path FILE or set {OnlineRetailData.EnvironmentVariable}"));
+                var options = new OnlineRetailOptions { NegativesPerPurchase = args.GetInt("negatives", 4) };
+                if (seed is { } sd) options.Seed = sd;
+                return new OnlineRetailSource(path, options);
+            }
+            case "synthetic":
+            {
+                var options = new SyntheticOptions
+                {
+                    Users = args.GetInt("users", 1_000),
+                    Items = args.GetInt("items", 2_000),
+                    Days = args.GetInt("days", 30),
+                    EventsPerUser = args.GetInt("events-per-user", 50),
+                };
+                if (args.Get("off-platform") is { } share) options.OffPlatformShare = double.Parse(share, CultureInfo.InvariantCulture);
+                if (seed is { } sd) options.Seed = sd;
+                var groundTruth = args.Get("ground-truth") ?? Path.Combine(".state", "synthetic-ground-truth.jsonl");
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(groundTruth))!);
+                return new SyntheticSource(SyntheticWorld.Create(options), groundTruth);
+            }
+            case "csv":
+            {
+                var path = args.Get("path") ?? throw new ArgumentException("replay csv needs --path FILE");
+                var map = args.Get("map") ?? throw new ArgumentException("replay csv needs --map user=COL,item=COL,ts=COL,...");
+                var options = new CsvReplayOptions { NegativesPerPositive = args.GetInt("negatives", 0), SortByTime = args.Has("sort") };
+                if (seed is { } sd) options.Seed = sd;
+                return new CsvInteractionSource(path, map, options);
+            }
+            default:
+                throw new ArgumentException($"Unknown replay source '{kind}'.\n{ReplayOptionsHelp}");
+        }
+    }
+
+    /// <summary>"max" or absent: as fast as possible (0); "1000x" or "1000": that many times faster than event time.</summary>
+    public static double ParseSpeed(string? speed) => speed switch
+    {
+        null or "max" or "0" => 0,
+        _ when double.TryParse(speed.TrimEnd('x', 'X'), NumberStyles.Float, CultureInfo.InvariantCulture, out var s) && s > 0 => s,
+        _ => throw new ArgumentException($"--speed must be 'max' or a factor like 1000x, got '{speed}'"),
+    };
+
+    /// <summary>Replays through the running roles, prints progress every second, and a summary once everything is ingested.</summary>
+    public static async Task<int> RunWithProgressAsync(IServiceProvider services, IReplaySource source, CliArgs args, IngestStats stats, CancellationToken ct)
+    {
+        var kafka = services.GetRequiredService<IKafkaClientSupplier>();
+        using var producer = new ContractProducer(kafka, "reaseq-replay", services.GetService<ISchemaRegistry>());
+        var publisher = new ReplayPublisher(producer);
+        var dlq = services.GetRequiredService<DeadLetterPublisher>();
+        var clock = Stopwatch.StartNew();
+        Console.Error.WriteLine($"replay {source.Name}: publishing{(ParseSpeed(args.Get("speed")) > 0 ? $" at {args.Get("speed")}" : " as fast as possible")}…");
+        var publishing = publisher.PublishAsync(source, ParseSpeed(args.Get("speed")), ct);
+
+        long lastIngested = 0;
+        var lastTick = clock.Elapsed;
+        while (true)
+        {
+            if (publishing.IsCompleted) await Task.Delay(500, ct);
+            else await Task.WhenAny(publishing, Task.Delay(1_000, ct));
+            if (publishing.IsFaulted) await publishing; // surfaces the source's error (bad file, bad mapping)
+            var published = publisher.PublishedByTopic;
+            var consumed = published.Keys.ToDictionary(t => t, t => stats.For(t).Consumed);
+            var ingested = consumed.Values.Sum();
+            var lag = published.Sum(p => Math.Max(0, p.Value - consumed[p.Key]));
+            var now = clock.Elapsed;
+            var rate = (ingested - lastIngested) / Math.Max(0.001, (now - lastTick).TotalSeconds);
+            (lastIngested, lastTick) = (ingested, now);
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"[{now:mm\\:ss}] published {publisher.Total,10:N0} (items {publisher.Items:N0}, clicks {publisher.Clicks:N0}, impressions {publisher.Impressions:N0}) | ingested {ingested,10:N0} | {rate,9:N0} ev/s | lag {lag,8:N0} | DLQ {dlq.Count:N0}"));
+            if (publishing.IsCompleted && lag == 0) break;
+        }
+
+        await PrintSummaryAsync(services, source, publisher, stats, dlq, clock.Elapsed, ct);
+        return 0;
+    }
+
+    private static async Task PrintSummaryAsync(IServiceProvider services, IReplaySource source, ReplayPublisher publisher, IngestStats stats,
+        DeadLetterPublisher dlq, TimeSpan elapsed, CancellationToken ct)
+    {
+        var db = services.GetRequiredService<NpgsqlDataSource>();
+        async Task<long> Scalar(string sql)
+        {
+            await using var cmd = db.CreateCommand(sql);
+            return Convert.ToInt64(await cmd.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
+        }
+        var total = publisher.Total;
+        Console.WriteLine();
+        Console.WriteLine($"== replay {source.Name}: summary");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   elapsed            {elapsed.TotalSeconds:F1} s ({total / Math.Max(0.001, elapsed.TotalSeconds):N0} records/s end to end)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   source read        {source.Stats.Read:N0} input units; skipped {source.Stats.SkippedTotal:N0}"));
+        foreach (var (reason, count) in source.Stats.Skipped)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"     skipped {reason,-24} {count,10:N0}"));
+        foreach (var topic in new[] { Topics.ItemUpdates, Topics.Clicks, Topics.Impressions })
+        {
+            var t = stats.For(topic);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"   {topic,-22} published {publisher.PublishedByTopic[topic],10:N0}  accepted {t.Accepted,10:N0}  duplicates {t.Duplicates,8:N0}  dead-lettered {t.DeadLettered,6:N0}"));
+        }
+        var (items, users, clicks, impressions) = (await Scalar("select count(*) from items"), await Scalar("select count(*) from user_heads"),
+            await Scalar("select count(*) from user_clicks"), await Scalar("select count(*) from impressions"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"   state              {items:N0} items, {users:N0} users, {clicks:N0} retained clicks, {impressions:N0} impressions"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   dead letters       {dlq.Count:N0}"));
+    }
 }

@@ -1,0 +1,40 @@
+# ReaSeq — the README's commands. `make run` runs the platform on the embedded defaults; `make test` runs every test.
+SHELL := /bin/bash
+CONFIG ?= Release
+BIN := src/Host/bin/$(CONFIG)/net10.0/linux-x64/reaseq
+ROLES ?= ingest
+REPLAY ?= auto
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+export DOTNET_NOLOGO := 1
+# libtorch on few cores: jemalloc avoids glibc malloc's mmap churn in training steps.
+JEMALLOC := /usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+TORCH_ENV = $(if $(wildcard $(JEMALLOC)),LD_PRELOAD=$(JEMALLOC),MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736)
+
+.PHONY: all deps build run test bench eval pg-stop clean
+
+all: build
+
+deps:
+	@scripts/deps.sh
+
+build: deps
+	dotnet build ReaSeq.sln -c $(CONFIG) -nologo -clp:ErrorsOnly
+
+# Everything on one machine: local PostgreSQL (own folder and port), embedded Kafka, all roles, default workload.
+run: build
+	@conn=$$(scripts/pg.sh fresh reaseq_run) && \
+	REASEQ__Postgres__ConnectionString="$$conn" $(TORCH_ENV) $(BIN) run --roles $(ROLES) --replay $(REPLAY) $(ARGS)
+
+test: deps
+	dotnet test ReaSeq.sln -c $(CONFIG) -nologo --logger "console;verbosity=normal"
+
+bench: build
+	@conn=$$(scripts/pg.sh fresh reaseq_bench) && \
+	REASEQ__Postgres__ConnectionString="$$conn" $(TORCH_ENV) $(BIN) bench $(BENCH)
+
+pg-stop:
+	@scripts/pg.sh stop
+
+clean:
+	dotnet clean ReaSeq.sln -c $(CONFIG) -nologo >/dev/null
+	rm -rf .state
