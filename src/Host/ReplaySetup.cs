@@ -135,7 +135,7 @@ public static class ReplaySetup
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"   {topic,-22} published {publisher.PublishedByTopic[topic],10:N0}  accepted {t.Accepted,10:N0}  duplicates {t.Duplicates,8:N0}  dead-lettered {t.DeadLettered,6:N0}"));
         }
-        var (items, users, clicks, impressions) = (await Scalar("select count(*) from items"), await Scalar("select count(*) from user_heads"),
+        var (items, users, clicks, impressions) = (await Scalar("select count(*) from items"), await Scalar("select count(distinct user_id) from user_clicks"),
             await Scalar("select count(*) from user_clicks"), await Scalar("select count(*) from impressions"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"   state              {items:N0} items, {users:N0} users, {clicks:N0} retained clicks, {impressions:N0} impressions"));

@@ -9,11 +9,14 @@ public interface IOffsetStore
     Task<IReadOnlyList<PartitionOffset>> LoadOffsetsAsync(string consumerGroup, IReadOnlyCollection<(string Topic, int Partition)> partitions, CancellationToken ct);
 }
 
-/// <summary>One retained click of a user's bounded recent sequence; Seq counts the user's accepted clicks from 0.</summary>
-public sealed record StoredClick(string UserId, long Seq, string EventId, string ItemId, long TsMs, ClickAction Action);
+/// <summary>
+/// One retained click of a user's bounded recent sequence. Seq counts the user's accepted clicks from 0; Partition is
+/// the Kafka partition that owns the user, so a new owner can load exactly its users.
+/// </summary>
+public sealed record StoredClick(string UserId, long Seq, string EventId, string ItemId, long TsMs, ClickAction Action, int Partition);
 
-/// <summary>A user's sequence head after a batch: which partition owns the user, the next sequence number, and the oldest kept.</summary>
-public sealed record UserHead(string UserId, int Partition, long NextSeq, long KeepFromSeq);
+/// <summary>Clicks of a user older than KeepFromSeq fall out of the bounded sequence.</summary>
+public sealed record SequenceTrim(string UserId, long KeepFromSeq);
 
 /// <summary>Per-user bounded click sequences (state of the click ingestor).</summary>
 public interface IClickSequenceStore : IOffsetStore
@@ -21,8 +24,8 @@ public interface IClickSequenceStore : IOffsetStore
     /// <summary>Retained clicks of every user owned by the given partitions, ordered by user and Seq.</summary>
     Task<IReadOnlyList<StoredClick>> LoadPartitionsAsync(IReadOnlyCollection<int> partitions, CancellationToken ct);
 
-    /// <summary>Appends clicks, moves heads, trims below KeepFromSeq and stores offsets, all in one transaction.</summary>
-    Task CommitAsync(string consumerGroup, IReadOnlyList<StoredClick> appended, IReadOnlyList<UserHead> heads, IReadOnlyList<PartitionOffset> offsets, CancellationToken ct);
+    /// <summary>Appends clicks, trims sequences and stores offsets, all in one transaction.</summary>
+    Task CommitAsync(string consumerGroup, IReadOnlyList<StoredClick> appended, IReadOnlyList<SequenceTrim> trims, IReadOnlyList<PartitionOffset> offsets, CancellationToken ct);
 
     /// <summary>A user's retained sequence, oldest first.</summary>
     Task<IReadOnlyList<StoredClick>> GetSequenceAsync(string userId, CancellationToken ct);

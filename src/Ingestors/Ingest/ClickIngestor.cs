@@ -35,16 +35,12 @@ public sealed class ClickIngestor(AvroSerde<ClickEvent> serde, ContractValidator
         var owned = partitions.ToHashSet();
         foreach (var (userId, state) in _users)
             if (owned.Contains(state.Partition)) _users.TryRemove(userId, out _);
-        // One query per partition so each loaded user knows which partition owns it.
-        foreach (var partition in partitions)
+        foreach (var click in await store.LoadPartitionsAsync(partitions, ct))
         {
-            foreach (var click in await store.LoadPartitionsAsync([partition], ct))
-            {
-                var state = _users.GetOrAdd(click.UserId, _ => new UserState(partition));
-                state.Retained.Enqueue((click.Seq, click.EventId));
-                state.EventIds.Add(click.EventId);
-                state.NextSeq = click.Seq + 1;
-            }
+            var state = _users.GetOrAdd(click.UserId, _ => new UserState(click.Partition));
+            state.Retained.Enqueue((click.Seq, click.EventId));
+            state.EventIds.Add(click.EventId);
+            state.NextSeq = click.Seq + 1;
         }
     }
 
@@ -74,15 +70,15 @@ public sealed class ClickIngestor(AvroSerde<ClickEvent> serde, ContractValidator
                 staged[click.UserId] = stage;
                 continue;
             }
-            appended.Add(new StoredClick(click.UserId, stage.NextSeq, click.EventId, click.ItemId, click.TsMs, click.Action));
+            appended.Add(new StoredClick(click.UserId, stage.NextSeq, click.EventId, click.ItemId, click.TsMs, click.Action, source.Partition.Value));
             staged[click.UserId] = (source.Partition.Value, stage.NextSeq + 1, stage.NewIds);
         }
         var maxLength = ingestOptions.MaxSequenceLength;
-        var heads = staged.Where(s => s.Value.NewIds.Count > 0)
-            .Select(s => new UserHead(s.Key, s.Value.Partition, s.Value.NextSeq, Math.Max(0, s.Value.NextSeq - maxLength)))
+        var trims = staged.Where(s => s.Value.NewIds.Count > 0 && s.Value.NextSeq > maxLength)
+            .Select(s => new SequenceTrim(s.Key, s.Value.NextSeq - maxLength))
             .ToList();
 
-        await store.CommitAsync(ConsumerGroup, appended, heads, offsets, ct);
+        await store.CommitAsync(ConsumerGroup, appended, trims, offsets, ct);
 
         foreach (var click in appended)
         {

@@ -122,7 +122,7 @@ public sealed class IngestPipelineTests(PostgresFixture postgres)
         Assert.Equal(repeated.Count, platform.Stats.For(Topics.Clicks).Duplicates);
         // Each user lives on exactly one partition, owned by exactly one member.
         Assert.Equal(37, first.OwnedUsers + second.OwnedUsers);
-        Assert.Equal(0, await platform.ScalarAsync("select count(*) from (select user_id from user_heads group by user_id having count(distinct kafka_partition) > 1) x"));
+        Assert.Equal(0, await platform.ScalarAsync("select count(*) from (select user_id from user_clicks group by user_id having count(distinct kafka_partition) > 1) x"));
     }
 
     [Fact]

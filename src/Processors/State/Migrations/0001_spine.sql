@@ -20,13 +20,6 @@ create table items (
     updated_at     timestamptz not null default now()
 );
 
-create table user_heads (
-    user_id          text primary key,
-    kafka_partition  int    not null,
-    next_seq         bigint not null
-);
-create index user_heads_partition on user_heads (kafka_partition);
-
 create table user_clicks (
     user_id   text     not null,
     seq       bigint   not null,
@@ -34,6 +27,8 @@ create table user_clicks (
     item_id   text     not null,
     ts_ms     bigint   not null,
     action    smallint not null,
+    -- The partition owning the user: a new owner loads its users with one scan (assignment is rare, appends are not).
+    kafka_partition int not null,
     primary key (user_id, seq)
 );
 
