@@ -12,7 +12,8 @@ public sealed class UserSequence
     private int _head;
 
     // Last accepted event ids in arrival order, for duplicate detection.
-    private readonly string[] _recentIds;
+    private readonly int _deduplicationCapacity;
+    private string[] _recentIds;
     private readonly HashSet<string> _recentSet;
     private int _recentNext;
     private int _recentCount;
@@ -22,7 +23,9 @@ public sealed class UserSequence
         UserId = userId;
         _windowSize = windowSize;
         _ring = new SequenceEntry[Math.Min(4, windowSize + 1)];
-        _recentIds = new string[deduplicationCapacity];
+        _deduplicationCapacity = deduplicationCapacity;
+        // Grown on demand: most users never fill the deduplication ring.
+        _recentIds = new string[Math.Min(8, deduplicationCapacity)];
         _recentSet = new HashSet<string>(StringComparer.Ordinal);
     }
 
@@ -122,6 +125,12 @@ public sealed class UserSequence
 
     private void Remember(string eventId)
     {
+        if (_recentCount == _recentIds.Length && _recentIds.Length < _deduplicationCapacity)
+        {
+            // Not yet at capacity: the ring is still in arrival order from slot 0, so it can simply grow.
+            Array.Resize(ref _recentIds, Math.Min(_recentIds.Length * 2, _deduplicationCapacity));
+            _recentNext = _recentCount;
+        }
         if (_recentCount == _recentIds.Length) _recentSet.Remove(_recentIds[_recentNext]);
         else _recentCount++;
         _recentIds[_recentNext] = eventId;
@@ -136,7 +145,7 @@ public sealed class UserSequence
     {
         SnapshotIO.WriteHeader(writer, Magic, FormatVersion);
         writer.Write(_windowSize);
-        writer.Write(_recentIds.Length);
+        writer.Write(_deduplicationCapacity);
         writer.Write(UserId);
         writer.Write(Offset);
         writer.Write(LastTimestampMs);

@@ -17,10 +17,10 @@ public sealed class SequenceDetectorRuleTests
         LearnOnline = false,
     };
 
-    /// <summary>A model where item 1 follows item 0, item 2 follows item 1, and item 9 exists but follows nothing.</summary>
+    /// <summary>An undirected model where 0–1 and 1–2 co-occur (1–0 more strongly), and item 9 exists but co-occurs with nothing.</summary>
     private static SwingCooccurrenceModel ChainModel()
     {
-        var model = new SwingCooccurrenceModel(new SwingModelOptions { CoOccurrenceWindow = 1, HalfLifeMs = null });
+        var model = new SwingCooccurrenceModel(new SwingModelOptions { CoOccurrenceWindow = 1, HalfLifeMs = null, Symmetric = true });
         for (var user = 1; user <= 20; user++)
         {
             var a = model.Learn([], Item(0), user * 100, 1);

@@ -76,6 +76,18 @@ public sealed class SwingCooccurrenceModelTests
         Assert.Equal(RankStatus.UnknownItem, model.Predict([phone], -1).Status);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Directed_pairs_only_predict_successors_unless_symmetric(bool symmetric)
+    {
+        var model = new SwingCooccurrenceModel(new SwingModelOptions { Symmetric = symmetric });
+        var a = model.Learn([], "a", 0, 1);
+        var b = model.Learn([a], "b", 1, 2);
+        Assert.Equal(RankStatus.Ranked, model.Predict([a], b).Status);
+        Assert.Equal(symmetric ? RankStatus.Ranked : RankStatus.NoContextEvidence, model.Predict([b], a).Status);
+    }
+
     [Fact]
     public void Memory_per_item_is_bounded_by_max_neighbours()
     {

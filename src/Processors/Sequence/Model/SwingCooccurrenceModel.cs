@@ -10,6 +10,8 @@ namespace ReaSeq.Processors.Sequence.Model;
 /// This model approximates it: when a user clicks j, j co-occurs with the user's last L items i, and the
 /// pair gains 1 / (sqrt(n_u) · (α + L_eff)), where n_u is the user's activity (Swing's user weight) and the
 /// user-pair overlap damping is replaced by the size L_eff of the co-occurrence window the pair came from.
+/// By default pairs are directed (i → j only, the direction next-item queries read); Symmetric restores
+/// Swing's undirected weights.
 /// Weights decay with a half-life in event time (kept as one global inflation factor, so no weight is ever
 /// touched just to age it). Memory is bounded: each item keeps at most M neighbour weights (the smallest
 /// are evicted), and queries read a per-item top-N cache of normalised neighbour weights, rebuilt after at
@@ -46,7 +48,8 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
     private int[] _stamps = [];
     private int _generation;
     private int[] _touched;
-    private WeightedNeighbour[] _sortBuffer;
+    private readonly double[] _sortKeys;
+    private readonly int[] _sortIds;
 
     public SwingCooccurrenceModel(SwingModelOptions? options = null)
     {
@@ -55,7 +58,8 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
         _decayPerMs = _options.HalfLifeMs is { } halfLife ? Math.Log(2) / halfLife : 0;
         _pruneAbove = _options.MaxNeighbours + Math.Max(4, _options.MaxNeighbours / 4);
         _touched = new int[64];
-        _sortBuffer = new WeightedNeighbour[_pruneAbove + 1];
+        _sortKeys = new double[_pruneAbove + 1];
+        _sortIds = new int[_pruneAbove + 1];
     }
 
     public SwingModelOptions Options => _options;
@@ -170,7 +174,7 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
             if (other < 0) continue;
             AddWeight(other, item, increment);
             // A re-click within the window is learned once, as a self-transition.
-            if (other != item) AddWeight(item, other, increment);
+            if (_options.Symmetric && other != item) AddWeight(item, other, increment);
         }
         return item;
     }
@@ -230,18 +234,31 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
             RebuildCache(from, row);
     }
 
+    /// <summary>Fills the sort buffers with the row, heaviest first, equal weights by item index.</summary>
     private int SortedByWeight(Dictionary<int, double> row)
     {
         var count = 0;
-        foreach (var (id, weight) in row) _sortBuffer[count++] = new(weight, id);
-        Array.Sort(_sortBuffer, 0, count, WeightedNeighbour.HeaviestFirst);
+        foreach (var (id, weight) in row)
+        {
+            _sortKeys[count] = -weight;
+            _sortIds[count++] = id;
+        }
+        Array.Sort(_sortKeys, _sortIds, 0, count);
+        // The primitive sort is unstable; ordering equal weights by index makes the result independent of hash-table order.
+        for (var start = 0; start < count;)
+        {
+            var end = start + 1;
+            while (end < count && _sortKeys[end] == _sortKeys[start]) end++;
+            if (end - start > 1) Array.Sort(_sortIds, start, end - start);
+            start = end;
+        }
         return count;
     }
 
     private void Prune(Dictionary<int, double> row)
     {
         var count = SortedByWeight(row);
-        for (var i = _options.MaxNeighbours; i < count; i++) row.Remove(_sortBuffer[i].Id);
+        for (var i = _options.MaxNeighbours; i < count; i++) row.Remove(_sortIds[i]);
     }
 
     private void RebuildCache(int item, Dictionary<int, double> row)
@@ -249,15 +266,15 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
         _updatesSinceRefresh[item] = 0;
         var count = SortedByWeight(row);
         var keep = Math.Min(count, _options.TopNeighbours);
-        Array.Sort(_sortBuffer, 0, keep, WeightedNeighbour.ByIndex);
+        Array.Sort(_sortIds, _sortKeys, 0, keep);
         var ids = _cacheIds[item].Length == keep ? _cacheIds[item] : new int[keep];
         var probabilities = _cacheProbabilities[item].Length == keep ? _cacheProbabilities[item] : new double[keep];
         var sum = 0.0;
-        for (var i = 0; i < keep; i++) sum += _sortBuffer[i].Weight;
+        for (var i = 0; i < keep; i++) sum -= _sortKeys[i];
         for (var i = 0; i < keep; i++)
         {
-            ids[i] = _sortBuffer[i].Id;
-            probabilities[i] = _sortBuffer[i].Weight / sum;
+            ids[i] = _sortIds[i];
+            probabilities[i] = -_sortKeys[i] / sum;
         }
         _cacheIds[item] = ids;
         _cacheProbabilities[item] = probabilities;
@@ -374,6 +391,7 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
     {
         writer.Write(_options.Alpha);
         writer.Write(_options.CoOccurrenceWindow);
+        writer.Write(_options.Symmetric);
         writer.Write(_options.MaxNeighbours);
         writer.Write(_options.TopNeighbours);
         writer.Write(_options.CacheRefreshEvery);
@@ -387,20 +405,12 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
         const string what = "Collaborative model";
         SnapshotIO.ExpectSetting(what, nameof(SwingModelOptions.Alpha), reader.ReadDouble(), _options.Alpha);
         SnapshotIO.ExpectSetting(what, nameof(SwingModelOptions.CoOccurrenceWindow), reader.ReadInt32(), _options.CoOccurrenceWindow);
+        SnapshotIO.ExpectSetting(what, nameof(SwingModelOptions.Symmetric), reader.ReadBoolean(), _options.Symmetric);
         SnapshotIO.ExpectSetting(what, nameof(SwingModelOptions.MaxNeighbours), reader.ReadInt32(), _options.MaxNeighbours);
         SnapshotIO.ExpectSetting(what, nameof(SwingModelOptions.TopNeighbours), reader.ReadInt32(), _options.TopNeighbours);
         SnapshotIO.ExpectSetting(what, nameof(SwingModelOptions.CacheRefreshEvery), reader.ReadInt32(), _options.CacheRefreshEvery);
         SnapshotIO.ExpectSetting(what, nameof(SwingModelOptions.HalfLifeMs), reader.ReadInt64(), _options.HalfLifeMs ?? 0);
         SnapshotIO.ExpectSetting(what, nameof(SwingModelOptions.RecencyDecay), reader.ReadDouble(), _options.RecencyDecay);
         SnapshotIO.ExpectSetting(what, nameof(SwingModelOptions.Smoothing), reader.ReadDouble(), _options.Smoothing);
-    }
-
-    private readonly record struct WeightedNeighbour(double Weight, int Id)
-    {
-        public static readonly IComparer<WeightedNeighbour> HeaviestFirst = Comparer<WeightedNeighbour>.Create(
-            static (a, b) => a.Weight != b.Weight ? b.Weight.CompareTo(a.Weight) : a.Id.CompareTo(b.Id));
-
-        public static readonly IComparer<WeightedNeighbour> ByIndex = Comparer<WeightedNeighbour>.Create(
-            static (a, b) => a.Id.CompareTo(b.Id));
     }
 }

@@ -9,7 +9,13 @@ public sealed class SwingModelOptions
     public double Alpha { get; set; } = 1.0;
 
     /// <summary>How many preceding items of the user a click co-occurs with.</summary>
-    public int CoOccurrenceWindow { get; set; } = 5;
+    public int CoOccurrenceWindow { get; set; } = 3;
+
+    /// <summary>
+    /// False (default): pairs are learned in click order only (predecessor → successor), which is what
+    /// next-item queries read and halves the update work. True: Swing's undirected co-occurrence.
+    /// </summary>
+    public bool Symmetric { get; set; }
 
     /// <summary>M: neighbour weights kept per item; the smallest are evicted beyond that.</summary>
     public int MaxNeighbours { get; set; } = 64;
@@ -18,7 +24,7 @@ public sealed class SwingModelOptions
     public int TopNeighbours { get; set; } = 32;
 
     /// <summary>Rebuild an item's top-N cache after at most this many weight updates to it.</summary>
-    public int CacheRefreshEvery { get; set; } = 8;
+    public int CacheRefreshEvery { get; set; } = 16;
 
     /// <summary>Half-life of co-occurrence weights in event time; null disables decay.</summary>
     public long? HalfLifeMs { get; set; } = 7L * 24 * 3600 * 1000;
