@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using ReaSeq.Contracts;
 using ReaSeq.Ingestors.Kafka;
 using ReaSeq.Processors;
+using ReaSeq.Processors.Sequence.Streaming;
 
 namespace ReaSeq.Host;
 
@@ -12,9 +13,10 @@ namespace ReaSeq.Host;
 public static class Cli
 {
     public const string Usage = """
-        reaseq run [--roles ingest] [--replay auto|online-retail|synthetic|none] [--path FILE] [--serve]
+        reaseq run [--roles ingest,sequence] [--replay auto|online-retail|synthetic|none] [--path FILE] [--serve]
         reaseq broker [--brokers 3] [--partitions 6]
         reaseq replay online-retail|synthetic|csv [--path FILE] [--map user=COL,item=COL,...] [--speed 1000x]
+        reaseq sequence stats [--replay online-retail|synthetic|csv ...] [--variant TD|CD|TDCD|TDCD_RANK]
         reaseq bench [NAME ...]
         Configuration: appsettings.json, environment REASEQ__Section__Key (e.g. REASEQ__Kafka__BootstrapServers).
         """;
@@ -37,6 +39,7 @@ public static class Cli
                 "broker" => await BrokerAsync(rest, cts.Token),
                 "replay" => await ReplayCommand.ExecuteAsync(rest, cts.Token),
                 "bench" => await Bench.BenchRunner.ExecuteAsync(rest, cts.Token),
+                "sequence" => await SequenceCommand.ExecuteAsync(rest, cts.Token),
                 _ => Fail($"Unknown command '{args[0]}'.\n{Usage}"),
             };
         }
@@ -76,6 +79,8 @@ public static class Cli
         return 0;
     }
 
+    public static readonly IReadOnlyList<string> Roles = ["ingest", "sequence"];
+
     /// <summary>Builds the platform host with the given roles.</summary>
     public static IHost BuildHost(IEnumerable<string> roles, Action<IConfigurationManager>? overrides = null)
     {
@@ -88,7 +93,8 @@ public static class Cli
             switch (role)
             {
                 case "ingest": builder.Services.AddIngestRole(); break;
-                default: throw new ArgumentException($"Unknown role '{role}' (known: ingest)");
+                case "sequence": builder.Services.AddSequenceRole(builder.Configuration); break;
+                default: throw new ArgumentException($"Unknown role '{role}' (known: {string.Join(", ", Roles)})");
             }
         }
         return builder.Build();

@@ -10,6 +10,7 @@ using ReaSeq.Ingestors.Replay;
 using ReaSeq.Ingestors.Replay.Csv;
 using ReaSeq.Ingestors.Replay.OnlineRetail;
 using ReaSeq.Ingestors.Replay.Synthetic;
+using ReaSeq.Processors.Sequence.Streaming;
 
 namespace ReaSeq.Host;
 
@@ -101,6 +102,9 @@ public static class ReplaySetup
             var consumed = published.Keys.ToDictionary(t => t, t => stats.For(t).Consumed);
             var ingested = consumed.Values.Sum();
             var lag = published.Sum(p => Math.Max(0, p.Value - consumed[p.Key]));
+            // Every other role reading clicks must have caught up too before the summary.
+            var sequence = services.GetService<SequenceProcessor>();
+            if (sequence is not null) lag += Math.Max(0, publisher.Clicks - sequence.Consumed);
             var now = clock.Elapsed;
             var rate = (ingested - lastIngested) / Math.Max(0.001, (now - lastTick).TotalSeconds);
             (lastIngested, lastTick) = (ingested, now);
@@ -140,5 +144,10 @@ public static class ReplaySetup
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"   state              {items:N0} items, {users:N0} users, {clicks:N0} retained clicks, {impressions:N0} impressions"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"   dead letters       {dlq.Count:N0}"));
+        if (services.GetService<SequenceProcessor>() is { } sequence)
+        {
+            Console.WriteLine($"   sequence gaps      {sequence.Published:N0} SequenceUpdates published");
+            SequenceCommand.PrintStatistics(SequenceCommand.Merge(sequence.Statistics()), "   ");
+        }
     }
 }

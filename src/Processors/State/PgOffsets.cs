@@ -5,7 +5,7 @@ using ReaSeq.Contracts.Stores;
 namespace ReaSeq.Processors.State;
 
 /// <summary>Reads and writes consumer_offsets; writing always happens inside the caller's state transaction.</summary>
-internal static class PgOffsets
+public static class PgOffsets
 {
     public static async Task<IReadOnlyList<PartitionOffset>> LoadAsync(NpgsqlDataSource db, string group,
         IReadOnlyCollection<(string Topic, int Partition)> partitions, CancellationToken ct)

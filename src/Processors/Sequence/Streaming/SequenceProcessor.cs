@@ -1,0 +1,225 @@
+using System.Diagnostics;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using ReaSeq.Contracts;
+using ReaSeq.Contracts.Serialization;
+using ReaSeq.Ingestors.Kafka;
+using ReaSeq.Processors.Sequence.Model;
+using ContractUpdate = ReaSeq.Contracts.SequenceUpdate;
+
+namespace ReaSeq.Processors.Sequence.Streaming;
+
+/// <summary>
+/// reaseq.clicks → reaseq.sequence-gaps. Each owned partition has its own detector and collaborative model, so a
+/// partition's state is self-contained: it moves with the partition on a rebalance and is checkpointed with that
+/// partition's offset. Decisions are a pure function of (checkpoint, records), so after a crash the records since
+/// the checkpoint are replayed and re-publish byte-identical updates (same key and sequence_version), never
+/// different ones. Invalid clicks are the ingest role's to dead-letter; this role dead-letters what only it can
+/// judge (too late, outside the window).
+/// </summary>
+public sealed class SequenceProcessor(
+    AvroSerde<ClickEvent> clickSerde,
+    AvroSerde<ContractUpdate> updateSerde,
+    IKafkaClientSupplier kafka,
+    DeadLetterPublisher deadLetters,
+    ISequenceCheckpointStore checkpoints,
+    ItemCategoryResolver categories,
+    SequenceDetectorOptions detectorOptions,
+    SwingModelOptions modelOptions,
+    SequenceProcessorOptions options,
+    KafkaOptions kafkaOptions,
+    ILogger<SequenceProcessor> logger) : IBatchHandler, IDisposable
+{
+    private sealed class PartitionState(SequenceDetector detector, SwingCooccurrenceModel model)
+    {
+        public readonly SequenceDetector Detector = detector;
+        public readonly SwingCooccurrenceModel Model = model;
+        public long NextOffset;
+        public readonly Stopwatch SinceCheckpoint = Stopwatch.StartNew();
+        public bool Dirty;
+    }
+
+    private readonly Dictionary<int, PartitionState> _partitions = new();
+    private readonly IProducer<byte[]?, byte[]?> _producer = kafka.CreateProducer("reaseq-sequence");
+    private readonly object _gate = new();
+    private long _published;
+    private long _skippedInvalid;
+    private long _consumed;
+
+    public string Name => "sequence";
+
+    public IReadOnlyList<string> Topics { get; } = [Contracts.Topics.Clicks];
+
+    private string Group => $"{kafkaOptions.GroupPrefix}.{Name}";
+
+    public long Published => Interlocked.Read(ref _published);
+
+    public long SkippedInvalid => Interlocked.Read(ref _skippedInvalid);
+
+    /// <summary>Click records handled (any outcome), for progress and lag.</summary>
+    public long Consumed => Interlocked.Read(ref _consumed);
+
+    public IReadOnlyDictionary<TopicPartition, long> OnAssigned(IReadOnlyCollection<TopicPartition> partitions)
+    {
+        var resume = new Dictionary<TopicPartition, long>();
+        foreach (var tp in partitions)
+        {
+            var state = NewState();
+            var checkpoint = checkpoints.LoadAsync(Group, tp.Topic, tp.Partition.Value, CancellationToken.None).GetAwaiter().GetResult();
+            if (checkpoint is not null)
+            {
+                Restore(state, checkpoint.Snapshot);
+                state.NextOffset = checkpoint.NextOffset;
+                resume[tp] = checkpoint.NextOffset;
+                logger.LogInformation("sequence: partition {Partition} resumes at offset {Offset} with {Users} users", tp.Partition.Value, checkpoint.NextOffset, state.Detector.UserCount);
+            }
+            lock (_gate) _partitions[tp.Partition.Value] = state;
+        }
+        return resume;
+    }
+
+    public void OnRevoked(IReadOnlyCollection<TopicPartition> partitions)
+    {
+        // Hand over cleanly: checkpoint what we own so the next owner replays nothing.
+        var owned = partitions.Select(p => p.Partition.Value).Where(_partitions.ContainsKey).ToList();
+        try
+        {
+            Checkpoint(owned, force: true, CancellationToken.None).GetAwaiter().GetResult();
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "sequence: checkpoint on revoke failed; the next owner replays from the previous checkpoint");
+        }
+        lock (_gate)
+        {
+            foreach (var p in owned)
+            {
+                _partitions[p].Detector.Dispose();
+                _partitions.Remove(p);
+            }
+        }
+    }
+
+    public async Task HandleBatchAsync(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch, CancellationToken ct)
+    {
+        var decoded = new List<(ConsumeResult<byte[]?, byte[]?> Source, ClickEvent? Click)>(batch.Count);
+        foreach (var r in batch)
+        {
+            ClickEvent? click = null;
+            try { click = clickSerde.Deserialize(r.Message.Value); }
+            catch (ContractException) { Interlocked.Increment(ref _skippedInvalid); }
+            decoded.Add((r, click));
+        }
+        await categories.PrefetchAsync(decoded.Where(d => d.Click is not null).Select(d => d.Click!.ItemId), ct);
+
+        var changed = new Dictionary<(int Partition, string User), UserSequence>();
+        foreach (var (source, click) in decoded)
+        {
+            var state = _partitions[source.Partition.Value];
+            state.NextOffset = source.Offset.Value + 1;
+            state.Dirty = true;
+            if (click is null) continue;
+            var result = state.Detector.Process(new SequenceClick(click.UserId, click.EventId, click.ItemId, click.TsMs, categories.Resolve(click.ItemId, click.Context)));
+            if (result.IsAccepted) changed[(source.Partition.Value, click.UserId)] = result.Sequence!;
+            else if (result.ShouldDeadLetter) deadLetters.Publish(source, Name, ErrorClasses.OutOfOrder, $"{result.Status}: {result.Detail}");
+        }
+
+        // Outputs first, then the checkpoint: a crash in between replays and re-publishes identical updates.
+        foreach (var ((partition, user), sequence) in changed)
+        {
+            var update = ToContract(sequence, _partitions[partition].Detector.Options.Variant);
+            _producer.Produce(options.OutputTopic, new Message<byte[]?, byte[]?> { Key = System.Text.Encoding.UTF8.GetBytes(user), Value = updateSerde.Serialize(update) });
+        }
+        _producer.Flush(ct);
+        deadLetters.Flush(ct);
+        Interlocked.Add(ref _published, changed.Count);
+        await Checkpoint(decoded.Select(d => d.Source.Partition.Value).Distinct().ToList(), force: false, ct);
+        Interlocked.Add(ref _consumed, batch.Count);
+    }
+
+    /// <summary>Statistics of all owned partitions, summed (the paper's Table 5 columns per variant).</summary>
+    public IReadOnlyList<SequenceStatistics> Statistics()
+    {
+        lock (_gate) return _partitions.Values.Select(p => p.Detector.GetStatistics()).ToList();
+    }
+
+    public static ContractUpdate ToContract(UserSequence sequence, DetectionVariant variant)
+    {
+        var update = new ContractUpdate
+        {
+            UserId = sequence.UserId,
+            SequenceVersion = sequence.AcceptedEvents,
+            Variant = variant.ToString(),
+            TsMs = sequence.LastTimestampMs,
+        };
+        for (var i = 0; i < sequence.Count; i++)
+        {
+            ref readonly var entry = ref sequence[i];
+            update.Window.Add(new Contracts.SequenceEntry { ItemId = entry.ItemId, TsMs = entry.TimestampMs, Category = entry.Category ?? "" });
+            if (entry.IsLabeled) update.LabeledPositions.Add(new LabeledPosition { Position = i, Delta = entry.LabelDelta });
+            if (entry.Incoming is not { } t || !t.IsGap(variant)) continue;
+            var gap = new SequenceGap
+            {
+                Position = i, DeltaMs = t.DeltaMs, ThresholdMs = t.ThresholdMs, PrevCategory = t.FromCategory ?? "", NextCategory = t.ToCategory ?? "",
+                Rank = t.RankStatus == RankStatus.Ranked ? t.Rank : -1,
+            };
+            if ((t.Reasons & DiscontinuityReasons.Temporal) != 0) gap.Reasons.Add(GapReason.TD);
+            if ((t.Reasons & DiscontinuityReasons.Category) != 0) gap.Reasons.Add(GapReason.CD);
+            if ((t.Reasons & DiscontinuityReasons.Rank) != 0) gap.Reasons.Add(GapReason.RANK);
+            update.Gaps.Add(gap);
+        }
+        return update;
+    }
+
+    private PartitionState NewState()
+    {
+        var model = new SwingCooccurrenceModel(modelOptions);
+        return new PartitionState(new SequenceDetector(detectorOptions, model), model);
+    }
+
+    private async Task Checkpoint(IReadOnlyList<int> partitions, bool force, CancellationToken ct)
+    {
+        var due = partitions.Select(p => (Partition: p, State: _partitions[p]))
+            .Where(x => x.State.Dirty && (force || x.State.SinceCheckpoint.ElapsedMilliseconds >= options.CheckpointIntervalMs))
+            .ToList();
+        if (due.Count == 0) return;
+        var rows = due.Select(x => new SequenceCheckpoint(Contracts.Topics.Clicks, x.Partition, x.State.NextOffset, Snapshot(x.State))).ToList();
+        await checkpoints.SaveAsync(Group, rows, ct);
+        foreach (var (_, state) in due)
+        {
+            state.Dirty = false;
+            state.SinceCheckpoint.Restart();
+        }
+    }
+
+    private static byte[] Snapshot(PartitionState state)
+    {
+        using var stream = new MemoryStream();
+        using var writer = new BinaryWriter(stream);
+        using (var model = new MemoryStream())
+        {
+            state.Model.WriteSnapshot(model);
+            writer.Write(model.Length);
+            writer.Write(model.GetBuffer(), 0, (int)model.Length);
+        }
+        state.Detector.WriteSnapshot(stream);
+        return stream.ToArray();
+    }
+
+    private static void Restore(PartitionState state, byte[] snapshot)
+    {
+        using var stream = new MemoryStream(snapshot, writable: false);
+        using var reader = new BinaryReader(stream);
+        var modelLength = reader.ReadInt64();
+        // The model first: restored users refer to its item indices.
+        state.Model.RestoreSnapshot(new MemoryStream(snapshot, (int)stream.Position, (int)modelLength, writable: false));
+        stream.Position += modelLength;
+        state.Detector.RestoreSnapshot(stream);
+    }
+
+    public void Dispose()
+    {
+        _producer.Flush(TimeSpan.FromSeconds(5));
+        _producer.Dispose();
+    }
+}
