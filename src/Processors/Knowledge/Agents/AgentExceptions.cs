@@ -8,6 +8,8 @@ public enum AgentOutputFailure
     SchemaViolation,
     /// <summary>After the hallucination guard nothing grounded in the item's metadata was left.</summary>
     NoGroundedKnowledge,
+    /// <summary>The endpoint refused this request as such (HTTP 400/413/422), so retrying it cannot help.</summary>
+    RequestRejected,
 }
 
 /// <summary>
