@@ -14,7 +14,7 @@ public sealed class MiniLmEncoderOptions
     /// <summary>Threads one inference may use; the default suits a 2-core container.</summary>
     public int IntraOpThreads { get; set; } = 2;
 
-    /// <summary>Sentences per ONNX run; larger requests are split so padding memory stays bounded.</summary>
+    /// <summary>Most sentences per ONNX run; larger requests are split so padding memory stays bounded.</summary>
     public int MaxBatchSize { get; set; } = 64;
 }
 
@@ -71,37 +71,47 @@ public sealed class MiniLmEncoder : ISentenceEncoder, IDisposable
     public float[][] Encode(IReadOnlyList<string> sentences)
     {
         ArgumentNullException.ThrowIfNull(sentences);
+        var tokenized = new int[sentences.Count][];
+        for (int i = 0; i < sentences.Count; i++)
+            tokenized[i] = Tokenize(sentences[i] ?? throw new ArgumentException($"Sentence {i} is null.", nameof(sentences)));
+
+        // Inference cost is batch x longest sequence, so similar lengths are run together: sort by length and
+        // start a new run when the batch is full or padding would exceed a quarter of the longest sequence.
+        var order = Enumerable.Range(0, tokenized.Length).OrderBy(i => tokenized[i].Length).ThenBy(i => i).ToArray();
         var result = new float[sentences.Count][];
-        for (int start = 0; start < sentences.Count; start += _options.MaxBatchSize)
+        int start = 0;
+        for (int end = 1; end <= order.Length; end++)
         {
-            int count = Math.Min(_options.MaxBatchSize, sentences.Count - start);
-            EncodeChunk(sentences, start, count, result);
+            bool full = end - start == _options.MaxBatchSize;
+            bool tooUneven = end < order.Length && end - start >= MinRunBeforeSplit
+                             && tokenized[order[end]].Length * 3 > tokenized[order[start]].Length * 4;
+            if (end == order.Length || full || tooUneven)
+            {
+                EncodeRun(tokenized, order[start..end], result);
+                start = end;
+            }
         }
         return result;
     }
 
-    private void EncodeChunk(IReadOnlyList<string> sentences, int start, int count, float[][] result)
-    {
-        var ids = new int[count][];
-        int longest = 0;
-        for (int i = 0; i < count; i++)
-        {
-            ids[i] = Tokenize(sentences[start + i] ?? throw new ArgumentException($"Sentence {start + i} is null.", nameof(sentences)));
-            longest = Math.Max(longest, ids[i].Length);
-        }
+    private const int MinRunBeforeSplit = 8;
 
-        // Pad to the longest sequence of this batch, not to MaxTokens: short product texts stay cheap.
+    private void EncodeRun(int[][] tokenized, int[] members, float[][] result)
+    {
+        int count = members.Length;
+        int longest = members.Max(m => tokenized[m].Length);
         var inputIds = new DenseTensor<long>([count, longest]);
         var mask = new DenseTensor<long>([count, longest]);
         var typeIds = new DenseTensor<long>([count, longest]);
         for (int i = 0; i < count; i++)
         {
-            for (int t = 0; t < ids[i].Length; t++)
+            var ids = tokenized[members[i]];
+            for (int t = 0; t < ids.Length; t++)
             {
-                inputIds[i, t] = ids[i][t];
+                inputIds[i, t] = ids[t];
                 mask[i, t] = 1;
             }
-            for (int t = ids[i].Length; t < longest; t++) inputIds[i, t] = _tokenizer.PaddingTokenId;
+            for (int t = ids.Length; t < longest; t++) inputIds[i, t] = _tokenizer.PaddingTokenId;
         }
 
         var inputs = new List<NamedOnnxValue>
@@ -114,7 +124,7 @@ public sealed class MiniLmEncoder : ISentenceEncoder, IDisposable
         using var outputs = _session.Run(inputs);
         var hidden = outputs[0].AsTensor<float>(); // [batch, tokens, dim]
         for (int i = 0; i < count; i++)
-            result[start + i] = MeanPoolAndNormalise(hidden, i, ids[i].Length);
+            result[members[i]] = MeanPoolAndNormalise(hidden, i, tokenized[members[i]].Length);
     }
 
     private int[] Tokenize(string sentence)
