@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using ReaSeq.Processors.Knowledge.Encoding;
+using ReaSeq.Processors.Knowledge.Encoders;
 
 namespace ReaSeq.Host.Bench;
 

@@ -44,7 +44,7 @@ public sealed record KnowledgeItem
             Field(key);
             Field(value);
         }
-        return Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text.ToString())));
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 
     public KnowledgeItem WithCategory(CategoryPath path) =>

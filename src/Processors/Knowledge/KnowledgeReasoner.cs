@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ReaSeq.Contracts.Knowledge;
 using ReaSeq.Processors.Knowledge.Agents;
-using ReaSeq.Processors.Knowledge.Encoding;
+using ReaSeq.Processors.Knowledge.Encoders;
 using ReaSeq.Processors.Knowledge.Guards;
 using ReaSeq.Processors.Knowledge.Taxonomy;
 

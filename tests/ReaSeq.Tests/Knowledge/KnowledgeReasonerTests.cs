@@ -1,7 +1,7 @@
 using ReaSeq.Processors.Knowledge;
 using ReaSeq.Processors.Knowledge.Agents;
 using ReaSeq.Processors.Knowledge.Agents.Extractive;
-using ReaSeq.Processors.Knowledge.Encoding;
+using ReaSeq.Processors.Knowledge.Encoders;
 using ReaSeq.Processors.Knowledge.Taxonomy;
 using Xunit;
 

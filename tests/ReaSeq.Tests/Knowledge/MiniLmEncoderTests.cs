@@ -1,5 +1,5 @@
 using Xunit;
-using ReaSeq.Processors.Knowledge.Encoding;
+using ReaSeq.Processors.Knowledge.Encoders;
 
 namespace ReaSeq.Tests.Knowledge;
 

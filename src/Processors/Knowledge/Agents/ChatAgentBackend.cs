@@ -5,8 +5,13 @@ using ReaSeq.Processors.Knowledge.Taxonomy;
 
 namespace ReaSeq.Processors.Knowledge.Agents;
 
-/// <summary>What a generative backend must produce for one call; a grammar-constrained backend derives its grammar from it.</summary>
-public sealed record AnswerShape(AgentLayer Layer, IReadOnlyList<string> DemandLabels, IReadOnlyList<string> AttributeLabels);
+/// <summary>
+/// What a generative backend must produce for one call; a grammar-constrained backend derives its grammar from it.
+/// Labels: the taxonomy labels allowed (layer 3: demand then attribute; layer 2: the parent's). Candidates: phrases
+/// of the input data a constrained decoder may quote (layer 1-2: expressions/keys; layer 3: spans of the item).
+/// </summary>
+public sealed record AnswerShape(AgentLayer Layer, IReadOnlyList<string> DemandLabels, IReadOnlyList<string> AttributeLabels,
+                                 IReadOnlyList<string> Candidates);
 
 /// <summary>One turn of the conversation sent to a model.</summary>
 public sealed record ChatTurn(string Role, string Text)
@@ -61,7 +66,11 @@ public abstract class ChatAgentBackend : IKnowledgeAgentBackend
             ["source"] = fromQueries ? "search queries of the category" : "item titles and descriptions (no queries recorded)",
             ["data"] = data,
         });
-        return AskAsync(prompt, new AnswerShape(AgentLayer.DemandTaxonomy, [], []),
+        var candidates = fromQueries
+            ? input.Queries.Select(q => q.Trim()).Where(q => q.Length > 0).GroupBy(q => q, StringComparer.OrdinalIgnoreCase)
+                .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).Select(g => g.Key).ToArray()
+            : FrequentPhrases(input.Items.SelectMany(i => new[] { i.Title, i.Description }), 2, 3);
+        return AskAsync(prompt, new AnswerShape(AgentLayer.DemandTaxonomy, [], [], candidates),
             answer => AgentAnswerParser.ParseTaxonomy(answer, input.Category, Perspective.Demand), cancellationToken);
     }
 
@@ -81,7 +90,10 @@ public abstract class ChatAgentBackend : IKnowledgeAgentBackend
                 ? PromptLibrary.Data(new { attributes = keys })
                 : PromptLibrary.Data(new { items = input.Items.Take(MaxCorpusLines).Select(i => new { title = Clip(i.Title), description = Clip(i.Description) }) }),
         });
-        return AskAsync(prompt, new AnswerShape(AgentLayer.AttributeTaxonomy, [], []),
+        string[] candidates = keys.Length > 0
+            ? keys.Select(k => k.key).ToArray()
+            : FrequentPhrases(input.Items.SelectMany(i => new[] { i.Title, i.Description }), 1, 1);
+        return AskAsync(prompt, new AnswerShape(AgentLayer.AttributeTaxonomy, [], [], candidates),
             answer => AgentAnswerParser.ParseTaxonomy(answer, input.Category, Perspective.Attribute), cancellationToken);
     }
 
@@ -99,7 +111,13 @@ public abstract class ChatAgentBackend : IKnowledgeAgentBackend
                 sampleItems = input.SampleItems.Select(ItemData),
             }),
         });
-        return AskAsync(prompt, new AnswerShape(AgentLayer.Refinement, [], []),
+        var candidates = parent.Dimensions.SelectMany(d => d.Members)
+            .Concat(input.SampleItems.SelectMany(i => i.Attributes.Keys))
+            .Concat(FrequentPhrases(input.SampleItems.Select(i => i.Title), 1, 3))
+            .Distinct(StringComparer.OrdinalIgnoreCase).Take(MaxCandidates).ToArray();
+        var labels = parent.Dimensions.Select(d => d.Label).ToArray();
+        return AskAsync(prompt, new AnswerShape(AgentLayer.Refinement, parent.Perspective == Perspective.Demand ? labels : [],
+                parent.Perspective == Perspective.Attribute ? labels : [], candidates),
             answer => AgentAnswerParser.ParseRefinement(answer, input.SubCategory, parent.Perspective), cancellationToken);
     }
 
@@ -114,8 +132,14 @@ public abstract class ChatAgentBackend : IKnowledgeAgentBackend
             ["dimensions"] = PromptLibrary.Data(dimensions),
             ["data"] = PromptLibrary.Data(ItemData(input.Item)),
         });
+        var item = input.Item;
+        var spans = item.Attributes.Values.Select(v => v.Trim())
+            .Concat(Extractive.PhraseExtractor.NGrams(item.Title, 1, 4).Select(p => p.Verbatim))
+            .Concat(Extractive.PhraseExtractor.NGrams(item.Description, 1, 4).Select(p => p.Verbatim))
+            .Where(v => v.Length is > 0 and <= AgentAnswerParser.MaxEvidenceLength)
+            .Distinct(StringComparer.Ordinal).Take(MaxCandidates).ToArray();
         var shape = new AnswerShape(AgentLayer.ItemKnowledge,
-            taxonomies.Demand.Dimensions.Select(d => d.Label).ToArray(), taxonomies.Attribute.Dimensions.Select(d => d.Label).ToArray());
+            taxonomies.Demand.Dimensions.Select(d => d.Label).ToArray(), taxonomies.Attribute.Dimensions.Select(d => d.Label).ToArray(), spans);
         return AskAsync(prompt, shape, answer => AgentAnswerParser.ParseItem(answer, taxonomies), cancellationToken);
     }
 
@@ -125,6 +149,20 @@ public abstract class ChatAgentBackend : IKnowledgeAgentBackend
         description = Clip(item.Description),
         attributes = item.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal).ToDictionary(a => Clip(a.Key), a => Clip(a.Value)),
     };
+
+    private const int MaxCandidates = 160;
+
+    /// <summary>Phrases occurring in at least two texts (or all, if none recur), most frequent first.</summary>
+    private static string[] FrequentPhrases(IEnumerable<string> texts, int minWords, int maxWords)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var text in texts)
+            foreach (var phrase in Extractive.PhraseExtractor.NGrams(text, minWords, maxWords).Select(p => p.Normalised).Distinct())
+                counts[phrase] = counts.GetValueOrDefault(phrase) + 1;
+        var recurring = counts.Where(c => c.Value >= 2).ToArray();
+        return (recurring.Length > 0 ? recurring : counts.ToArray())
+            .OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal).Take(MaxCandidates).Select(c => c.Key).ToArray();
+    }
 
     private static string Clip(string text) => text.Length <= MaxFieldLength ? text : text[..MaxFieldLength];
 

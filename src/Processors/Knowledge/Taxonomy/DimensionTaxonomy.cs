@@ -51,7 +51,7 @@ public sealed record CategoryTaxonomies(DimensionTaxonomy Demand, DimensionTaxon
                 demand = Demand.Dimensions.Select(d => new { d.Label, d.Description, d.Members, origin = d.Origin.ToString() }),
                 attribute = Attribute.Dimensions.Select(d => new { d.Label, d.Description, d.Members, origin = d.Origin.ToString() }),
             });
-            return Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(canonical)))[..16];
+            return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))[..16];
         }
     }
 }

@@ -2,7 +2,7 @@ using ReaSeq.Contracts.Knowledge;
 using ReaSeq.Processors.Knowledge.Agents;
 using ReaSeq.Processors.Knowledge.Taxonomy;
 
-namespace ReaSeq.Processors.Knowledge.Encoding;
+namespace ReaSeq.Processors.Knowledge.Encoders;
 
 /// <summary>§2.1.2: per perspective, "label: keywords" pairs joined by "; ", encoded, and the two vectors added.</summary>
 public static class KnowledgeEncoding

@@ -4,7 +4,7 @@ using Microsoft.ML.OnnxRuntime.Tensors;
 using Microsoft.ML.Tokenizers;
 using ReaSeq.Contracts.Knowledge;
 
-namespace ReaSeq.Processors.Knowledge.Encoding;
+namespace ReaSeq.Processors.Knowledge.Encoders;
 
 public sealed class MiniLmEncoderOptions
 {
