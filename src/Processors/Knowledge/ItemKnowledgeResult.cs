@@ -7,7 +7,7 @@ namespace ReaSeq.Processors.Knowledge;
 public sealed record ItemKnowledgeResult(
     string ItemId,
     CategoryPath Category,
-    /// <summary>True when the item came without a category and the classifier assigned <see cref="Category"/>.</summary>
+    // True when the item came without a category and the classifier assigned Category.
     bool CategoryInferred,
     double? ClassificationScore,
     IReadOnlyList<DimensionKnowledge> DemandDimensions,

@@ -83,15 +83,21 @@ public sealed class KnowledgeReasoner
             return cached;
         }
 
-        var lazy = _building.GetOrAdd(key, _ => new Lazy<Task<CategoryTaxonomies>>(() => BuildAsync(key, category, CancellationToken.None)));
+        var lazy = _building.GetOrAdd(key, _ => new Lazy<Task<CategoryTaxonomies>>(() => BuildOnceAsync(key, category)));
+        // The shared build is not cancelled by one waiter giving up; each waiter can still stop waiting.
+        return await lazy.Value.WaitAsync(cancellationToken);
+    }
+
+    private async Task<CategoryTaxonomies> BuildOnceAsync(TaxonomyCacheKey key, CategoryPath category)
+    {
         try
         {
-            // The shared build is not cancelled by one waiter giving up; each waiter can still stop waiting.
-            return await lazy.Value.WaitAsync(cancellationToken);
+            return await BuildAsync(key, category, CancellationToken.None);
         }
         finally
         {
-            if (lazy.Value.IsCompleted) _building.TryRemove(new KeyValuePair<TaxonomyCacheKey, Lazy<Task<CategoryTaxonomies>>>(key, lazy));
+            // Success lives on in the cache; a failure must not be remembered, so the next item retries the build.
+            _building.TryRemove(key, out _);
         }
     }
 

@@ -150,3 +150,38 @@ public sealed class KnowledgeReasonerTests(EncoderFixture fixture)
             Task.FromResult(new ItemAnalysis([new DimensionKnowledge(Perspective.Demand, "Quality", ["award-winning luxury"], "", ["luxury"])]));
     }
 }
+
+[Collection(EncoderCollection.Name)]
+public sealed class KnowledgeAgentBackendFactoryTests(EncoderFixture fixture)
+{
+    [Theory]
+    [InlineData("")]
+    [InlineData("extractive")]
+    [InlineData(" Extractive ")]
+    public void Without_a_model_the_extractive_backend_is_used(string configured)
+    {
+        var backend = KnowledgeAgentBackendFactory.Create(new KnowledgeAgentOptions { Backend = configured }, fixture.Encoder);
+        Assert.IsType<ExtractiveAgentBackend>(backend);
+        Assert.Equal("extractive", backend.Name);
+    }
+
+    [Fact]
+    public void Unknown_backends_and_incomplete_model_settings_are_refused()
+    {
+        Assert.Throws<ArgumentException>(() => KnowledgeAgentBackendFactory.Create(new KnowledgeAgentOptions { Backend = "gpt" }, fixture.Encoder));
+        Assert.Throws<ArgumentException>(() => KnowledgeAgentBackendFactory.Create(new KnowledgeAgentOptions { Backend = "openai" }, fixture.Encoder));
+        Assert.Throws<ArgumentException>(() => KnowledgeAgentBackendFactory.Create(new KnowledgeAgentOptions { Backend = "llamasharp" }, fixture.Encoder));
+    }
+
+    [Fact]
+    public async Task A_failed_taxonomy_build_is_not_remembered()
+    {
+        var corpus = new InMemoryCategoryCorpus();
+        var reasoner = new KnowledgeReasoner(new ExtractiveAgentBackend(fixture.Encoder), fixture.Encoder, new InMemoryTaxonomyCache(), corpus);
+        var jeans = CategoryPath.Of("Apparel", "Bottoms", "Jeans");
+        await Assert.ThrowsAsync<InvalidOperationException>(() => reasoner.GetTaxonomiesAsync(jeans, default)); // no items yet
+        foreach (var item in KnowledgeTestData.Apparel()) corpus.Upsert(item);
+        var built = await reasoner.GetTaxonomiesAsync(jeans, default);
+        Assert.Equal(jeans, built.Category);
+    }
+}
