@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using ReaSeq.Processors.Knowledge.Agents;
+
+namespace ReaSeq.Processors.Knowledge;
+
+/// <summary>Instruments of the knowledge processor, all on the meter "ReaSeq.Knowledge".</summary>
+public sealed class KnowledgeMetrics : IDisposable
+{
+    public const string MeterName = "ReaSeq.Knowledge";
+
+    private readonly Counter<long> _agentCalls;
+    private readonly Histogram<double> _agentLatency;
+    private readonly Counter<long> _cacheHits;
+    private readonly Counter<long> _cacheMisses;
+    private readonly Counter<long> _evidenceRejected;
+    private readonly Counter<long> _retries;
+    private readonly Counter<long> _items;
+
+    public KnowledgeMetrics(IMeterFactory? meterFactory = null)
+    {
+        Meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        _agentCalls = Meter.CreateCounter<long>("reaseq.knowledge.agent.calls", description: "Agent calls by backend, layer and outcome");
+        _agentLatency = Meter.CreateHistogram<double>("reaseq.knowledge.agent.latency", "ms", "Agent call latency");
+        _cacheHits = Meter.CreateCounter<long>("reaseq.knowledge.taxonomy_cache.hits");
+        _cacheMisses = Meter.CreateCounter<long>("reaseq.knowledge.taxonomy_cache.misses");
+        _evidenceRejected = Meter.CreateCounter<long>("reaseq.knowledge.evidence.rejected",
+            description: "Evidence spans not found in the item's metadata (hallucination guard)");
+        _retries = Meter.CreateCounter<long>("reaseq.knowledge.agent.retries", description: "Agent retries by reason");
+        _items = Meter.CreateCounter<long>("reaseq.knowledge.items", description: "Items through layer 3 by outcome");
+    }
+
+    public Meter Meter { get; }
+
+    public void AgentCall(string backend, AgentLayer layer, bool success, TimeSpan latency)
+    {
+        var tags = new TagList { { "backend", backend }, { "layer", layer.ToString() }, { "outcome", success ? "ok" : "error" } };
+        _agentCalls.Add(1, tags);
+        _agentLatency.Record(latency.TotalMilliseconds, tags);
+    }
+
+    public void CacheHit(string backend) => _cacheHits.Add(1, new KeyValuePair<string, object?>("backend", backend));
+    public void CacheMiss(string backend) => _cacheMisses.Add(1, new KeyValuePair<string, object?>("backend", backend));
+
+    public void EvidenceRejected(string backend, int count)
+    {
+        if (count > 0) _evidenceRejected.Add(count, new KeyValuePair<string, object?>("backend", backend));
+    }
+
+    /// <summary>reason: rate_limited, server_error, timeout, invalid_json, schema_violation.</summary>
+    public void Retry(string backend, AgentLayer layer, string reason) =>
+        _retries.Add(1, new TagList { { "backend", backend }, { "layer", layer.ToString() }, { "reason", reason } });
+
+    public void Item(string backend, string outcome) =>
+        _items.Add(1, new TagList { { "backend", backend }, { "outcome", outcome } });
+
+    public void Dispose() => Meter.Dispose();
+}
