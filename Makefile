@@ -4,6 +4,8 @@ CONFIG ?= Release
 BIN := src/Host/bin/$(CONFIG)/net10.0/linux-x64/reaseq
 ROLES ?= ingest
 REPLAY ?= auto
+# The benchmarks `make bench` runs (each writes bench/results/NAME.json).
+BENCH ?= ingest knowledge sequence
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 # libtorch on few cores: jemalloc avoids glibc malloc's mmap churn in training steps.

@@ -54,6 +54,14 @@ public sealed class TestPlatform : IAsyncDisposable
     public ImpressionIngestor NewImpressionIngestor() =>
         new(new AvroSerde<LabeledImpression>(), Validator, DeadLetters, new PostgresImpressionStore(Db), Stats, KafkaOptions);
 
+    public ReaSeq.Processors.Sequence.Streaming.SequenceProcessor NewSequenceProcessor(
+        ReaSeq.Processors.Sequence.SequenceDetectorOptions? detector = null, ReaSeq.Processors.Sequence.Streaming.SequenceProcessorOptions? options = null) =>
+        new(new AvroSerde<ClickEvent>(), new AvroSerde<SequenceUpdate>(), Kafka, DeadLetters,
+            new ReaSeq.Processors.Sequence.Streaming.PostgresSequenceCheckpointStore(Db), new ReaSeq.Processors.Sequence.Streaming.ItemCategoryResolver(Db, options ?? new()),
+            detector ?? new ReaSeq.Processors.Sequence.SequenceDetectorOptions(), new ReaSeq.Processors.Sequence.Model.SwingModelOptions(),
+            options ?? new ReaSeq.Processors.Sequence.Streaming.SequenceProcessorOptions(), KafkaOptions,
+            NullLogger<ReaSeq.Processors.Sequence.Streaming.SequenceProcessor>.Instance);
+
     /// <summary>Runs a consumer loop for the handler until the returned source is cancelled (graceful stop).</summary>
     public CancellationTokenSource Run(IBatchHandler handler, string instance)
     {

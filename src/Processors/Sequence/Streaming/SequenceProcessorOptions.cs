@@ -17,4 +17,10 @@ public sealed class SequenceProcessorOptions
     /// 0 checkpoints after every batch.
     /// </summary>
     [Range(0, 3_600_000)] public int CheckpointIntervalMs { get; set; } = 5_000;
+
+    /// <summary>
+    /// Longest a batch waits for the catalog to learn items its clicks refer to (clicks can overtake their item
+    /// updates, which another role ingests). 0: never wait; unknown items then make no CD decision.
+    /// </summary>
+    [Range(0, 60_000)] public int CatalogWaitMs { get; set; } = 2_000;
 }

@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using ReaSeq.Contracts;
+using ReaSeq.Contracts.Serialization;
+using ReaSeq.Ingestors.Kafka;
+using ReaSeq.Ingestors.Replay.OnlineRetail;
+using ReaSeq.Processors.Sequence;
+using ReaSeq.Processors.Sequence.Streaming;
+using ReaSeq.Tests.Infrastructure;
+using ReaSeq.Tests.Replay;
+using SequenceUpdate = ReaSeq.Contracts.SequenceUpdate;
+
+namespace ReaSeq.Tests.SequenceStreaming;
+
+[Collection(PlatformCollection.Name)]
+public sealed class SequenceRoleTests(PostgresFixture postgres)
+{
+    [OnlineRetailFact]
+    public async Task The_online_retail_sample_yields_gap_records_and_a_second_replay_adds_nothing()
+    {
+        var csv = Path.Combine(OnlineRetailData.FindDirectory()!, OnlineRetailData.SampleFileName);
+        await using var platform = await TestPlatform.StartAsync(postgres);
+        var publisher = new ReplayPublisher(platform.Producer);
+        await publisher.PublishAsync(new OnlineRetailSource(csv, new OnlineRetailOptions { NegativesPerPurchase = 0 }), 0, CancellationToken.None);
+
+        // Categories come from the catalog: ingest the items first so every run sees the same categories.
+        platform.Run(platform.NewItemIngestor(), "items");
+        await TestPlatform.WaitUntilAsync(() => Task.FromResult(platform.Stats.For(Topics.ItemUpdates).Consumed == publisher.Items), TimeSpan.FromSeconds(60), "items ingested");
+
+        var sequence = platform.NewSequenceProcessor(new SequenceDetectorOptions { Variant = DetectionVariant.TemporalOrCategory });
+        platform.Run(sequence, "sequence");
+        await TestPlatform.WaitUntilAsync(() => Task.FromResult(sequence.Consumed == publisher.Clicks), TimeSpan.FromSeconds(60), "clicks processed");
+
+        var records = platform.ReadAll(Topics.SequenceGaps, (int)sequence.Published, TimeSpan.FromSeconds(30));
+        Assert.Equal(sequence.Published, records.Count);
+        var updates = records.Select(r => new AvroSerde<SequenceUpdate>().Deserialize(r.Message.Value)).ToList();
+        Assert.All(updates, u => Assert.Equal("TemporalOrCategory", u.Variant));
+        Assert.Contains(updates, u => u.Gaps.Any(g => g.Reasons.Contains(GapReason.CD)));
+        // Each user's versions count up by one per accepted click; the newest window ends with the user's last click.
+        // One update per user and batch, versions strictly increasing; the last one counts all of the user's clicks.
+        var clicksPerUser = (await platform.Db.CreateCommand("select 1").ExecuteScalarAsync(), updates.GroupBy(u => u.UserId)).Item2;
+        foreach (var user in clicksPerUser)
+        {
+            var versions = user.Select(u => u.SequenceVersion).ToList();
+            Assert.Equal(versions.Order().Distinct(), versions);
+            Assert.Equal(user.Last().Window.Count, Math.Min(versions[^1], new SequenceDetectorOptions().WindowSize));
+        }
+        Assert.Equal(publisher.Clicks, updates.GroupBy(u => u.UserId).Sum(g => g.Max(u => u.SequenceVersion)));
+        var stats = sequence.Statistics();
+        var merged = Host.SequenceCommand.Merge(stats)!;
+        Assert.Equal(publisher.Clicks, merged.EventsAccepted);
+        Assert.True(merged.For(DetectionVariant.TemporalOrCategory).FillRatio > 0);
+        Assert.True(merged.For(DetectionVariant.TemporalOrCategory).FillRatio >= merged.For(DetectionVariant.Category).FillRatio);
+
+        // The same input again: every click is a duplicate, nothing changes, nothing is published.
+        await new ReplayPublisher(platform.Producer).PublishAsync(new OnlineRetailSource(csv, new OnlineRetailOptions { NegativesPerPurchase = 0 }), 0, CancellationToken.None);
+        await TestPlatform.WaitUntilAsync(() => Task.FromResult(sequence.Consumed == 2 * publisher.Clicks), TimeSpan.FromSeconds(60), "second replay processed");
+        Assert.Equal(records.Count, sequence.Published);
+        Assert.Equal(records.Count, platform.ReadAll(Topics.SequenceGaps, records.Count, TimeSpan.FromSeconds(10)).Count);
+    }
+
+    private static Process StartSequence(string bootstrap, string connectionString, string group, string outputTopic)
+    {
+        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "reaseq"), ["run", "--roles", "sequence"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["REASEQ__Kafka__BootstrapServers"] = bootstrap;
+        start.Environment["REASEQ__Postgres__ConnectionString"] = connectionString;
+        start.Environment["REASEQ__Kafka__GroupPrefix"] = group;
+        start.Environment["REASEQ__Kafka__MaxBatchSize"] = "300";
+        start.Environment["REASEQ__Sequence__Processor__OutputTopic"] = outputTopic;
+        start.Environment["REASEQ__Sequence__Processor__CheckpointIntervalMs"] = "1000";
+        var process = Process.Start(start)!;
+        var log = new StreamWriter(Path.Combine(Path.GetTempPath(), $"reaseq-sequence-{group}-{process.Id}.log")) { AutoFlush = true };
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    [Fact]
+    public async Task A_sequence_process_killed_mid_stream_and_restarted_publishes_exactly_what_an_uninterrupted_run_publishes()
+    {
+        await using var platform = await TestPlatform.StartAsync(postgres);
+        platform.Broker.CreateTopic("gaps.crash", 6);
+        platform.Broker.CreateTopic("gaps.reference", 6);
+        const int users = 100, events = 6_000;
+        var random = new Random(11);
+        string[] categories = ["toys", "garden", "kitchen", "lights"];
+        var ts = new long[users];
+        for (var i = 0; i < events; i++)
+        {
+            var u = random.Next(users);
+            ts[u] += random.Next(10) < 8 ? random.Next(10_000, 120_000) : random.Next(3_600_000, 20_000_000);
+            var item = random.Next(400);
+            platform.Producer.Produce(Topics.Clicks, $"u{u}", new ClickEvent
+            {
+                EventId = $"e{i}", UserId = $"u{u}", ItemId = $"i{item}", TsMs = 1_600_000_000_000 + ts[u], Action = ClickAction.CLICK,
+                Context = new() { ["category"] = categories[item % categories.Length] },
+            });
+        }
+        platform.Producer.Flush();
+
+        var crashDb = platform.ConnectionString;
+        var referenceDb = await postgres.CreateDatabaseAsync();
+        var victim = StartSequence(platform.Broker.BootstrapServers, crashDb, "crash", "gaps.crash");
+        await TestPlatform.WaitUntilAsync(async () => await platform.ScalarAsync("select count(*) from sequence_checkpoints") >= 4, TimeSpan.FromSeconds(90), "some checkpoints written");
+        victim.Kill(entireProcessTree: true);
+        await victim.WaitForExitAsync();
+
+        var restarted = StartSequence(platform.Broker.BootstrapServers, crashDb, "crash", "gaps.crash");
+        var reference = StartSequence(platform.Broker.BootstrapServers, referenceDb, "reference", "gaps.reference");
+        try
+        {
+            // Every user's final version equals its number of clicks, in both outputs.
+            List<Confluent.Kafka.ConsumeResult<byte[]?, byte[]?>> crashed = [], clean = [];
+            await TestPlatform.WaitUntilAsync(() =>
+            {
+                crashed = platform.ReadAll("gaps.crash", 1, TimeSpan.FromSeconds(2));
+                clean = platform.ReadAll("gaps.reference", 1, TimeSpan.FromSeconds(2));
+                return Task.FromResult(Final(crashed) == events && Final(clean) == events);
+            }, TimeSpan.FromSeconds(150), "both runs processed every click");
+
+            var cleanSet = clean.Select(Fingerprint).ToList();
+            Assert.Equal(cleanSet.Count, cleanSet.Distinct().Count()); // the reference has no duplicates at all
+            // The crashed run may repeat updates it published before its last checkpoint, but only as exact copies.
+            Assert.Equal(cleanSet.Order().ToList(), crashed.Select(Fingerprint).Distinct().Order().ToList());
+        }
+        finally
+        {
+            foreach (var p in new[] { restarted, reference })
+            {
+                if (!p.HasExited) p.Kill(true);
+                await p.WaitForExitAsync();
+            }
+        }
+
+        static long Final(List<Confluent.Kafka.ConsumeResult<byte[]?, byte[]?>> records) =>
+            records.Select(r => new AvroSerde<SequenceUpdate>().Deserialize(r.Message.Value)).GroupBy(u => u.UserId).Sum(g => g.Max(u => u.SequenceVersion));
+        static string Fingerprint(Confluent.Kafka.ConsumeResult<byte[]?, byte[]?> r) =>
+            Convert.ToHexString(r.Message.Key!) + ":" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(r.Message.Value!));
+    }
+}
