@@ -42,6 +42,8 @@ unix_socket_directories = '$dir'
 fsync = on
 synchronous_commit = on
 shared_buffers = 256MB
+max_wal_size = 4GB
+wal_buffers = 64MB
 max_connections = 200
 CONF
     fi

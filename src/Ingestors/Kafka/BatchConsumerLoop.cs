@@ -7,7 +7,8 @@ namespace ReaSeq.Ingestors.Kafka;
 /// <summary>
 /// The one consumer loop every ingestor and processor runs: batch poll, manual offsets, cooperative-sticky
 /// assignment, resume from the handler's stored offsets, commit on revoke, graceful close. In-flight work is
-/// bounded by one batch: the next poll waits until the handler has made the previous batch durable (backpressure).
+/// bounded: while the handler makes one batch durable, the loop fills (and the handler starts decoding) at most the
+/// next one, then waits (backpressure). Batches are handed over strictly in order.
 /// A failing batch is retried with backoff; the loop itself never dies on bad input.
 /// </summary>
 public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions options, ILogger logger)
@@ -21,6 +22,19 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
         var owned = new HashSet<TopicPartition>();
         var uncommitted = new Dictionary<TopicPartition, long>();
         IConsumer<byte[]?, byte[]?>? consumerRef = null;
+        Task? inFlight = null;
+        List<ConsumeResult<byte[]?, byte[]?>>? inFlightBatch = null;
+
+        // The batch being made durable must finish before a rebalance hands its partitions over, and before its
+        // offsets count as consumed.
+        void CompleteInFlight()
+        {
+            if (inFlight is null) return;
+            inFlight.GetAwaiter().GetResult();
+            foreach (var r in inFlightBatch!) uncommitted[r.TopicPartition] = r.Offset.Value + 1;
+            inFlight = null;
+            inFlightBatch = null;
+        }
 
         void CommitQuietly(IEnumerable<TopicPartition> partitions)
         {
@@ -42,6 +56,7 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
         using var consumer = kafka.CreateConsumer(groupId, $"{groupId}-{instanceId ?? Environment.ProcessId.ToString()}", b => b
             .SetPartitionsAssignedHandler((_, partitions) =>
             {
+                CompleteInFlight();
                 var stored = handler.OnAssigned(partitions);
                 foreach (var tp in partitions) owned.Add(tp);
                 logger.LogInformation("{Handler}: assigned {Partitions}", handler.Name, Describe(partitions));
@@ -50,6 +65,7 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
             .SetPartitionsRevokedHandler((_, partitions) =>
             {
                 var tps = partitions.Select(p => p.TopicPartition).ToList();
+                CompleteInFlight();
                 CommitQuietly(tps);
                 foreach (var tp in tps) owned.Remove(tp);
                 handler.OnRevoked(tps);
@@ -58,6 +74,7 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
             .SetPartitionsLostHandler((_, partitions) =>
             {
                 var tps = partitions.Select(p => p.TopicPartition).ToList();
+                try { CompleteInFlight(); } catch (Exception e) { logger.LogWarning(e, "{Handler}: in-flight batch failed while partitions were lost", handler.Name); }
                 foreach (var tp in tps) { owned.Remove(tp); uncommitted.Remove(tp); }
                 handler.OnRevoked(tps);
                 logger.LogWarning("{Handler}: lost {Partitions}", handler.Name, Describe(tps));
@@ -70,14 +87,13 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
         consumerRef = consumer;
         consumer.Subscribe(handler.Topics);
 
-        var batch = new List<ConsumeResult<byte[]?, byte[]?>>(options.MaxBatchSize);
         var wait = TimeSpan.FromMilliseconds(options.MaxBatchWaitMs);
         var lastCommit = Stopwatch.StartNew();
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                batch.Clear();
+                var batch = new List<ConsumeResult<byte[]?, byte[]?>>(Math.Min(options.MaxBatchSize, 4_096));
                 var filling = new Stopwatch();
                 while (batch.Count < options.MaxBatchSize)
                 {
@@ -94,10 +110,15 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
                 // A rebalance inside Consume may have taken partitions away: their records belong to the new owner now.
                 if (batch.Count > 0 && batch.Exists(r => !owned.Contains(r.TopicPartition)))
                     batch.RemoveAll(r => !owned.Contains(r.TopicPartition));
+                if (inFlight is not null)
+                {
+                    await inFlight;
+                    CompleteInFlight();
+                }
                 if (batch.Count == 0) continue;
 
-                await HandleWithRetryAsync(handler, batch, stoppingToken);
-                foreach (var r in batch) uncommitted[r.TopicPartition] = r.Offset.Value + 1;
+                inFlight = HandleWithRetryAsync(handler, batch, stoppingToken);
+                inFlightBatch = batch;
                 if (lastCommit.ElapsedMilliseconds > 1_000)
                 {
                     CommitQuietly(owned);
@@ -113,6 +134,7 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
             // Close leaves the group cleanly (revoke handler commits and drops state) so the others take over at once.
             try
             {
+                try { CompleteInFlight(); } catch (OperationCanceledException) { }
                 CommitQuietly(owned);
                 consumer.Close();
             }
@@ -125,6 +147,8 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
 
     private async Task HandleWithRetryAsync(IBatchHandler handler, List<ConsumeResult<byte[]?, byte[]?>> batch, CancellationToken ct)
     {
+        // Off the poll thread: the loop fills the next batch while this one is decoded and made durable.
+        await Task.Yield();
         var backoff = TimeSpan.FromMilliseconds(100);
         for (var attempt = 1; ; attempt++)
         {
