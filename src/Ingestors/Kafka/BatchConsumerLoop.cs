@@ -115,7 +115,11 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
                     await inFlight;
                     CompleteInFlight();
                 }
-                if (batch.Count == 0) continue;
+                if (batch.Count == 0)
+                {
+                    await handler.OnIdleAsync(stoppingToken);
+                    continue;
+                }
 
                 inFlight = HandleWithRetryAsync(handler, batch, stoppingToken);
                 inFlightBatch = batch;

@@ -22,4 +22,7 @@ public interface IBatchHandler
 
     /// <summary>Handles one batch (records of owned partitions, in partition order). Must not return before its state is durable.</summary>
     Task HandleBatchAsync(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch, CancellationToken cancellationToken);
+
+    /// <summary>Called when a poll found nothing (at most every few hundred ms): time for deferred work such as checkpoints.</summary>
+    Task OnIdleAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

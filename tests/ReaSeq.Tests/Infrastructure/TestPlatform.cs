@@ -90,6 +90,25 @@ public sealed class TestPlatform : IAsyncDisposable
         }
     }
 
+    /// <summary>Reads every record a topic holds right now (up to each partition's high watermark), without a group.</summary>
+    public List<ConsumeResult<byte[]?, byte[]?>> ReadToEnd(string topic, int partitions = 6)
+    {
+        using var consumer = Kafka.CreateConsumer("reader-" + Guid.NewGuid().ToString("N"), "reader");
+        var ends = Enumerable.Range(0, partitions)
+            .Select(p => (Partition: p, High: consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10)).High.Value))
+            .Where(x => x.High > 0).ToDictionary(x => x.Partition, x => x.High);
+        consumer.Assign(ends.Keys.Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
+        var result = new List<ConsumeResult<byte[]?, byte[]?>>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (ends.Count > 0 && DateTime.UtcNow < deadline)
+        {
+            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is not { IsPartitionEOF: false } r) continue;
+            result.Add(r);
+            if (r.Offset.Value + 1 >= ends.GetValueOrDefault(r.Partition.Value, long.MaxValue)) ends.Remove(r.Partition.Value);
+        }
+        return result;
+    }
+
     /// <summary>Reads every record of a topic from the beginning with a plain consumer.</summary>
     public List<ConsumeResult<byte[]?, byte[]?>> ReadAll(string topic, int expected, TimeSpan timeout)
     {

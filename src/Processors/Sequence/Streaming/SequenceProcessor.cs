@@ -110,7 +110,8 @@ public sealed class SequenceProcessor(
             catch (ContractException) { Interlocked.Increment(ref _skippedInvalid); }
             decoded.Add((r, click));
         }
-        await categories.PrefetchAsync(decoded.Where(d => d.Click is not null).Select(d => d.Click!.ItemId), ct);
+        // Only clicks without their own category need the catalog.
+        await categories.PrefetchAsync(decoded.Where(d => d.Click is { } c && !c.Context.ContainsKey("category")).Select(d => d.Click!.ItemId), ct);
 
         var changed = new Dictionary<(int Partition, string User), UserSequence>();
         foreach (var (source, click) in decoded)
@@ -136,6 +137,9 @@ public sealed class SequenceProcessor(
         await Checkpoint(decoded.Select(d => d.Source.Partition.Value).Distinct().ToList(), force: false, ct);
         Interlocked.Add(ref _consumed, batch.Count);
     }
+
+    /// <summary>Quiet partitions still get their due checkpoint, so a restart replays little.</summary>
+    public Task OnIdleAsync(CancellationToken cancellationToken) => Checkpoint(_partitions.Keys.ToList(), force: false, cancellationToken);
 
     /// <summary>Statistics of all owned partitions, summed (the paper's Table 5 columns per variant).</summary>
     public IReadOnlyList<SequenceStatistics> Statistics()
