@@ -153,7 +153,11 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
                 deadLettered++;
                 continue;
             }
-            records.Add(ToContract(results[i]!, changed[i].Update.TsMs));
+            var record = ToContract(results[i]!, changed[i].Update.TsMs);
+            // The hash of the update as received: the reasoner hashes a classified item with its assigned category,
+            // which would never match the next (still uncategorised) update of it.
+            record.ContentHash = hashes[record.ItemId];
+            records.Add(record);
             sources.Add(changed[i].Source);
         }
         if (records.Count > 0)
