@@ -153,6 +153,7 @@ public static class ReplaySetup
         }
         if (services.GetService<KnowledgeProcessor>() is { Stats: var k })
         {
+            await services.GetRequiredService<SemanticIdTrainer>().RunOnceAsync(ct); // train now if due, so the summary can report it
             var ids = services.GetRequiredService<SemanticIdModelHolder>().Pointer;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"   item knowledge     {k.Published:N0} published, {k.Unchanged:N0} unchanged, {k.DeadLettered:N0} dead-lettered, {k.CategoryAssigned:N0} categories assigned, {k.RejectedEvidence:N0} evidence spans rejected"));

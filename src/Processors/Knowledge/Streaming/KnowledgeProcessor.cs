@@ -256,8 +256,11 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
         _vectorStoreChecked = true;
     }
 
+    private int _disposed;
+
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _producer.Flush(TimeSpan.FromSeconds(5));
         _producer.Dispose();
     }

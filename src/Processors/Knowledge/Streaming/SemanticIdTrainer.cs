@@ -61,6 +61,16 @@ public sealed class SemanticIdTrainer(
     /// <summary>One round: train when due, then re-publish items with an outdated id. Returns whether a model was trained.</summary>
     public async Task<bool> RunOnceAsync(CancellationToken ct)
     {
+        // The background loop and an explicit caller (a replay's summary) may both ask; one round at a time.
+        await _round.WaitAsync(ct);
+        try { return await RoundAsync(ct); }
+        finally { _round.Release(); }
+    }
+
+    private readonly SemaphoreSlim _round = new(1, 1);
+
+    private async Task<bool> RoundAsync(CancellationToken ct)
+    {
         bool trained = false;
         long count = await store.CountAsync(ct);
         var pointer = holder.Pointer;
@@ -131,8 +141,12 @@ public sealed class SemanticIdTrainer(
         return total;
     }
 
+    private int _disposed;
+
     public override void Dispose()
     {
+        // Registered both as itself and as a hosted service: the container may dispose it twice.
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         base.Dispose();
         _producer.Flush(TimeSpan.FromSeconds(5));
         _producer.Dispose();
