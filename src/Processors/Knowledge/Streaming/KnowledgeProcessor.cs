@@ -136,9 +136,10 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
                 {
                     failures[i] = (AgentOutputErrorClass, $"{e.Reason}: {e.Message}");
                 }
-                catch (InvalidOperationException e) when (changed[i].Item!.CategoryPath.IsEmpty || e.Message.Contains("neither items nor queries", StringComparison.Ordinal))
+                catch (InvalidOperationException e) when (changed[i].Item!.CategoryPath.IsEmpty)
                 {
-                    // Nothing to classify against or build a taxonomy from yet: retrying the batch cannot help.
+                    // No categorised item exists yet to classify against: retrying the batch cannot help. (A categorised
+                    // item always has a corpus: the overlay holds the item itself.)
                     failures[i] = (NoCategoryErrorClass, e.Message);
                 }
             });
