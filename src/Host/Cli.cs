@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using ReaSeq.Contracts;
 using ReaSeq.Ingestors.Kafka;
 using ReaSeq.Processors;
+using ReaSeq.Processors.Knowledge.Streaming;
 using ReaSeq.Processors.Sequence.Streaming;
 
 namespace ReaSeq.Host;
@@ -13,9 +14,10 @@ namespace ReaSeq.Host;
 public static class Cli
 {
     public const string Usage = """
-        reaseq run [--roles ingest,sequence] [--replay auto|online-retail|synthetic|none] [--path FILE] [--serve]
+        reaseq run [--roles ingest,sequence,knowledge] [--replay auto|online-retail|synthetic|none] [--path FILE] [--serve]
         reaseq broker [--brokers 3] [--partitions 6]
         reaseq replay online-retail|synthetic|csv [--path FILE] [--map user=COL,item=COL,...] [--speed 1000x]
+        reaseq knowledge show ITEM [--neighbours 5]
         reaseq sequence stats [--replay online-retail|synthetic|csv ...] [--variant TD|CD|TDCD|TDCD_RANK]
         reaseq bench [NAME ...]
         Configuration: appsettings.json, environment REASEQ__Section__Key (e.g. REASEQ__Kafka__BootstrapServers).
@@ -40,6 +42,7 @@ public static class Cli
                 "replay" => await ReplayCommand.ExecuteAsync(rest, cts.Token),
                 "bench" => await Bench.BenchRunner.ExecuteAsync(rest, cts.Token),
                 "sequence" => await SequenceCommand.ExecuteAsync(rest, cts.Token),
+                "knowledge" => await KnowledgeCommand.ExecuteAsync(rest, cts.Token),
                 _ => Fail($"Unknown command '{args[0]}'.\n{Usage}"),
             };
         }
@@ -79,7 +82,7 @@ public static class Cli
         return 0;
     }
 
-    public static readonly IReadOnlyList<string> Roles = ["ingest", "sequence"];
+    public static readonly IReadOnlyList<string> Roles = ["ingest", "sequence", "knowledge"];
 
     /// <summary>Builds the platform host with the given roles.</summary>
     public static IHost BuildHost(IEnumerable<string> roles, Action<IConfigurationManager>? overrides = null)
@@ -94,6 +97,7 @@ public static class Cli
             {
                 case "ingest": builder.Services.AddIngestRole(); break;
                 case "sequence": builder.Services.AddSequenceRole(builder.Configuration); break;
+                case "knowledge": builder.Services.AddKnowledgeRole(builder.Configuration); break;
                 default: throw new ArgumentException($"Unknown role '{role}' (known: {string.Join(", ", Roles)})");
             }
         }

@@ -10,6 +10,7 @@ using ReaSeq.Ingestors.Replay;
 using ReaSeq.Ingestors.Replay.Csv;
 using ReaSeq.Ingestors.Replay.OnlineRetail;
 using ReaSeq.Ingestors.Replay.Synthetic;
+using ReaSeq.Processors.Knowledge.Streaming;
 using ReaSeq.Processors.Sequence.Streaming;
 
 namespace ReaSeq.Host;
@@ -105,6 +106,7 @@ public static class ReplaySetup
             // Every other role reading clicks must have caught up too before the summary.
             var sequence = services.GetService<SequenceProcessor>();
             if (sequence is not null) lag += Math.Max(0, publisher.Clicks - sequence.Consumed);
+            if (services.GetService<KnowledgeProcessor>() is { } knowledge) lag += Math.Max(0, publisher.Items - knowledge.Stats.Consumed);
             var now = clock.Elapsed;
             var rate = (ingested - lastIngested) / Math.Max(0.001, (now - lastTick).TotalSeconds);
             (lastIngested, lastTick) = (ingested, now);
@@ -148,6 +150,18 @@ public static class ReplaySetup
         {
             Console.WriteLine($"   sequence gaps      {sequence.Published:N0} SequenceUpdates published");
             SequenceCommand.PrintStatistics(SequenceCommand.Merge(sequence.Statistics()), "   ");
+        }
+        if (services.GetService<KnowledgeProcessor>() is { Stats: var k })
+        {
+            await services.GetRequiredService<SemanticIdTrainer>().RunOnceAsync(ct); // train now if due, so the summary can report it
+            var ids = services.GetRequiredService<SemanticIdModelHolder>().Pointer;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"   item knowledge     {k.Published:N0} published, {k.Unchanged:N0} unchanged, {k.DeadLettered:N0} dead-lettered, {k.CategoryAssigned:N0} categories assigned, {k.RejectedEvidence:N0} evidence spans rejected"));
+            var taxonomies = await Scalar("select count(*) from taxonomies");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"   taxonomies         {taxonomies:N0} versions; cache hits {k.TaxonomyCacheHits:N0}, misses {k.TaxonomyCacheMisses:N0}"));
+            Console.WriteLine(ids is null ? "   semantic ids       no model yet" : string.Create(CultureInfo.InvariantCulture,
+                $"   semantic ids       {ids.Version} on {ids.TrainedOnItems:N0} items: collision rate {ids.CollisionRate:F4}, codebook usage {string.Join(" / ", ids.CodebookUsage.Select(u => u.ToString("P1", CultureInfo.InvariantCulture)))}; {k.Republished:N0} re-published"));
         }
     }
 }

@@ -1,0 +1,85 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using ReaSeq.Contracts.Knowledge;
+using ReaSeq.Contracts.Stores;
+using ReaSeq.Ingestors.Kafka;
+using ReaSeq.Processors.Knowledge.Agents;
+using ReaSeq.Processors.Knowledge.Encoders;
+using ReaSeq.Processors.Knowledge.Taxonomy;
+using ReaSeq.Processors.VectorStores;
+
+namespace ReaSeq.Processors.Knowledge.Streaming;
+
+public static class KnowledgeServiceCollectionExtensions
+{
+    /// <summary>
+    /// The knowledge role (paper §2.1): item updates → multi-agent knowledge, vectors, semantic ids → ItemKnowledge.
+    /// Sections: Knowledge, Knowledge:Agents, Knowledge:Reasoner, Knowledge:VectorStore, Knowledge:SemanticIds.
+    /// </summary>
+    public static IServiceCollection AddKnowledgeRole(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<KnowledgeProcessorOptions>().Bind(configuration.GetSection(KnowledgeProcessorOptions.Section))
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<KnowledgeAgentOptions>().Bind(configuration.GetSection("Knowledge:Agents"))
+            .Validate(o => string.IsNullOrWhiteSpace(o.Backend) || o.Backend.Trim().ToLowerInvariant() is
+                KnowledgeAgentOptions.Extractive or KnowledgeAgentOptions.OpenAi or KnowledgeAgentOptions.LlamaSharp,
+                "Knowledge:Agents:Backend must be extractive, openai or llamasharp").ValidateOnStart();
+        services.AddOptions<KnowledgeReasonerOptions>().Bind(configuration.GetSection("Knowledge:Reasoner"))
+            .Validate(o => { o.Validate(); return true; }).ValidateOnStart();
+        services.AddOptions<KnowledgeVectorStoreOptions>().Bind(configuration.GetSection(KnowledgeVectorStoreOptions.Section))
+            .ValidateDataAnnotations().Validate(o => { o.Validate(); return true; }).ValidateOnStart();
+        services.AddOptions<SemanticIdTrainingOptions>().Bind(configuration.GetSection(SemanticIdTrainingOptions.Section))
+            .ValidateDataAnnotations().Validate(o => { o.Validate(); return true; }).ValidateOnStart();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<KnowledgeProcessorOptions>>().Value);
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<KnowledgeVectorStoreOptions>>().Value);
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<SemanticIdTrainingOptions>>().Value);
+
+        services.AddSingleton<MiniLmEncoder>(_ => new MiniLmEncoder());
+        services.AddSingleton<ISentenceEncoder>(sp => sp.GetRequiredService<MiniLmEncoder>());
+        services.AddSingleton(sp => new KnowledgeMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
+        services.AddSingleton<IKnowledgeAgentBackend>(sp => KnowledgeAgentBackendFactory.Create(
+            sp.GetRequiredService<IOptions<KnowledgeAgentOptions>>().Value, sp.GetRequiredService<ISentenceEncoder>(),
+            sp.GetRequiredService<KnowledgeMetrics>(), sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton<ITaxonomyCache, PostgresTaxonomyCache>();
+        services.AddSingleton(sp => new PostgresCategoryCorpus(sp.GetRequiredService<NpgsqlDataSource>(),
+            sp.GetRequiredService<KnowledgeProcessorOptions>().MaxOverlayItems));
+        services.AddSingleton<ICategoryCorpusSource>(sp => sp.GetRequiredService<PostgresCategoryCorpus>());
+        services.AddSingleton(sp => new KnowledgeReasoner(sp.GetRequiredService<IKnowledgeAgentBackend>(), sp.GetRequiredService<ISentenceEncoder>(),
+            sp.GetRequiredService<ITaxonomyCache>(), sp.GetRequiredService<ICategoryCorpusSource>(),
+            sp.GetRequiredService<IOptions<KnowledgeReasonerOptions>>().Value, sp.GetRequiredService<KnowledgeMetrics>(),
+            sp.GetRequiredService<ILogger<KnowledgeReasoner>>()));
+        services.AddSingleton<IVectorStore>(sp => CreateVectorStore(sp.GetRequiredService<KnowledgeVectorStoreOptions>(),
+            sp.GetRequiredService<ISentenceEncoder>().Dimension, sp.GetRequiredService<ILoggerFactory>()));
+
+        services.AddSingleton<PostgresKnowledgeStore>();
+        services.AddSingleton<SemanticIdModelHolder>();
+        services.AddSingleton<KnowledgeOutputGate>();
+        services.AddSingleton<KnowledgeProcessorStats>();
+        services.AddSingleton<KnowledgeProcessor>();
+        services.AddSingleton<SemanticIdTrainer>();
+        services.AddHostedService<ConsumerWorker<KnowledgeProcessor>>();
+        services.AddHostedService(sp => sp.GetRequiredService<SemanticIdTrainer>());
+        return services;
+    }
+
+    /// <summary>The configured vector store: the embedded index (file under Path) or a Qdrant collection.</summary>
+    public static IVectorStore CreateVectorStore(KnowledgeVectorStoreOptions options, int dimension, ILoggerFactory loggerFactory)
+    {
+        options.Validate();
+        if (options.Backend.Trim().ToLowerInvariant() == KnowledgeVectorStoreOptions.Qdrant)
+            return new QdrantVectorStore(new QdrantVectorStoreOptions
+            {
+                Url = options.Url!, ApiKey = options.ApiKey, CollectionName = options.CollectionName, Dimension = dimension,
+            }, loggerFactory);
+        var folder = Path.GetDirectoryName(Path.GetFullPath(options.Path));
+        if (folder is not null) Directory.CreateDirectory(folder);
+        return new EmbeddedVectorIndex(new EmbeddedVectorIndexOptions
+        {
+            Dimension = dimension, Path = options.Path, FlushInterval = TimeSpan.FromSeconds(options.FlushIntervalSeconds),
+        }, loggerFactory.CreateLogger<EmbeddedVectorIndex>());
+    }
+}
