@@ -18,6 +18,7 @@ public static class Cli
         reaseq replay online-retail|synthetic|csv [--path FILE] [--map user=COL,item=COL,...] [--speed 1000x]
         reaseq sequence stats [--replay online-retail|synthetic|csv ...] [--variant TD|CD|TDCD|TDCD_RANK]
         reaseq bench [NAME ...]
+        reaseq eval representations [--path FILE | --sample] [--split-date YYYY-MM-DD] [--limit-users N] [--methods cooc,title,knowledge]
         Configuration: appsettings.json, environment REASEQ__Section__Key (e.g. REASEQ__Kafka__BootstrapServers).
         """;
 
@@ -40,6 +41,7 @@ public static class Cli
                 "replay" => await ReplayCommand.ExecuteAsync(rest, cts.Token),
                 "bench" => await Bench.BenchRunner.ExecuteAsync(rest, cts.Token),
                 "sequence" => await SequenceCommand.ExecuteAsync(rest, cts.Token),
+                "eval" => await Eval.EvalCommand.ExecuteAsync(rest, cts.Token),
                 _ => Fail($"Unknown command '{args[0]}'.\n{Usage}"),
             };
         }
