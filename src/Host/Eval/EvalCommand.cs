@@ -135,20 +135,19 @@ public static class EvalCommand
             }
             case "knowledge":
             {
-                var key = VectorCache.Key(["knowledge", encoder!.ModelName, "extractive"], itemKey);
+                // The backend's name and prompt version are part of the key: new prompts mean new knowledge.
+                var backend = KnowledgeVectors.Backend(encoder!);
+                var key = VectorCache.Key(["knowledge", encoder!.ModelName, backend.Name, backend.PromptVersion], itemKey);
                 var vectors = cache.TryLoad(method, key, data.Items.Count);
-                var extra = new JsonObject();
-                if (vectors is null)
-                {
-                    var computed = await KnowledgeVectors.ComputeAsync(encoder, data.Items, ct);
-                    cache.Save(method, key, vectors = computed.Vectors);
-                    extra["backend"] = computed.Backend;
-                    extra["prompt_version"] = computed.PromptVersion;
-                    extra["reasoning_items_per_s"] = Math.Round(computed.ItemsPerSecond, 1);
-                }
+                if (vectors is null) cache.Save(method, key, vectors = (await KnowledgeVectors.ComputeAsync(encoder, data.Items, ct)).Vectors);
                 else Console.Error.WriteLine($"eval knowledge: vectors from {cache.PathFor(method, key)}");
-                extra["items_without_grounded_knowledge"] = vectors.Count(v => v is null);
-                return (vectors, $"extractive layer 1-3 knowledge, demand + attribute perspectives encoded by {encoder.ModelName} and added (§2.1.2)", extra);
+                var extra = new JsonObject
+                {
+                    ["backend"] = backend.Name,
+                    ["prompt_version"] = backend.PromptVersion,
+                    ["items_without_grounded_knowledge"] = vectors.Count(v => v is null),
+                };
+                return (vectors, $"{backend.Name} layer 1-3 knowledge, demand + attribute perspectives encoded by {encoder.ModelName} and added (§2.1.2)", extra);
             }
             default:
                 throw new ArgumentException($"Unknown method '{method}'");

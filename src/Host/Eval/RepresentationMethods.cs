@@ -59,11 +59,14 @@ public static class KnowledgeVectors
     public static KnowledgeItem ToKnowledgeItem(EvalItem item) =>
         new(item.ItemId, item.Title, categoryPath: item.Category is null ? [] : [item.Category]);
 
+    public static IKnowledgeAgentBackend Backend(ISentenceEncoder encoder) =>
+        KnowledgeAgentBackendFactory.Create(new KnowledgeAgentOptions { Backend = KnowledgeAgentOptions.Extractive }, encoder,
+            loggerFactory: NullLoggerFactory.Instance);
+
     public static async Task<KnowledgeVectorsResult> ComputeAsync(ISentenceEncoder encoder, IReadOnlyList<EvalItem> items, CancellationToken ct)
     {
         var knowledgeItems = items.Select(ToKnowledgeItem).ToList();
-        var backend = KnowledgeAgentBackendFactory.Create(new KnowledgeAgentOptions { Backend = KnowledgeAgentOptions.Extractive }, encoder,
-            loggerFactory: NullLoggerFactory.Instance);
+        var backend = Backend(encoder);
         var reasoner = new KnowledgeReasoner(backend, encoder, new InMemoryTaxonomyCache(), new InMemoryCategoryCorpus(knowledgeItems));
         var vectors = new float[]?[items.Count];
         var progress = new ProgressReporter("eval knowledge: reasoning + encoding", items.Count);
