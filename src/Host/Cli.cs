@@ -20,6 +20,7 @@ public static class Cli
         reaseq knowledge show ITEM [--neighbours 5]
         reaseq sequence stats [--replay online-retail|synthetic|csv ...] [--variant TD|CD|TDCD|TDCD_RANK]
         reaseq bench [NAME ...]
+        reaseq eval representations [--path FILE | --sample] [--split-date YYYY-MM-DD] [--limit-users N] [--methods cooc,title,knowledge]
         Configuration: appsettings.json, environment REASEQ__Section__Key (e.g. REASEQ__Kafka__BootstrapServers).
         """;
 
@@ -43,6 +44,7 @@ public static class Cli
                 "bench" => await Bench.BenchRunner.ExecuteAsync(rest, cts.Token),
                 "sequence" => await SequenceCommand.ExecuteAsync(rest, cts.Token),
                 "knowledge" => await KnowledgeCommand.ExecuteAsync(rest, cts.Token),
+                "eval" => await Eval.EvalCommand.ExecuteAsync(rest, cts.Token),
                 _ => Fail($"Unknown command '{args[0]}'.\n{Usage}"),
             };
         }

@@ -6,9 +6,10 @@ namespace ReaSeq.Host.Bench;
 
 /// <summary>
 /// Throughput of the all-MiniLM-L6-v2 encoder on knowledge texts ("label: keywords; ..." strings of realistic
-/// length) at batch sizes 1, 32 and 64. Reproduce with `reaseq bench knowledge-encoder`.
+/// length) at batch sizes 1, 32 and 64. A part of <see cref="KnowledgeBenchmark"/> (`reaseq bench knowledge`), not a
+/// benchmark of its own, so the runner does not measure it twice.
 /// </summary>
-public sealed class EncoderBenchmark : IBenchmark
+public sealed class EncoderBenchmark
 {
     private static readonly string[] Vocabulary =
     [

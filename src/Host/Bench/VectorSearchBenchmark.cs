@@ -8,9 +8,9 @@ namespace ReaSeq.Host.Bench;
 /// <summary>
 /// Search latency of the embedded vector index on 100,000 random unit vectors of 384 dimensions: single queries,
 /// batches of 64, and a 10% payload filter, against a naive scalar loop over the same vectors in the same run.
-/// Part of the knowledge figures (merged into knowledge.json by the runner).
+/// A part of <see cref="KnowledgeBenchmark"/> (`reaseq bench knowledge`), not a benchmark of its own.
 /// </summary>
-public sealed class VectorSearchBenchmark : IBenchmark
+public sealed class VectorSearchBenchmark
 {
     private const int TopK = 10;
     private const int BatchSize = 64;

@@ -1,0 +1,102 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using ReaSeq.Host.Eval;
+using ReaSeq.Ingestors.Replay.OnlineRetail;
+using ReaSeq.Models.Training;
+using ReaSeq.Processors.Knowledge.Encoders;
+using ReaSeq.Tests.Replay;
+
+namespace ReaSeq.Tests.Eval;
+
+public sealed class EvalCommandTests
+{
+    /// <summary>
+    /// The sample covers a single morning, in which no customer buys twice. Its real rows are kept, but each invoice
+    /// is given to one of six customers in turn, so that every customer has purchases on both sides of the split.
+    /// </summary>
+    private static string SampleWithReturningCustomers(TempDir dir)
+    {
+        var source = Path.Combine(OnlineRetailData.FindDirectory()!, OnlineRetailData.SampleFileName);
+        var lines = File.ReadAllLines(source);
+        var invoices = new Dictionary<string, int>(StringComparer.Ordinal);
+        var text = new StringBuilder(lines[0]).Append('\n');
+        foreach (var line in lines.Skip(1))
+        {
+            // CustomerID and Country are the last two fields and never quoted.
+            int country = line.LastIndexOf(','), customer = line.LastIndexOf(',', country - 1);
+            var invoice = line[..line.IndexOf(',')];
+            int ordinal = invoices.TryGetValue(invoice, out var seen) ? seen : invoices[invoice] = invoices.Count;
+            text.Append(line[..(customer + 1)]).Append(90000 + ordinal % 6).Append(line[country..]).Append('\n');
+        }
+        return dir.Write("returning.csv", text.ToString());
+    }
+
+    [OnlineRetailFact]
+    public async Task Writes_the_table_as_json_and_png_with_consistent_figures()
+    {
+        TorchDevice.SetCpuThreads(1);
+        using var dir = new TempDir();
+        var csv = SampleWithReturningCustomers(dir);
+        var output = Path.Combine(dir.Path, "results");
+        var cache = new VectorCache(Path.Combine(dir.Path, "cache"));
+
+        var document = await EvalCommand.RunAsync(csv, new EvalSplitOptions { TestFraction = 0.3 }, ["cooc", "title"], output, cache, default);
+
+        var json = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(output, "representations.json")))!;
+        Assert.Equal(document.ToJsonString(), json.ToJsonString());
+        Assert.Equal(6, (int)json["data"]!["users"]!);
+        Assert.Contains("CC BY 4.0", (string)json["data"]!["attribution"]!);
+        var methods = json["methods"]!.AsArray();
+        Assert.Equal(["cooc", "title"], methods.Select(m => (string)m!["method"]!));
+        foreach (var method in methods)
+        {
+            var hr = EvalCommand.Ks.Select(k => (double)method!["hit_rate_percent"]![$"HR@{k}"]!).ToArray();
+            Assert.All(hr, h => Assert.InRange(h, 0, 100));
+            // A larger k retrieves a superset, so the hit rate cannot drop.
+            Assert.True(hr.Zip(hr.Skip(1)).All(p => p.First <= p.Second), string.Join(", ", hr));
+        }
+        Assert.True((double)methods[1]!["hit_rate_percent"]!["HR@500"]! > 0, "the title vectors found nothing");
+        var png = await File.ReadAllBytesAsync(Path.Combine(output, "representations.png"));
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+        Assert.NotEmpty(Directory.GetFiles(cache.Directory, "title-*.bin"));
+    }
+
+    [OnlineRetailFact]
+    public async Task Knowledge_vectors_come_from_the_reasoner_and_differ_from_title_vectors()
+    {
+        using var encoder = new MiniLmEncoder();
+        var items = new[]
+        {
+            new EvalItem("85123A", "WHITE HANGING HEART T-LIGHT HOLDER", "Candles & Lighting"),
+            new EvalItem("71053", "WHITE METAL LANTERN", "Candles & Lighting"),
+            new EvalItem("84406B", "CREAM CUPID HEARTS COAT HANGER", null),
+        };
+        var knowledge = await KnowledgeVectors.ComputeAsync(encoder, items, default);
+        var titles = TitleVectors.Compute(encoder, items, default);
+
+        Assert.Equal("extractive", knowledge.Backend);
+        Assert.Equal(0, knowledge.Failed);
+        for (int i = 0; i < items.Length; i++)
+        {
+            Assert.Equal(encoder.Dimension, knowledge.Vectors[i]!.Length);
+            Assert.NotEqual(titles[i], knowledge.Vectors[i]);
+        }
+    }
+
+    [Fact]
+    public void Cache_round_trips_vectors_and_ignores_a_mismatched_file()
+    {
+        using var dir = new TempDir();
+        var cache = new VectorCache(dir.Path);
+        var key = VectorCache.Key(["m"], ["a", "b"]);
+        Assert.NotEqual(key, VectorCache.Key(["m"], ["ab"]));
+        cache.Save("m", key, [[1f, 2f], null, [3f, 4f]]);
+
+        var loaded = cache.TryLoad("m", key, 3)!;
+        Assert.Equal([1f, 2f], loaded[0]!);
+        Assert.Null(loaded[1]);
+        Assert.Equal([3f, 4f], loaded[2]!);
+        Assert.Null(cache.TryLoad("m", key, 4));
+        Assert.Null(cache.TryLoad("m", "other", 3));
+    }
+}
