@@ -36,18 +36,29 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
 
     private Dictionary<string, int> _indexOf = new(StringComparer.Ordinal);
     private List<string> _items = [];
-    private Dictionary<int, double>?[] _weights = [];
+    // Raw neighbour weights per item as parallel unsorted arrays (ids, weights), grown up to the prune bound:
+    // a vectorised scan over at most ~80 ids beats a per-item hash table and allocates nothing per update.
+    private int[][] _rowIds = [];
+    private double[][] _rowWeights = [];
+    private int[] _rowCounts = [];
+    // Top-N caches sorted by item index; arrays may be longer than the row (grown by doubling, reused).
     private int[][] _cacheIds = [];
     private double[][] _cacheProbabilities = [];
+    private int[] _cacheCounts = [];
     private int[] _updatesSinceRefresh = [];
+    // The detector looks an item up before deciding and interns it when learning: remembering the last
+    // found string instance turns the second hash look-up into a reference comparison.
+    private string? _lastFoundId;
+    private int _lastFoundIndex;
     private long _clockMs = long.MinValue;
     private long _epochMs;
 
-    // Query scratch: dense scores stamped by generation so nothing needs clearing between queries.
-    private double[] _scores = [];
-    private int[] _stamps = [];
-    private int _generation;
-    private int[] _touched;
+    // Query scratch: one cursor per context item for the merge of their sorted top-N rows.
+    private int[][] _mergeIds = [];
+    private double[][] _mergeProbabilities = [];
+    private int[] _mergeCounts = [];
+    private int[] _mergePositions = [];
+    private double[] _mergeWeights = [];
     private readonly double[] _sortKeys;
     private readonly int[] _sortIds;
 
@@ -57,7 +68,6 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
         _options.Validate();
         _decayPerMs = _options.HalfLifeMs is { } halfLife ? Math.Log(2) / halfLife : 0;
         _pruneAbove = _options.MaxNeighbours + Math.Max(4, _options.MaxNeighbours / 4);
-        _touched = new int[64];
         _sortKeys = new double[_pruneAbove + 1];
         _sortIds = new int[_pruneAbove + 1];
     }
@@ -68,18 +78,30 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
 
     public int LearningWindow => _options.CoOccurrenceWindow;
 
-    public int IndexOf(string itemId) => _indexOf.TryGetValue(itemId, out var index) ? index : -1;
+    public int IndexOf(string itemId)
+    {
+        if (ReferenceEquals(itemId, _lastFoundId)) return _lastFoundIndex;
+        if (!_indexOf.TryGetValue(itemId, out var index)) return -1;
+        _lastFoundId = itemId;
+        _lastFoundIndex = index;
+        return index;
+    }
 
     public string ItemAt(int index) => _items[index];
 
     public int Intern(string itemId)
     {
+        if (ReferenceEquals(itemId, _lastFoundId)) return _lastFoundIndex;
         ArgumentException.ThrowIfNullOrEmpty(itemId);
         ref var slot = ref CollectionsMarshal.GetValueRefOrAddDefault(_indexOf, itemId, out var exists);
-        if (exists) return slot;
-        slot = _items.Count;
-        _items.Add(itemId);
-        EnsureCapacity(_items.Count);
+        if (!exists)
+        {
+            slot = _items.Count;
+            _items.Add(itemId);
+            EnsureCapacity(_items.Count);
+        }
+        _lastFoundId = itemId;
+        _lastFoundIndex = slot;
         return slot;
     }
 
@@ -88,52 +110,101 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
     {
         var ids = _cacheIds[index];
         var probabilities = _cacheProbabilities[index];
-        var result = new KeyValuePair<int, double>[ids.Length];
-        for (var i = 0; i < ids.Length; i++) result[i] = new(ids[i], probabilities[i]);
+        var result = new KeyValuePair<int, double>[_cacheCounts[index]];
+        for (var i = 0; i < result.Length; i++) result[i] = new(ids[i], probabilities[i]);
         return result;
     }
 
     /// <summary>Number of raw neighbour weights stored for an item (bounded by M plus a small eviction slack).</summary>
-    public int StoredNeighbourCount(int index) => _weights[index]?.Count ?? 0;
+    public int StoredNeighbourCount(int index) => _rowCounts[index];
 
     public Prediction Predict(ReadOnlySpan<int> context, int target)
     {
-        var generation = NextGeneration();
-        var touched = 0;
+        if (_mergeCounts.Length < context.Length) GrowMergeScratch(context.Length);
+        // The target's score is summed exactly as LogProbability sums it, so both agree bitwise.
+        var lists = 0;
+        var targetScore = 0.0;
         var totalWeight = 0.0;
         var weight = 1.0;
         for (var k = context.Length - 1; k >= 0; k--, weight *= _options.RecencyDecay)
         {
             var item = context[k];
             if (item < 0) continue;
-            var ids = _cacheIds[item];
-            if (ids.Length == 0) continue;
+            var count = _cacheCounts[item];
+            if (count == 0) continue;
             totalWeight += weight;
+            var ids = _cacheIds[item];
             var probabilities = _cacheProbabilities[item];
-            if (_touched.Length < touched + ids.Length) Array.Resize(ref _touched, Math.Max(_touched.Length * 2, touched + ids.Length));
-            for (var i = 0; i < ids.Length; i++)
+            if (target >= 0)
             {
-                var id = ids[i];
-                if (_stamps[id] != generation)
-                {
-                    _stamps[id] = generation;
-                    _scores[id] = 0;
-                    _touched[touched++] = id;
-                }
-                _scores[id] += weight * probabilities[i];
+                var position = PositionOf(ids, count, target);
+                if (position >= 0) targetScore += weight * probabilities[position];
             }
+            _mergeIds[lists] = ids;
+            _mergeProbabilities[lists] = probabilities;
+            _mergeCounts[lists] = count;
+            _mergePositions[lists] = 0;
+            _mergeWeights[lists++] = weight;
         }
 
-        var targetScore = target >= 0 && _stamps[target] == generation ? _scores[target] : 0.0;
         var logProbability = SmoothedLog(targetScore, totalWeight);
         if (target < 0) return new(logProbability, Prediction.Unranked, RankStatus.UnknownItem);
         if (totalWeight == 0) return new(logProbability, Prediction.Unranked, RankStatus.NoContextEvidence);
         if (targetScore == 0) return new(logProbability, Prediction.Unranked, RankStatus.OutsideCandidates);
+        return new(logProbability, 1 + CountScoringAbove(lists, targetScore), RankStatus.Ranked);
+    }
 
-        var rank = 1;
-        for (var i = 0; i < touched; i++)
-            if (_scores[_touched[i]] > targetScore) rank++;
-        return new(logProbability, rank, RankStatus.Ranked);
+    /// <summary>
+    /// Walks the context rows in item order (a k-way merge of sorted arrays, so memory is read sequentially)
+    /// and counts candidates whose score beats <paramref name="threshold"/>. Each candidate's score adds its
+    /// terms newest context item first, the same order as the target's, so equal scores compare equal.
+    /// </summary>
+    private int CountScoringAbove(int lists, double threshold)
+    {
+        var above = 0;
+        while (true)
+        {
+            var next = int.MaxValue;
+            for (var l = 0; l < lists; l++)
+            {
+                var position = _mergePositions[l];
+                if (position < _mergeCounts[l] && _mergeIds[l][position] < next) next = _mergeIds[l][position];
+            }
+            if (next == int.MaxValue) return above;
+            var score = 0.0;
+            for (var l = 0; l < lists; l++)
+            {
+                var position = _mergePositions[l];
+                if (position >= _mergeCounts[l] || _mergeIds[l][position] != next) continue;
+                score += _mergeWeights[l] * _mergeProbabilities[l][position];
+                _mergePositions[l] = position + 1;
+            }
+            if (score > threshold) above++;
+        }
+    }
+
+    /// <summary>Index of <paramref name="id"/> in the first <paramref name="count"/> (sorted) ids, or -1.</summary>
+    private static int PositionOf(int[] ids, int count, int id)
+    {
+        int low = 0, high = count - 1;
+        while (low <= high)
+        {
+            var middle = (low + high) >>> 1;
+            var found = ids[middle];
+            if (found == id) return middle;
+            if (found < id) low = middle + 1;
+            else high = middle - 1;
+        }
+        return -1;
+    }
+
+    private void GrowMergeScratch(int length)
+    {
+        Array.Resize(ref _mergeIds, length);
+        Array.Resize(ref _mergeProbabilities, length);
+        Array.Resize(ref _mergeCounts, length);
+        Array.Resize(ref _mergePositions, length);
+        Array.Resize(ref _mergeWeights, length);
     }
 
     public double LogProbability(ReadOnlySpan<int> context, int target)
@@ -146,11 +217,11 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
         {
             var item = context[k];
             if (item < 0) continue;
-            var ids = _cacheIds[item];
-            if (ids.Length == 0) continue;
+            var count = _cacheCounts[item];
+            if (count == 0) continue;
             totalWeight += weight;
             if (target < 0) continue;
-            var position = Array.BinarySearch(ids, target);
+            var position = PositionOf(_cacheIds[item], count, target);
             if (position >= 0) targetScore += weight * _cacheProbabilities[item][position];
         }
         return SmoothedLog(targetScore, totalWeight);
@@ -186,16 +257,6 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
         return Math.Log((1 - _options.Smoothing) * (score / totalWeight) + _options.Smoothing * uniform);
     }
 
-    private int NextGeneration()
-    {
-        if (++_generation == int.MaxValue)
-        {
-            Array.Clear(_stamps);
-            _generation = 1;
-        }
-        return _generation;
-    }
-
     private void AdvanceClock(long timestampMs)
     {
         if (_clockMs == long.MinValue)
@@ -209,39 +270,57 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
         // Bring every stored weight to the current epoch; rows stay proportional, so caches stay valid.
         var factor = Math.Exp(-(_clockMs - _epochMs) * _decayPerMs);
         _epochMs = _clockMs;
-        for (var i = 0; i < _weights.Length; i++)
+        for (var i = 0; i < _items.Count; i++)
         {
-            var row = _weights[i];
-            if (row is null) continue;
-            List<int>? vanished = null;
-            foreach (var key in row.Keys.ToArray())
+            var ids = _rowIds[i];
+            var weights = _rowWeights[i];
+            var kept = 0;
+            for (var j = 0; j < _rowCounts[i]; j++)
             {
-                var scaled = row[key] * factor;
-                if (scaled > 0) row[key] = scaled;
-                else (vanished ??= []).Add(key);
+                var scaled = weights[j] * factor;
+                if (!(scaled > 0)) continue;
+                ids[kept] = ids[j];
+                weights[kept++] = scaled;
             }
-            if (vanished is not null) foreach (var key in vanished) row.Remove(key);
+            _rowCounts[i] = kept;
         }
     }
 
     private void AddWeight(int from, int to, double increment)
     {
-        var row = _weights[from] ??= new Dictionary<int, double>();
-        CollectionsMarshal.GetValueRefOrAddDefault(row, to, out _) += increment;
-        if (row.Count > _pruneAbove) Prune(row);
+        var count = _rowCounts[from];
+        var position = _rowIds[from].AsSpan(0, count).IndexOf(to);
+        if (position >= 0) _rowWeights[from][position] += increment;
+        else
+        {
+            if (count == _rowIds[from].Length) GrowRow(from);
+            _rowIds[from][count] = to;
+            _rowWeights[from][count] = increment;
+            _rowCounts[from] = ++count;
+            if (count > _pruneAbove) Prune(from);
+        }
         // Small rows refresh often (cheap), large rows at most every R updates.
-        if (++_updatesSinceRefresh[from] >= Math.Min(_options.CacheRefreshEvery, Math.Max(1, _cacheIds[from].Length)))
-            RebuildCache(from, row);
+        if (++_updatesSinceRefresh[from] >= Math.Min(_options.CacheRefreshEvery, Math.Max(1, _cacheCounts[from])))
+            RebuildCache(from);
+    }
+
+    private void GrowRow(int item)
+    {
+        var capacity = Math.Min(_pruneAbove + 1, Math.Max(4, _rowIds[item].Length * 2));
+        Array.Resize(ref _rowIds[item], capacity);
+        Array.Resize(ref _rowWeights[item], capacity);
     }
 
     /// <summary>Fills the sort buffers with the row, heaviest first, equal weights by item index.</summary>
-    private int SortedByWeight(Dictionary<int, double> row)
+    private int SortedByWeight(int item)
     {
-        var count = 0;
-        foreach (var (id, weight) in row)
+        var count = _rowCounts[item];
+        var ids = _rowIds[item];
+        var weights = _rowWeights[item];
+        for (var i = 0; i < count; i++)
         {
-            _sortKeys[count] = -weight;
-            _sortIds[count++] = id;
+            _sortKeys[i] = -weights[i];
+            _sortIds[i] = ids[i];
         }
         Array.Sort(_sortKeys, _sortIds, 0, count);
         // The primitive sort is unstable; ordering equal weights by index makes the result independent of hash-table order.
@@ -255,20 +334,33 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
         return count;
     }
 
-    private void Prune(Dictionary<int, double> row)
+    /// <summary>Keeps the M heaviest weights (row order is irrelevant: every reader sorts totally).</summary>
+    private void Prune(int item)
     {
-        var count = SortedByWeight(row);
-        for (var i = _options.MaxNeighbours; i < count; i++) row.Remove(_sortIds[i]);
+        SortedByWeight(item);
+        var keep = _options.MaxNeighbours;
+        for (var i = 0; i < keep; i++)
+        {
+            _rowIds[item][i] = _sortIds[i];
+            _rowWeights[item][i] = -_sortKeys[i];
+        }
+        _rowCounts[item] = keep;
     }
 
-    private void RebuildCache(int item, Dictionary<int, double> row)
+    private void RebuildCache(int item)
     {
         _updatesSinceRefresh[item] = 0;
-        var count = SortedByWeight(row);
+        var count = SortedByWeight(item);
         var keep = Math.Min(count, _options.TopNeighbours);
         Array.Sort(_sortIds, _sortKeys, 0, keep);
-        var ids = _cacheIds[item].Length == keep ? _cacheIds[item] : new int[keep];
-        var probabilities = _cacheProbabilities[item].Length == keep ? _cacheProbabilities[item] : new double[keep];
+        if (_cacheIds[item].Length < keep)
+        {
+            var capacity = Math.Min(_options.TopNeighbours, Math.Max(keep, 2 * _cacheIds[item].Length));
+            _cacheIds[item] = new int[capacity];
+            _cacheProbabilities[item] = new double[capacity];
+        }
+        var ids = _cacheIds[item];
+        var probabilities = _cacheProbabilities[item];
         var sum = 0.0;
         for (var i = 0; i < keep; i++) sum -= _sortKeys[i];
         for (var i = 0; i < keep; i++)
@@ -276,23 +368,25 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
             ids[i] = _sortIds[i];
             probabilities[i] = -_sortKeys[i] / sum;
         }
-        _cacheIds[item] = ids;
-        _cacheProbabilities[item] = probabilities;
+        _cacheCounts[item] = keep;
     }
 
     private void EnsureCapacity(int count)
     {
-        if (_weights.Length >= count) return;
-        var capacity = Math.Max(count, Math.Max(16, _weights.Length * 2));
-        var oldLength = _weights.Length;
-        Array.Resize(ref _weights, capacity);
+        if (_rowIds.Length >= count) return;
+        var capacity = Math.Max(count, Math.Max(16, _rowIds.Length * 2));
+        var oldLength = _rowIds.Length;
+        Array.Resize(ref _rowIds, capacity);
+        Array.Resize(ref _rowWeights, capacity);
+        Array.Resize(ref _rowCounts, capacity);
         Array.Resize(ref _cacheIds, capacity);
         Array.Resize(ref _cacheProbabilities, capacity);
         Array.Resize(ref _updatesSinceRefresh, capacity);
-        Array.Resize(ref _scores, capacity);
-        Array.Resize(ref _stamps, capacity);
+        Array.Resize(ref _cacheCounts, capacity);
         for (var i = oldLength; i < capacity; i++)
         {
+            _rowIds[i] = [];
+            _rowWeights[i] = [];
             _cacheIds[i] = [];
             _cacheProbabilities[i] = [];
         }
@@ -306,23 +400,25 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
         writer.Write(_clockMs);
         writer.Write(_epochMs);
         writer.Write(_items.Count);
-        var keys = new List<int>();
+        var keys = new int[_pruneAbove + 1];
+        var values = new double[_pruneAbove + 1];
         for (var i = 0; i < _items.Count; i++)
         {
             writer.Write(_items[i]);
             writer.Write(_updatesSinceRefresh[i]);
-            var row = _weights[i];
-            keys.Clear();
-            if (row is not null) keys.AddRange(row.Keys);
-            keys.Sort();
-            writer.Write(keys.Count);
-            foreach (var key in keys)
+            // Sorted by neighbour index, so equal states give equal bytes whatever the row order.
+            var count = _rowCounts[i];
+            _rowIds[i].AsSpan(0, count).CopyTo(keys);
+            _rowWeights[i].AsSpan(0, count).CopyTo(values);
+            Array.Sort(keys, values, 0, count);
+            writer.Write(count);
+            for (var j = 0; j < count; j++)
             {
-                writer.Write(key);
-                writer.Write(row![key]);
+                writer.Write(keys[j]);
+                writer.Write(values[j]);
             }
-            writer.Write(_cacheIds[i].Length);
-            for (var j = 0; j < _cacheIds[i].Length; j++)
+            writer.Write(_cacheCounts[i]);
+            for (var j = 0; j < _cacheCounts[i]; j++)
             {
                 writer.Write(_cacheIds[i][j]);
                 writer.Write(_cacheProbabilities[i][j]);
@@ -343,9 +439,12 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
         // Build into fresh structures, then swap: a corrupt snapshot leaves the model untouched.
         var indexOf = new Dictionary<string, int>(count, StringComparer.Ordinal);
         var items = new List<string>(count);
-        var weights = new Dictionary<int, double>?[count];
+        var rowIds = new int[count][];
+        var rowWeights = new double[count][];
+        var rowCounts = new int[count];
         var cacheIds = new int[count][];
         var cacheProbabilities = new double[count][];
+        var cacheCounts = new int[count];
         var updates = new int[count];
         for (var i = 0; i < count; i++)
         {
@@ -354,13 +453,23 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
             items.Add(id);
             updates[i] = reader.ReadInt32();
             var neighbours = reader.ReadInt32();
-            if (neighbours > 0)
+            if (neighbours < 0 || neighbours > _pruneAbove)
+                throw new InvalidDataException($"Collaborative model snapshot stores {neighbours} neighbours for item '{id}'; at most {_pruneAbove} are kept.");
+            rowIds[i] = new int[neighbours];
+            rowWeights[i] = new double[neighbours];
+            for (var j = 0; j < neighbours; j++)
             {
-                var row = new Dictionary<int, double>(neighbours);
-                for (var j = 0; j < neighbours; j++) row[CheckedIndex(reader.ReadInt32(), count)] = reader.ReadDouble();
-                weights[i] = row;
+                var neighbour = CheckedIndex(reader.ReadInt32(), count);
+                if (rowIds[i].AsSpan(0, j).Contains(neighbour))
+                    throw new InvalidDataException($"Collaborative model snapshot lists neighbour {neighbour} of item '{id}' twice.");
+                rowIds[i][j] = neighbour;
+                rowWeights[i][j] = reader.ReadDouble();
             }
+            rowCounts[i] = neighbours;
             var cached = reader.ReadInt32();
+            if (cached < 0 || cached > _options.TopNeighbours)
+                throw new InvalidDataException($"Collaborative model snapshot caches {cached} neighbours for item '{id}'; at most {_options.TopNeighbours} are served.");
+            cacheCounts[i] = cached;
             cacheIds[i] = new int[cached];
             cacheProbabilities[i] = new double[cached];
             for (var j = 0; j < cached; j++)
@@ -372,13 +481,14 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
 
         _indexOf = indexOf;
         _items = items;
-        _weights = weights;
+        _lastFoundId = null;
+        _rowIds = rowIds;
+        _rowWeights = rowWeights;
+        _rowCounts = rowCounts;
         _cacheIds = cacheIds;
         _cacheProbabilities = cacheProbabilities;
         _updatesSinceRefresh = updates;
-        _scores = new double[count];
-        _stamps = new int[count];
-        _generation = 0;
+        _cacheCounts = cacheCounts;
         _clockMs = clock;
         _epochMs = epoch;
         EnsureCapacity(count);
