@@ -161,6 +161,7 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
     /// </summary>
     private int CountScoringAbove(int lists, double threshold)
     {
+        if (lists <= 3) return CountScoringAboveInThree(lists, threshold);
         var above = 0;
         while (true)
         {
@@ -196,6 +197,34 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
             else high = middle - 1;
         }
         return -1;
+    }
+
+    /// <summary>The common case (context of at most three items) with the cursors in registers.</summary>
+    private int CountScoringAboveInThree(int lists, double threshold)
+    {
+        ReadOnlySpan<int> firstIds = lists > 0 ? _mergeIds[0].AsSpan(0, _mergeCounts[0]) : default;
+        ReadOnlySpan<int> secondIds = lists > 1 ? _mergeIds[1].AsSpan(0, _mergeCounts[1]) : default;
+        ReadOnlySpan<int> thirdIds = lists > 2 ? _mergeIds[2].AsSpan(0, _mergeCounts[2]) : default;
+        ReadOnlySpan<double> first = lists > 0 ? _mergeProbabilities[0].AsSpan(0, _mergeCounts[0]) : default;
+        ReadOnlySpan<double> second = lists > 1 ? _mergeProbabilities[1].AsSpan(0, _mergeCounts[1]) : default;
+        ReadOnlySpan<double> third = lists > 2 ? _mergeProbabilities[2].AsSpan(0, _mergeCounts[2]) : default;
+        var firstWeight = lists > 0 ? _mergeWeights[0] : 0;
+        var secondWeight = lists > 1 ? _mergeWeights[1] : 0;
+        var thirdWeight = lists > 2 ? _mergeWeights[2] : 0;
+        int i = 0, j = 0, k = 0, above = 0;
+        while (true)
+        {
+            var x = i < firstIds.Length ? firstIds[i] : int.MaxValue;
+            var y = j < secondIds.Length ? secondIds[j] : int.MaxValue;
+            var z = k < thirdIds.Length ? thirdIds[k] : int.MaxValue;
+            var next = Math.Min(x, Math.Min(y, z));
+            if (next == int.MaxValue) return above;
+            var score = 0.0;
+            if (x == next) score += firstWeight * first[i++];
+            if (y == next) score += secondWeight * second[j++];
+            if (z == next) score += thirdWeight * third[k++];
+            if (score > threshold) above++;
+        }
     }
 
     private void GrowMergeScratch(int length)
@@ -311,8 +340,12 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
         Array.Resize(ref _rowWeights[item], capacity);
     }
 
-    /// <summary>Fills the sort buffers with the row, heaviest first, equal weights by item index.</summary>
-    private int SortedByWeight(int item)
+    /// <summary>
+    /// Moves the row's <paramref name="keep"/> heaviest weights (equal weights: lower item index first, a total
+    /// order, so the choice never depends on the row's storage order) to the front of the sort buffers, in no
+    /// particular order. Returns how many there are.
+    /// </summary>
+    private int Heaviest(int item, int keep)
     {
         var count = _rowCounts[item];
         var ids = _rowIds[item];
@@ -322,27 +355,51 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
             _sortKeys[i] = -weights[i];
             _sortIds[i] = ids[i];
         }
-        Array.Sort(_sortKeys, _sortIds, 0, count);
-        // The primitive sort is unstable; ordering equal weights by index makes the result independent of hash-table order.
-        for (var start = 0; start < count;)
-        {
-            var end = start + 1;
-            while (end < count && _sortKeys[end] == _sortKeys[start]) end++;
-            if (end - start > 1) Array.Sort(_sortIds, start, end - start);
-            start = end;
-        }
-        return count;
+        keep = Math.Min(keep, count);
+        if (keep < count) SelectFirst(count, keep);
+        return keep;
     }
 
-    /// <summary>Keeps the M heaviest weights (row order is irrelevant: every reader sorts totally).</summary>
+    private static bool Before(double key, int id, double otherKey, int otherId) => key < otherKey || (key == otherKey && id < otherId);
+
+    /// <summary>Quickselect: afterwards the first <paramref name="keep"/> buffer entries are the smallest (key, id) pairs.</summary>
+    private void SelectFirst(int count, int keep)
+    {
+        var keys = _sortKeys;
+        var ids = _sortIds;
+        int left = 0, right = count - 1, target = keep - 1;
+        while (left < right)
+        {
+            var middle = left + ((right - left) >> 1);
+            var pivotKey = keys[middle];
+            var pivotId = ids[middle];
+            int i = left, j = right;
+            while (i <= j)
+            {
+                while (Before(keys[i], ids[i], pivotKey, pivotId)) i++;
+                while (Before(pivotKey, pivotId, keys[j], ids[j])) j--;
+                if (i > j) break;
+                (keys[i], keys[j]) = (keys[j], keys[i]);
+                (ids[i], ids[j]) = (ids[j], ids[i]);
+                i++;
+                j--;
+            }
+            if (target <= j) right = j;
+            else if (target >= i) left = i;
+            else return;
+        }
+    }
+
+    /// <summary>Keeps the M heaviest weights (row order is irrelevant: every reader orders them totally).</summary>
     private void Prune(int item)
     {
-        SortedByWeight(item);
-        var keep = _options.MaxNeighbours;
+        var keep = Heaviest(item, _options.MaxNeighbours);
+        var ids = _rowIds[item];
+        var weights = _rowWeights[item];
         for (var i = 0; i < keep; i++)
         {
-            _rowIds[item][i] = _sortIds[i];
-            _rowWeights[item][i] = -_sortKeys[i];
+            ids[i] = _sortIds[i];
+            weights[i] = -_sortKeys[i];
         }
         _rowCounts[item] = keep;
     }
@@ -350,9 +407,11 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
     private void RebuildCache(int item)
     {
         _updatesSinceRefresh[item] = 0;
-        var count = SortedByWeight(item);
-        var keep = Math.Min(count, _options.TopNeighbours);
+        var keep = Heaviest(item, _options.TopNeighbours);
+        // Item order (ids are distinct, so it is total) for the cache and for the normalising sum.
         Array.Sort(_sortIds, _sortKeys, 0, keep);
+        var sum = 0.0;
+        for (var i = 0; i < keep; i++) sum -= _sortKeys[i];
         if (_cacheIds[item].Length < keep)
         {
             var capacity = Math.Min(_options.TopNeighbours, Math.Max(keep, 2 * _cacheIds[item].Length));
@@ -361,8 +420,6 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
         }
         var ids = _cacheIds[item];
         var probabilities = _cacheProbabilities[item];
-        var sum = 0.0;
-        for (var i = 0; i < keep; i++) sum -= _sortKeys[i];
         for (var i = 0; i < keep; i++)
         {
             ids[i] = _sortIds[i];
