@@ -85,7 +85,8 @@ public sealed class SequenceDetector : IDisposable
             user = new UserSequence(click.UserId, _options.WindowSize, _options.DeduplicationCapacity);
             _users.Add(click.UserId, user);
         }
-        if (user.HasSeen(click.EventId))
+        var eventIdHash = UserSequence.HashOf(click.EventId);
+        if (user.HasSeen(click.EventId, eventIdHash))
         {
             _stats.Duplicates++;
             _metrics.Event(ClickStatus.Duplicate);
@@ -109,7 +110,7 @@ public sealed class SequenceDetector : IDisposable
         user.Insert(k, new SequenceEntry(click.EventId, click.ItemId, click.Category, click.Domain, click.TimestampMs, null, double.NaN, false)
         {
             ItemIndex = _model.IndexOf(click.ItemId),
-        });
+        }, eventIdHash);
         var count = user.Count;
 
         // Decide with the state before this click.
@@ -182,7 +183,7 @@ public sealed class SequenceDetector : IDisposable
     private void EvaluateLabel(UserSequence user, int position)
     {
         // Δ = log p(x_{i+1} | c items ending at x_i) − log p(x_{i+1} | c items ending at x_{i−1}).
-        var target = user[position + 1].ItemIndex;
+        var target = user.ItemIndexAt(position + 1);
         var withItem = _model.LogProbability(FillContext(user, position + 1, _options.ContextLength), target);
         var withoutItem = _model.LogProbability(FillContext(user, position, _options.ContextLength), target);
         var delta = withItem - withoutItem;
@@ -198,7 +199,7 @@ public sealed class SequenceDetector : IDisposable
     private ReadOnlySpan<int> FillContext(UserSequence user, int end, int length)
     {
         var start = Math.Max(0, end - length);
-        for (var i = start; i < end; i++) _context[i - start] = user[i].ItemIndex;
+        for (var i = start; i < end; i++) _context[i - start] = user.ItemIndexAt(i);
         return _context.AsSpan(0, end - start);
     }
 

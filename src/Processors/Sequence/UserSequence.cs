@@ -11,10 +11,12 @@ public sealed class UserSequence
     private SequenceEntry[] _ring;
     private int _head;
 
-    // Last accepted event ids in arrival order, for duplicate detection.
+    // Last accepted event ids in arrival order, for duplicate detection, with their hash codes alongside:
+    // a vectorised scan of at most DeduplicationCapacity ints is cheaper than a hash set per user, and ids
+    // are compared in full only where the hash codes match.
     private readonly int _deduplicationCapacity;
     private string[] _recentIds;
-    private readonly HashSet<string> _recentSet;
+    private int[] _recentHashes;
     private int _recentNext;
     private int _recentCount;
 
@@ -26,7 +28,7 @@ public sealed class UserSequence
         _deduplicationCapacity = deduplicationCapacity;
         // Grown on demand: most users never fill the deduplication ring.
         _recentIds = new string[Math.Min(8, deduplicationCapacity)];
-        _recentSet = new HashSet<string>(StringComparer.Ordinal);
+        _recentHashes = new int[_recentIds.Length];
     }
 
     public string UserId { get; }
@@ -49,7 +51,7 @@ public sealed class UserSequence
     {
         get
         {
-            if ((uint)index >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(index), index, $"The window holds {Count} events.");
+            if ((uint)index >= (uint)Count) ThrowOutsideWindow(index);
             return ref _ring[Physical(index)];
         }
     }
@@ -76,7 +78,14 @@ public sealed class UserSequence
         return new SequenceUpdate(UserId, variant, Offset, LastTimestampMs, window, GapPositions(variant).ToArray(), LabeledPositions().ToArray());
     }
 
+    // Kept out of the indexer so that it stays small enough to inline.
+    private void ThrowOutsideWindow(int index) =>
+        throw new ArgumentOutOfRangeException(nameof(index), index, $"The window holds {Count} events.");
+
     internal ref SequenceEntry At(int index) => ref _ring[Physical(index)];
+
+    /// <summary>The model index of the item at a window position the caller knows is valid.</summary>
+    internal int ItemIndexAt(int index) => _ring[Physical(index)].ItemIndex;
 
     private int Physical(int index)
     {
@@ -84,7 +93,19 @@ public sealed class UserSequence
         return physical >= _ring.Length ? physical - _ring.Length : physical;
     }
 
-    internal bool HasSeen(string eventId) => _recentSet.Contains(eventId);
+    internal static int HashOf(string eventId) => StringComparer.Ordinal.GetHashCode(eventId);
+
+    internal bool HasSeen(string eventId, int hash)
+    {
+        var hashes = _recentHashes.AsSpan(0, _recentCount);
+        for (var offset = 0; ;)
+        {
+            var found = hashes[offset..].IndexOf(hash);
+            if (found < 0) return false;
+            if (string.Equals(_recentIds[offset + found], eventId, StringComparison.Ordinal)) return true;
+            offset += found + 1;
+        }
+    }
 
     /// <summary>Where an event with this timestamp goes: after every retained event with a timestamp ≤ it.</summary>
     internal int InsertionIndex(long timestampMs)
@@ -94,14 +115,14 @@ public sealed class UserSequence
         return index;
     }
 
-    internal void Insert(int index, in SequenceEntry entry)
+    internal void Insert(int index, in SequenceEntry entry, int eventIdHash)
     {
         if (Count == _ring.Length) Grow();
         for (var i = Count; i > index; i--) _ring[Physical(i)] = _ring[Physical(i - 1)];
         _ring[Physical(index)] = entry;
         Count++;
         LastTimestampMs = Math.Max(LastTimestampMs, entry.TimestampMs);
-        Remember(entry.EventId);
+        Remember(entry.EventId, eventIdHash);
     }
 
     /// <summary>Drops the oldest event once the window is over its size; returns whether it did.</summary>
@@ -117,24 +138,25 @@ public sealed class UserSequence
 
     private void Grow()
     {
-        var larger = new SequenceEntry[Math.Min(_ring.Length * 2, _windowSize + 1)];
+        // Quadruple: each copy of these large entries is garbage, so fewer, bigger steps allocate less in total.
+        var larger = new SequenceEntry[Math.Min(_ring.Length * 4, _windowSize + 1)];
         for (var i = 0; i < Count; i++) larger[i] = _ring[Physical(i)];
         _ring = larger;
         _head = 0;
     }
 
-    private void Remember(string eventId)
+    private void Remember(string eventId, int hash)
     {
         if (_recentCount == _recentIds.Length && _recentIds.Length < _deduplicationCapacity)
         {
             // Not yet at capacity: the ring is still in arrival order from slot 0, so it can simply grow.
             Array.Resize(ref _recentIds, Math.Min(_recentIds.Length * 2, _deduplicationCapacity));
+            Array.Resize(ref _recentHashes, _recentIds.Length);
             _recentNext = _recentCount;
         }
-        if (_recentCount == _recentIds.Length) _recentSet.Remove(_recentIds[_recentNext]);
-        else _recentCount++;
+        if (_recentCount < _recentIds.Length) _recentCount++;
         _recentIds[_recentNext] = eventId;
-        _recentSet.Add(eventId);
+        _recentHashes[_recentNext] = hash;
         _recentNext = _recentNext + 1 == _recentIds.Length ? 0 : _recentNext + 1;
     }
 
@@ -151,7 +173,7 @@ public sealed class UserSequence
         writer.Write(LastTimestampMs);
         writer.Write(Count);
         for (var i = 0; i < Count; i++) WriteEntry(writer, this[i]);
-        // Oldest first, so replaying Remember in order rebuilds the same ring and set.
+        // Oldest first, so replaying Remember in order rebuilds the same ring.
         writer.Write(_recentCount);
         var oldest = _recentCount == _recentIds.Length ? _recentNext : 0;
         for (var i = 0; i < _recentCount; i++) writer.Write(_recentIds[(oldest + i) % _recentIds.Length]);
@@ -180,7 +202,11 @@ public sealed class UserSequence
         user.LastTimestampMs = last;
         var recent = reader.ReadInt32();
         if (recent < 0 || recent > deduplicationCapacity) throw new InvalidDataException($"User sequence snapshot of '{user.UserId}' lists {recent} recent event ids; capacity is {deduplicationCapacity}.");
-        for (var i = 0; i < recent; i++) user.Remember(reader.ReadString());
+        for (var i = 0; i < recent; i++)
+        {
+            var id = reader.ReadString();
+            user.Remember(id, HashOf(id));
+        }
         return user;
     }
 
