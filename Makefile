@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CONFIG ?= Release
 BIN := src/Host/bin/$(CONFIG)/net10.0/linux-x64/reaseq
-ROLES ?= ingest
+ROLES ?= ingest,knowledge,sequence
 REPLAY ?= auto
 # The benchmarks `make bench` runs (each writes bench/results/NAME.json).
 BENCH ?= ingest knowledge sequence
