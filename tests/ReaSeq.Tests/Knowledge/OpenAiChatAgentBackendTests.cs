@@ -111,10 +111,10 @@ public sealed class OpenAiChatAgentBackendTests(EncoderFixture fixture)
     public async Task An_answer_slower_than_the_timeout_is_abandoned_and_retried()
     {
         using var server = new ScriptedChatServer((request, n) => new ScriptedReply(Content: GroundedScript.Answer(request),
-            Delay: n == 1 ? TimeSpan.FromSeconds(5) : TimeSpan.Zero));
+            Delay: n == 1 ? TimeSpan.FromSeconds(20) : TimeSpan.Zero));
         using var metrics = new KnowledgeMetrics();
         using var recorder = new MetricRecorder(metrics);
-        using var backend = new OpenAiChatAgentBackend(Options(server, o => o.Timeout = TimeSpan.FromMilliseconds(700)), metrics);
+        using var backend = new OpenAiChatAgentBackend(Options(server, o => o.Timeout = TimeSpan.FromSeconds(3)), metrics);
 
         var analysis = await backend.AnalyzeItemAsync(new ItemAnalysisInput(Tee, Taxonomies(backend.Name)), default);
 
