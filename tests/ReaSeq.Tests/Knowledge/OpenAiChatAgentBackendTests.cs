@@ -111,7 +111,7 @@ public sealed class OpenAiChatAgentBackendTests(EncoderFixture fixture)
     public async Task An_answer_slower_than_the_timeout_is_abandoned_and_retried()
     {
         using var server = new ScriptedChatServer((request, n) => new ScriptedReply(Content: GroundedScript.Answer(request),
-            Delay: n == 1 ? TimeSpan.FromSeconds(20) : TimeSpan.Zero));
+            Delay: n == 1 ? TimeSpan.FromSeconds(8) : TimeSpan.Zero));
         using var metrics = new KnowledgeMetrics();
         using var recorder = new MetricRecorder(metrics);
         using var backend = new OpenAiChatAgentBackend(Options(server, o => o.Timeout = TimeSpan.FromSeconds(3)), metrics);
