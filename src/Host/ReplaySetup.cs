@@ -163,5 +163,21 @@ public static class ReplaySetup
             Console.WriteLine(ids is null ? "   semantic ids       no model yet" : string.Create(CultureInfo.InvariantCulture,
                 $"   semantic ids       {ids.Version} on {ids.TrainedOnItems:N0} items: collision rate {ids.CollisionRate:F4}, codebook usage {string.Join(" / ", ids.CodebookUsage.Select(u => u.ToString("P1", CultureInfo.InvariantCulture)))}; {k.Republished:N0} re-published"));
         }
+        PrintEvaluation();
+    }
+
+    /// <summary>The representation evaluation (paper Table 1) last recorded by `reaseq eval representations`, when present.</summary>
+    private static void PrintEvaluation()
+    {
+        var path = Path.Combine("eval", "results", "representations.json");
+        if (!File.Exists(path)) return;
+        var report = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+        Console.WriteLine($"   evaluation         HR@k / macro recall on Online Retail from {path} (reaseq eval representations):");
+        foreach (var method in report["methods"]!.AsArray())
+        {
+            var hr = method!["hit_rate_percent"]!.AsObject().Select(kv => $"{kv.Key} {kv.Value!.GetValue<double>():F1}");
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"     {method["method"]!.GetValue<string>(),-10} {string.Join("  ", hr)}  macro recall {method["macro_recall_percent"]!.GetValue<double>():F2}"));
+        }
     }
 }
