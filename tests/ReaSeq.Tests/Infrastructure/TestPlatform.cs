@@ -18,6 +18,7 @@ namespace ReaSeq.Tests.Infrastructure;
 public sealed class TestPlatform : IAsyncDisposable
 {
     private readonly List<(CancellationTokenSource Cts, Task Loop)> _loops = [];
+    private readonly List<IDisposable> _handlers = [];
 
     private TestPlatform(string connectionString, int partitions)
     {
@@ -65,6 +66,7 @@ public sealed class TestPlatform : IAsyncDisposable
     /// <summary>Runs a consumer loop for the handler until the returned source is cancelled (graceful stop).</summary>
     public CancellationTokenSource Run(IBatchHandler handler, string instance)
     {
+        if (handler is IDisposable disposable) _handlers.Add(disposable);
         var cts = new CancellationTokenSource();
         var loop = Task.Factory.StartNew(
             () => new BatchConsumerLoop(Kafka, KafkaOptions, NullLogger.Instance).RunAsync(handler, instance, cts.Token),
@@ -133,6 +135,7 @@ public sealed class TestPlatform : IAsyncDisposable
         {
             try { await loop.WaitAsync(TimeSpan.FromSeconds(30)); } catch (OperationCanceledException) { }
         }
+        foreach (var handler in _handlers) handler.Dispose(); // their producers would keep calling a stopped broker
         Producer.Dispose();
         DeadLetters.Dispose();
         await Db.DisposeAsync();
