@@ -128,7 +128,7 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
     {
         var user = i % Users;
         perUser[user]++;
-        var item = (i * 7919) % 5_000;
+        var item = (int)(i * 7919L % 5_000);
         return new ClickEvent
         {
             EventId = $"s{i}", UserId = $"u{user}", ItemId = $"i{item}", TsMs = 1_700_000_000_000 + i * 50L, Action = ClickAction.CLICK,
