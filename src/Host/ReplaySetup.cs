@@ -90,7 +90,17 @@ public static class ReplaySetup
         var dlq = services.GetRequiredService<DeadLetterPublisher>();
         var clock = Stopwatch.StartNew();
         Console.Error.WriteLine($"replay {source.Name}: publishing{(ParseSpeed(args.Get("speed")) > 0 ? $" at {args.Get("speed")}" : " as fast as possible")}…");
-        var publishing = publisher.PublishAsync(source, ParseSpeed(args.Get("speed")), ct);
+        var sequence = services.GetService<SequenceProcessor>();
+        var knowledge = services.GetService<KnowledgeProcessor>();
+        // Published but not yet processed by every running role: the replay's lag, and its backpressure signal.
+        long Lag()
+        {
+            var lag = publisher.PublishedByTopic.Sum(p => Math.Max(0, p.Value - stats.For(p.Key).Consumed));
+            if (sequence is not null) lag += Math.Max(0, publisher.Clicks - sequence.Consumed);
+            if (knowledge is not null) lag += Math.Max(0, publisher.Items - knowledge.Stats.Consumed);
+            return lag;
+        }
+        var publishing = publisher.PublishAsync(source, ParseSpeed(args.Get("speed")), ct, Lag, args.GetInt("max-backlog", 200_000));
 
         long lastIngested = 0;
         var lastTick = clock.Elapsed;
@@ -102,11 +112,7 @@ public static class ReplaySetup
             var published = publisher.PublishedByTopic;
             var consumed = published.Keys.ToDictionary(t => t, t => stats.For(t).Consumed);
             var ingested = consumed.Values.Sum();
-            var lag = published.Sum(p => Math.Max(0, p.Value - consumed[p.Key]));
-            // Every other role reading clicks must have caught up too before the summary.
-            var sequence = services.GetService<SequenceProcessor>();
-            if (sequence is not null) lag += Math.Max(0, publisher.Clicks - sequence.Consumed);
-            if (services.GetService<KnowledgeProcessor>() is { } knowledge) lag += Math.Max(0, publisher.Items - knowledge.Stats.Consumed);
+            var lag = Lag();
             var now = clock.Elapsed;
             var rate = (ingested - lastIngested) / Math.Max(0.001, (now - lastTick).TotalSeconds);
             (lastIngested, lastTick) = (ingested, now);

@@ -28,13 +28,30 @@ public sealed class ReplayPublisher(ContractProducer producer)
         [Topics.Impressions] = Impressions,
     };
 
-    public Task PublishAsync(IReplaySource source, double speed, CancellationToken ct) => Task.Factory.StartNew(() =>
+    /// <param name="backlog">
+    /// Records published but not yet processed by every consumer (null: unknown). Publishing pauses while it exceeds
+    /// <paramref name="maxBacklog"/>: a log that retains little (the embedded broker keeps about 5 MB per partition)
+    /// must not be written faster than it is read, or the oldest unread records are dropped.
+    /// </param>
+    public Task PublishAsync(IReplaySource source, double speed, CancellationToken ct, Func<long>? backlog = null, long maxBacklog = 100_000) =>
+        Task.Factory.StartNew(() =>
     {
+        long sinceCheck = 0;
         var wall = Stopwatch.StartNew();
         long? firstTs = null;
         foreach (var record in source.Read(ct))
         {
             ct.ThrowIfCancellationRequested();
+            if (backlog is not null && ++sinceCheck >= 1_000)
+            {
+                sinceCheck = 0;
+                while (backlog() > maxBacklog)
+                {
+                    producer.Flush(ct);
+                    Thread.Sleep(20);
+                    ct.ThrowIfCancellationRequested();
+                }
+            }
             if (speed > 0)
             {
                 firstTs ??= record.TsMs;
