@@ -18,6 +18,8 @@ namespace ReaSeq.Host;
 /// <summary>Chooses a replay source from the command line and drives a replay with live progress.</summary>
 public static class ReplaySetup
 {
+    private static readonly TimeSpan StallLimit = TimeSpan.FromSeconds(60);
+
     public const string ReplayOptionsHelp = """
           online-retail  [--path FILE] [--negatives 4] [--seed N]      (default: ../shared/data/online-retail/online_retail.csv.gz, or REASEQ_ONLINE_RETAIL_DIR)
           synthetic      [--users 1000] [--items 2000] [--days 30] [--events-per-user 50] [--off-platform 0.2] [--seed 7] [--ground-truth FILE]
@@ -100,9 +102,10 @@ public static class ReplaySetup
             if (knowledge is not null) lag += Math.Max(0, publisher.Items - knowledge.Stats.Consumed);
             return lag;
         }
-        var publishing = publisher.PublishAsync(source, ParseSpeed(args.Get("speed")), ct, Lag, args.GetInt("max-backlog", 200_000));
+        var publishing = publisher.PublishAsync(source, ParseSpeed(args.Get("speed")), ct, Lag, args.GetInt("max-backlog", 50_000));
 
-        long lastIngested = 0;
+        long lastIngested = 0, lastLag = -1;
+        var stalled = Stopwatch.StartNew();
         var lastTick = clock.Elapsed;
         while (true)
         {
@@ -119,6 +122,20 @@ public static class ReplaySetup
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"[{now:mm\\:ss}] published {publisher.Total,10:N0} (items {publisher.Items:N0}, clicks {publisher.Clicks:N0}, impressions {publisher.Impressions:N0}) | ingested {ingested,10:N0} | {rate,9:N0} ev/s | lag {lag,8:N0} | DLQ {dlq.Count:N0}"));
             if (publishing.IsCompleted && lag == 0) break;
+            // A backlog that stops moving after publishing ended will not drain: records were lost in the log (the
+            // embedded broker drops its oldest data beyond ~5 MB per partition) or a role is stuck. Say so, don't hang.
+            if (publishing.IsCompleted && lag == lastLag)
+            {
+                if (stalled.Elapsed > StallLimit)
+                {
+                    Console.Error.WriteLine($"replay: {lag:N0} published records were not processed within {StallLimit.TotalSeconds:F0} s after publishing ended; " +
+                        "look for 'offset reset' warnings (records dropped by the log before they were read) or failing batches in the log. Summarising what was processed.");
+                    await PrintSummaryAsync(services, source, publisher, stats, dlq, clock.Elapsed, ct);
+                    return 1;
+                }
+            }
+            else stalled.Restart();
+            lastLag = lag;
         }
 
         await PrintSummaryAsync(services, source, publisher, stats, dlq, clock.Elapsed, ct);
