@@ -3,8 +3,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ReaSeq.Contracts;
-using ReaSeq.Ingestors.Kafka;
-using ReaSeq.Processors;
+using ReaSeq.Ingestors.Ingest;
+using ReaSeq.Ingestors.Streaming;
 using ReaSeq.Processors.Knowledge.Streaming;
 using ReaSeq.Processors.Sequence.Streaming;
 
@@ -41,10 +41,8 @@ public static class Cli
                 "run" => await RunCommand.ExecuteAsync(rest, cts.Token),
                 "broker" => await BrokerAsync(rest, cts.Token),
                 "replay" => await ReplayCommand.ExecuteAsync(rest, cts.Token),
-                "bench" => await Bench.BenchRunner.ExecuteAsync(rest, cts.Token),
                 "sequence" => await SequenceCommand.ExecuteAsync(rest, cts.Token),
                 "knowledge" => await KnowledgeCommand.ExecuteAsync(rest, cts.Token),
-                "eval" => await Eval.EvalCommand.ExecuteAsync(rest, cts.Token),
                 _ => Fail($"Unknown command '{args[0]}'.\n{Usage}"),
             };
         }
@@ -54,7 +52,7 @@ public static class Cli
         }
     }
 
-    internal static int Fail(string message)
+    public static int Fail(string message)
     {
         Console.Error.WriteLine(message);
         return 2;
@@ -92,12 +90,13 @@ public static class Cli
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         Configure(builder);
         overrides?.Invoke(builder.Configuration);
-        builder.Services.AddReaSeqPlatform(builder.Configuration);
+        builder.Services.AddStreamingRuntime(builder.Configuration);
+        builder.Services.AddIngestStores();
         foreach (var role in roles)
         {
             switch (role)
             {
-                case "ingest": builder.Services.AddIngestRole(); break;
+                case "ingest": builder.Services.AddIngestRole(builder.Configuration); break;
                 case "sequence": builder.Services.AddSequenceRole(builder.Configuration); break;
                 case "knowledge": builder.Services.AddKnowledgeRole(builder.Configuration); break;
                 default: throw new ArgumentException($"Unknown role '{role}' (known: {string.Join(", ", Roles)})");

@@ -3,9 +3,10 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using ReaSeq.Contracts;
+using ReaSeq.Ingestors.Ingest;
 using ReaSeq.Contracts.Stores;
 using ReaSeq.Processors.Knowledge.Streaming;
-using ReaSeq.Processors.State;
+using ReaSeq.Ingestors.Streaming;
 
 namespace ReaSeq.Host;
 

@@ -5,7 +5,7 @@ using Npgsql;
 using ReaSeq.Contracts;
 using ReaSeq.Contracts.Serialization;
 using ReaSeq.Ingestors.Ingest;
-using ReaSeq.Ingestors.Kafka;
+using ReaSeq.Ingestors.Streaming;
 using ReaSeq.Ingestors.Replay;
 using ReaSeq.Ingestors.Replay.Csv;
 using ReaSeq.Ingestors.Replay.OnlineRetail;

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using ReaSeq.Ingestors.Ingest;
-using ReaSeq.Ingestors.Kafka;
+using ReaSeq.Ingestors.Streaming;
 
 namespace ReaSeq.Host;
 

@@ -1,5 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using ReaSeq.Contracts.Validation;
 
 namespace ReaSeq.Ingestors.Ingest;
 
@@ -10,7 +9,4 @@ public sealed class IngestOptions
 
     /// <summary>Clicks kept per user (older ones are trimmed). Repeated event ids are detected within this window.</summary>
     [Range(1, 1_000_000)] public int MaxSequenceLength { get; set; } = 1_000;
-
-    /// <summary>Bounds every ingested record must respect.</summary>
-    public ContractLimits Limits { get; set; } = new();
 }

@@ -3,7 +3,7 @@ using Avro.Specific;
 using Confluent.Kafka;
 using ReaSeq.Contracts.Serialization;
 using ReaSeq.Contracts.Stores;
-using ReaSeq.Ingestors.Kafka;
+using ReaSeq.Ingestors.Streaming;
 
 namespace ReaSeq.Ingestors.Ingest;
 

@@ -3,7 +3,7 @@ using ReaSeq.Contracts;
 using ReaSeq.Contracts.Serialization;
 using ReaSeq.Contracts.Stores;
 using ReaSeq.Contracts.Validation;
-using ReaSeq.Ingestors.Kafka;
+using ReaSeq.Ingestors.Streaming;
 
 namespace ReaSeq.Ingestors.Ingest;
 

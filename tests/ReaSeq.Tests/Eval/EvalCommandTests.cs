@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using ReaSeq.Host.Eval;
+using ReaSeq.Tools.Eval;
 using ReaSeq.Ingestors.Replay.OnlineRetail;
 using ReaSeq.Models.Training;
 using ReaSeq.Processors.Knowledge.Encoders;

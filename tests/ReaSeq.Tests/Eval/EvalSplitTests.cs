@@ -1,4 +1,4 @@
-using ReaSeq.Host.Eval;
+using ReaSeq.Tools.Eval;
 
 namespace ReaSeq.Tests.Eval;
 

@@ -1,4 +1,4 @@
-using ReaSeq.Host.Bench;
+using ReaSeq.Tools.Bench;
 
 namespace ReaSeq.Tests.Eval;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
-using ReaSeq.Processors.State;
+using ReaSeq.Ingestors.Streaming;
 
 namespace ReaSeq.Tests.Infrastructure;
 

@@ -6,8 +6,7 @@ using ReaSeq.Contracts;
 using ReaSeq.Contracts.Serialization;
 using ReaSeq.Contracts.Validation;
 using ReaSeq.Ingestors.Ingest;
-using ReaSeq.Ingestors.Kafka;
-using ReaSeq.Processors.State;
+using ReaSeq.Ingestors.Streaming;
 
 namespace ReaSeq.Tests.Infrastructure;
 
@@ -44,7 +43,9 @@ public sealed class TestPlatform : IAsyncDisposable
     public IngestStats Stats { get; } = new();
     public IngestOptions IngestOptions { get; } = new();
 
-    public ContractValidator Validator => new(IngestOptions.Limits);
+    public ContractLimits Limits { get; } = new();
+
+    public ContractValidator Validator => new(Limits);
 
     public ClickIngestor NewClickIngestor() =>
         new(new AvroSerde<ClickEvent>(), Validator, DeadLetters, new PostgresClickSequenceStore(Db), Stats, KafkaOptions, IngestOptions);

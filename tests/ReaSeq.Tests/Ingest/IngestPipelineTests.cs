@@ -140,7 +140,7 @@ public sealed class IngestPipelineTests(PostgresFixture postgres)
         await TestPlatform.WaitUntilAsync(async () => platform.Stats.For(Topics.Impressions).Consumed == 10 && platform.Stats.For(Topics.ItemUpdates).Consumed == 2,
             TimeSpan.FromSeconds(60), "items and impressions consumed");
 
-        var item = await new ReaSeq.Processors.State.PostgresCatalogStore(platform.Db).GetAsync("85123A", CancellationToken.None);
+        var item = await new ReaSeq.Ingestors.Ingest.PostgresCatalogStore(platform.Db).GetAsync("85123A", CancellationToken.None);
         Assert.Equal(("NEW NAME", 2.95), (item!.Title, item.Price!.Value));
         Assert.Equal(6, await platform.ScalarAsync("select count(*) from impressions"));
         Assert.Equal(4, platform.Stats.For(Topics.Impressions).Duplicates);

@@ -1,5 +1,6 @@
+using ReaSeq.Ingestors.Replay;
 using ReaSeq.Contracts;
-using ReaSeq.Ingestors.Kafka;
+using ReaSeq.Ingestors.Streaming;
 using ReaSeq.Ingestors.Replay.OnlineRetail;
 using ReaSeq.Tests.Infrastructure;
 using ReaSeq.Tests.Replay;

@@ -1,13 +1,13 @@
+using ReaSeq.Ingestors.Ingest;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using ReaSeq.Contracts;
 using ReaSeq.Contracts.Stores;
-using ReaSeq.Processors;
+using ReaSeq.Ingestors.Streaming;
 using ReaSeq.Processors.Knowledge;
 using ReaSeq.Processors.Knowledge.Streaming;
 using ReaSeq.Processors.Knowledge.Taxonomy;
-using ReaSeq.Processors.State;
 using ReaSeq.Tests.Infrastructure;
 
 namespace ReaSeq.Tests.KnowledgeStreaming;
@@ -95,7 +95,7 @@ public sealed class KnowledgeStateTests(PostgresFixture postgres)
             ["Postgres:ConnectionString"] = "Host=127.0.0.1;Port=1;Username=nobody",
             [key] = value,
         });
-        builder.Services.AddReaSeqPlatform(builder.Configuration);
+        builder.Services.AddStreamingRuntime(builder.Configuration);
         builder.Services.AddKnowledgeRole(builder.Configuration);
         using var host = builder.Build();
         var error = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync());

@@ -1,7 +1,8 @@
+using ReaSeq.Ingestors.Replay;
 using System.Diagnostics;
 using ReaSeq.Contracts;
 using ReaSeq.Contracts.Serialization;
-using ReaSeq.Ingestors.Kafka;
+using ReaSeq.Ingestors.Streaming;
 using ReaSeq.Ingestors.Replay.OnlineRetail;
 using ReaSeq.Processors.Sequence;
 using ReaSeq.Processors.Sequence.Streaming;

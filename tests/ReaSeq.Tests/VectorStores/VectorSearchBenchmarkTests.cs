@@ -1,4 +1,4 @@
-using ReaSeq.Host.Bench;
+using ReaSeq.Tools.Bench;
 using Xunit;
 using Xunit.Abstractions;
 

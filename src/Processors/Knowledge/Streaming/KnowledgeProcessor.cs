@@ -5,7 +5,7 @@ using ReaSeq.Contracts;
 using ReaSeq.Contracts.Serialization;
 using ReaSeq.Contracts.Stores;
 using ReaSeq.Contracts.Validation;
-using ReaSeq.Ingestors.Kafka;
+using ReaSeq.Ingestors.Streaming;
 using ReaSeq.Processors.Knowledge.Agents;
 using ContractItemKnowledge = ReaSeq.Contracts.ItemKnowledge;
 

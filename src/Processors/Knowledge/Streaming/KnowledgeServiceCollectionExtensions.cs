@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using ReaSeq.Contracts.Knowledge;
 using ReaSeq.Contracts.Stores;
-using ReaSeq.Ingestors.Kafka;
+using ReaSeq.Ingestors.Streaming;
 using ReaSeq.Processors.Knowledge.Agents;
 using ReaSeq.Processors.Knowledge.Encoders;
 using ReaSeq.Processors.Knowledge.Taxonomy;

@@ -3,7 +3,7 @@ using Npgsql;
 using NpgsqlTypes;
 using ReaSeq.Contracts;
 using ReaSeq.Contracts.Stores;
-using ReaSeq.Processors.State;
+using ReaSeq.Ingestors.Streaming;
 
 namespace ReaSeq.Processors.Knowledge.Streaming;
 

@@ -4,7 +4,7 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ReaSeq.Contracts.Serialization;
-using ReaSeq.Ingestors.Kafka;
+using ReaSeq.Ingestors.Streaming;
 using ReaSeq.Models.SemanticIds;
 using ContractItemKnowledge = ReaSeq.Contracts.ItemKnowledge;
 

@@ -1,6 +1,6 @@
 using Npgsql;
 using ReaSeq.Contracts.Stores;
-using ReaSeq.Processors.State;
+using ReaSeq.Ingestors.Streaming;
 
 namespace ReaSeq.Processors.Sequence.Streaming;
 

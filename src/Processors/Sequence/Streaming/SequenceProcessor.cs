@@ -3,7 +3,7 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using ReaSeq.Contracts;
 using ReaSeq.Contracts.Serialization;
-using ReaSeq.Ingestors.Kafka;
+using ReaSeq.Ingestors.Streaming;
 using ReaSeq.Processors.Sequence.Model;
 using ContractUpdate = ReaSeq.Contracts.SequenceUpdate;
 

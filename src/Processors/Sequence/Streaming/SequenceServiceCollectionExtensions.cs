@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using ReaSeq.Ingestors.Kafka;
+using ReaSeq.Ingestors.Streaming;
 using ReaSeq.Processors.Sequence.Model;
 
 namespace ReaSeq.Processors.Sequence.Streaming;

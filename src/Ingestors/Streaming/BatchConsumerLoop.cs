@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+
+namespace ReaSeq.Ingestors.Streaming;
+
+/// <summary>
+/// The one consumer loop every ingestor and processor runs: batch poll, manual offsets, cooperative-sticky
+/// assignment, resume from the handler's stored offsets, commit on revoke, graceful close. In-flight work is
+/// bounded: while the handler makes one batch durable, the loop fills (and the handler starts decoding) at most the
+/// next one, then waits (backpressure). Batches are handed over strictly in order.
+/// A failing batch is retried with backoff; the loop itself never dies on bad input.
+/// </summary>
+public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions options, ILogger logger)
+{
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(100);
+
+    public async Task RunAsync(IBatchHandler handler, string? instanceId, CancellationToken stoppingToken)
+    {
+        var groupId = $"{options.GroupPrefix}.{handler.Name}";
+        var owned = new HashSet<TopicPartition>();
+        var uncommitted = new Dictionary<TopicPartition, long>();
+        IConsumer<byte[]?, byte[]?>? consumerRef = null;
+        Task? inFlight = null;
+        List<ConsumeResult<byte[]?, byte[]?>>? inFlightBatch = null;
+
+        // The batch being made durable must finish before a rebalance hands its partitions over, and before its
+        // offsets count as consumed.
+        void CompleteInFlight()
+        {
+            if (inFlight is null) return;
+            inFlight.GetAwaiter().GetResult();
+            foreach (var r in inFlightBatch!) uncommitted[r.TopicPartition] = r.Offset.Value + 1;
+            inFlight = null;
+            inFlightBatch = null;
+        }
+
+        void CommitQuietly(IEnumerable<TopicPartition> partitions)
+        {
+            // Kafka's committed offsets only serve lag monitoring; the handler's stored offsets are the truth.
+            var offsets = partitions.Where(uncommitted.ContainsKey)
+                .Select(tp => new TopicPartitionOffset(tp, uncommitted[tp])).ToList();
+            if (offsets.Count == 0 || consumerRef is null) return;
+            try
+            {
+                consumerRef.Commit(offsets);
+                foreach (var o in offsets) uncommitted.Remove(o.TopicPartition);
+            }
+            catch (KafkaException e)
+            {
+                logger.LogDebug("{Handler}: offset commit to Kafka skipped: {Reason}", handler.Name, e.Error.Reason);
+            }
+        }
+
+        using var consumer = kafka.CreateConsumer(groupId, $"{groupId}-{instanceId ?? Environment.ProcessId.ToString()}", b => b
+            .SetPartitionsAssignedHandler((_, partitions) =>
+            {
+                CompleteInFlight();
+                var stored = handler.OnAssigned(partitions);
+                foreach (var tp in partitions) owned.Add(tp);
+                logger.LogInformation("{Handler}: assigned {Partitions}", handler.Name, Describe(partitions));
+                return partitions.Select(tp => new TopicPartitionOffset(tp, stored.TryGetValue(tp, out var next) ? new Offset(next) : Offset.Unset));
+            })
+            .SetPartitionsRevokedHandler((_, partitions) =>
+            {
+                var tps = partitions.Select(p => p.TopicPartition).ToList();
+                CompleteInFlight();
+                CommitQuietly(tps);
+                foreach (var tp in tps) owned.Remove(tp);
+                handler.OnRevoked(tps);
+                logger.LogInformation("{Handler}: revoked {Partitions}", handler.Name, Describe(tps));
+            })
+            .SetPartitionsLostHandler((_, partitions) =>
+            {
+                var tps = partitions.Select(p => p.TopicPartition).ToList();
+                try { CompleteInFlight(); } catch (Exception e) { logger.LogWarning(e, "{Handler}: in-flight batch failed while partitions were lost", handler.Name); }
+                foreach (var tp in tps) { owned.Remove(tp); uncommitted.Remove(tp); }
+                handler.OnRevoked(tps);
+                logger.LogWarning("{Handler}: lost {Partitions}", handler.Name, Describe(tps));
+            })
+            .SetErrorHandler((_, error) =>
+            {
+                if (error.IsFatal) logger.LogError("{Handler}: fatal Kafka error {Error}", handler.Name, error.Reason);
+                else logger.LogDebug("{Handler}: Kafka error {Error}", handler.Name, error.Reason);
+            }));
+        consumerRef = consumer;
+        consumer.Subscribe(handler.Topics);
+
+        var wait = TimeSpan.FromMilliseconds(options.MaxBatchWaitMs);
+        var lastCommit = Stopwatch.StartNew();
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                var batch = new List<ConsumeResult<byte[]?, byte[]?>>(Math.Min(options.MaxBatchSize, 4_096));
+                var filling = new Stopwatch();
+                while (batch.Count < options.MaxBatchSize)
+                {
+                    // Wait for the first record (briefly, to stay responsive to shutdown), then fill the batch for
+                    // at most MaxBatchWaitMs: large batches under load, low latency when traffic is light.
+                    var timeout = batch.Count == 0 ? IdlePoll : wait - filling.Elapsed;
+                    if (timeout < TimeSpan.Zero) break;
+                    var result = consumer.Consume(timeout);
+                    if (result is null) break;
+                    if (result.IsPartitionEOF) continue;
+                    if (batch.Count == 0) filling.Start();
+                    batch.Add(result);
+                }
+                // A rebalance inside Consume may have taken partitions away: their records belong to the new owner now.
+                if (batch.Count > 0 && batch.Exists(r => !owned.Contains(r.TopicPartition)))
+                    batch.RemoveAll(r => !owned.Contains(r.TopicPartition));
+                if (inFlight is not null)
+                {
+                    await inFlight;
+                    CompleteInFlight();
+                }
+                if (batch.Count == 0)
+                {
+                    await handler.OnIdleAsync(stoppingToken);
+                    continue;
+                }
+
+                inFlight = HandleWithRetryAsync(handler, batch, stoppingToken);
+                inFlightBatch = batch;
+                if (lastCommit.ElapsedMilliseconds > 1_000)
+                {
+                    CommitQuietly(owned);
+                    lastCommit.Restart();
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            // Close leaves the group cleanly (revoke handler commits and drops state) so the others take over at once.
+            try
+            {
+                try { CompleteInFlight(); } catch (OperationCanceledException) { }
+                CommitQuietly(owned);
+                consumer.Close();
+            }
+            catch (KafkaException e)
+            {
+                logger.LogWarning("{Handler}: close failed: {Reason}", handler.Name, e.Error.Reason);
+            }
+        }
+    }
+
+    private async Task HandleWithRetryAsync(IBatchHandler handler, List<ConsumeResult<byte[]?, byte[]?>> batch, CancellationToken ct)
+    {
+        // Off the poll thread: the loop fills the next batch while this one is decoded and made durable.
+        await Task.Yield();
+        var backoff = TimeSpan.FromMilliseconds(100);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await handler.HandleBatchAsync(batch, ct);
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                // Per-record problems are the handler's to dead-letter; what reaches here is infrastructure (state
+                // store down, ...). The batch is retried as a whole: its state transaction never committed.
+                logger.LogError(e, "{Handler}: batch of {Count} failed (attempt {Attempt}); retrying in {Backoff}", handler.Name, batch.Count, attempt, backoff);
+                await Task.Delay(backoff, ct);
+                backoff = TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, backoff.Ticks * 2));
+            }
+        }
+    }
+
+    private static string Describe(IEnumerable<TopicPartition> partitions) =>
+        string.Join(", ", partitions.GroupBy(p => p.Topic).Select(g => $"{g.Key}[{string.Join(",", g.Select(p => p.Partition.Value).Order())}]"));
+}

@@ -1,0 +1,122 @@
+using Confluent.Kafka;
+using Confluent.Kafka.Admin;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ReaSeq.Contracts;
+
+namespace ReaSeq.Ingestors.Streaming;
+
+/// <summary>
+/// Connects to the configured cluster, or starts the embedded broker when none is configured, and makes sure
+/// the platform's topics exist.
+/// </summary>
+public sealed class KafkaClientSupplier : IKafkaClientSupplier, IDisposable
+{
+    private readonly KafkaOptions _options;
+    private readonly EmbeddedKafkaBroker? _embedded;
+
+    public KafkaClientSupplier(IOptions<KafkaOptions> options, ILogger<KafkaClientSupplier> logger)
+    {
+        _options = options.Value;
+        if (string.IsNullOrWhiteSpace(_options.BootstrapServers))
+        {
+            _embedded = new EmbeddedKafkaBroker(_options.EmbeddedBrokers);
+            BootstrapServers = _embedded.BootstrapServers;
+            logger.LogWarning(
+                "Kafka: EMBEDDED broker ({Brokers} mock brokers at {Bootstrap}); it keeps all data in memory only and loses it when the process ends. Set Kafka:BootstrapServers for a real cluster.",
+                _options.EmbeddedBrokers, BootstrapServers);
+        }
+        else
+        {
+            BootstrapServers = _options.BootstrapServers;
+            logger.LogInformation("Kafka: cluster at {Bootstrap}", BootstrapServers);
+        }
+        EnsureTopics(Topics.All, _options.Partitions);
+        logger.LogInformation("Kafka: topics ready ({Count}, {Partitions} partitions each when created by ReaSeq)", Topics.All.Count, _options.Partitions);
+    }
+
+    /// <summary>Uses an already running broker (tests share one embedded broker between many suppliers).</summary>
+    public KafkaClientSupplier(KafkaOptions options, EmbeddedKafkaBroker broker)
+    {
+        _options = options;
+        BootstrapServers = broker.BootstrapServers;
+        IsEmbeddedShared = true;
+        foreach (var topic in Topics.All) broker.CreateTopic(topic, options.Partitions);
+    }
+
+    private bool IsEmbeddedShared { get; }
+
+    public string BootstrapServers { get; }
+
+    public bool IsEmbedded => _embedded is not null || IsEmbeddedShared;
+
+    public KafkaOptions Options => _options;
+
+    public IProducer<byte[]?, byte[]?> CreateProducer(string clientId)
+    {
+        var config = new ProducerConfig(BaseConfig(clientId))
+        {
+            EnableIdempotence = true,
+            Acks = Acks.All,
+            LingerMs = 5,
+            BatchNumMessages = 10_000,
+            // Keys decide partitions: murmur2 matches the Java clients, so every producer agrees where a user lives.
+            Partitioner = Partitioner.Murmur2Random,
+        };
+        return new ProducerBuilder<byte[]?, byte[]?>(config).Build();
+    }
+
+    public IConsumer<byte[]?, byte[]?> CreateConsumer(string groupId, string clientId, Action<ConsumerBuilder<byte[]?, byte[]?>>? configure = null)
+    {
+        var config = new ConsumerConfig(BaseConfig(clientId))
+        {
+            GroupId = groupId,
+            EnableAutoCommit = false,
+            EnableAutoOffsetStore = false,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
+            SessionTimeoutMs = 10_000,
+            HeartbeatIntervalMs = 1_000,
+            FetchMaxBytes = 16 * 1024 * 1024,
+            MaxPartitionFetchBytes = 4 * 1024 * 1024,
+            FetchWaitMaxMs = 10,
+        };
+        var builder = new ConsumerBuilder<byte[]?, byte[]?>(config);
+        configure?.Invoke(builder);
+        return builder.Build();
+    }
+
+    public void EnsureTopics(IEnumerable<string> topics, int partitions)
+    {
+        if (_embedded is not null)
+        {
+            foreach (var topic in topics) _embedded.CreateTopic(topic, partitions);
+            return;
+        }
+        if (IsEmbeddedShared) return;
+        using var admin = new AdminClientBuilder(BaseConfig("reaseq-admin")).Build();
+        var metadata = admin.GetMetadata(TimeSpan.FromSeconds(15));
+        var missing = topics.Where(t => metadata.Topics.All(m => m.Topic != t || m.Error.IsError)).ToList();
+        if (missing.Count == 0) return;
+        try
+        {
+            admin.CreateTopicsAsync(missing.Select(t => new TopicSpecification
+            {
+                Name = t, NumPartitions = partitions, ReplicationFactor = _options.ReplicationFactor,
+            })).GetAwaiter().GetResult();
+        }
+        catch (CreateTopicsException e) when (e.Results.All(r => r.Error.Code is ErrorCode.NoError or ErrorCode.TopicAlreadyExists))
+        {
+            // Another instance created them first.
+        }
+    }
+
+    private ClientConfig BaseConfig(string clientId)
+    {
+        var config = new ClientConfig { BootstrapServers = BootstrapServers, ClientId = clientId };
+        foreach (var (key, value) in _options.Client) config.Set(key, value);
+        return config;
+    }
+
+    public void Dispose() => _embedded?.Dispose();
+}

@@ -1,0 +1,137 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using ReaSeq.Contracts;
+using ReaSeq.Contracts.Serialization;
+using ReaSeq.Ingestors.Streaming;
+using ReaSeq.Processors.Sequence;
+using ReaSeq.Processors.Sequence.Model;
+using ReaSeq.Processors.Sequence.Streaming;
+using ContractUpdate = ReaSeq.Contracts.SequenceUpdate;
+
+namespace ReaSeq.Tools.Bench;
+
+/// <summary>
+/// The sequence role end to end: clicks through the embedded broker into the processor (state checkpointed in
+/// PostgreSQL with offsets) and SequenceUpdates out. Throughput on a pre-filled log, then freshness (click produced →
+/// its SequenceUpdate received) at a paced 10,000 clicks/s. Also runs the in-process detection benchmark so
+/// bench/results/sequence.json holds both. Needs REASEQ__Postgres__ConnectionString.
+/// </summary>
+public sealed class SequenceEndToEndBenchmark : IBenchmark
+{
+    private const int Events = 300_000;
+    private const int Users = 20_000;
+    private const int PacedRate = 10_000;
+    private const int PacedSeconds = 5;
+
+    public string Name => "sequence";
+
+    public async Task<JsonObject> RunAsync(CancellationToken ct)
+    {
+        var figures = await new SequenceDetectionBenchmark().RunAsync(ct);
+        var connectionString = Environment.GetEnvironmentVariable("REASEQ__Postgres__ConnectionString")
+            ?? throw new InvalidOperationException("Set REASEQ__Postgres__ConnectionString (make bench does)");
+        await using var db = NpgsqlDataSource.Create(connectionString);
+        await Migrator.ApplyAsync(db, NullLogger.Instance, ct);
+        using var broker = new EmbeddedKafkaBroker(3);
+        var kafkaOptions = new KafkaOptions { Partitions = 6, MaxBatchSize = 5_000, MaxBatchWaitMs = 5 };
+        using var kafka = new KafkaClientSupplier(kafkaOptions, broker);
+        var clickSerde = new AvroSerde<ClickEvent>();
+        var sent = new ConcurrentDictionary<(string User, long Version), long>();
+        var perUser = new int[Users];
+
+        using (var producer = new ContractProducer(kafka, "bench-clicks"))
+        {
+            for (var i = 0; i < Events; i++) producer.Produce(Topics.Clicks, $"u{i % Users}", Click(i, perUser));
+            producer.Flush(ct);
+        }
+
+        var processorOptions = new SequenceProcessorOptions { CatalogWaitMs = 0 };
+        using var deadLetters = new DeadLetterPublisher(kafka, new AvroSerde<DeadLetter>(), NullLogger<DeadLetterPublisher>.Instance);
+        using var processor = new SequenceProcessor(clickSerde, new AvroSerde<ContractUpdate>(), kafka, deadLetters,
+            new PostgresSequenceCheckpointStore(db), new ItemCategoryResolver(db, processorOptions), new SequenceDetectorOptions(),
+            new SwingModelOptions(), processorOptions, kafkaOptions, NullLogger<SequenceProcessor>.Instance);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var loop = Task.Factory.StartNew(() => new BatchConsumerLoop(kafka, kafkaOptions, NullLogger.Instance).RunAsync(processor, "bench", cts.Token),
+            cts.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        while (processor.Consumed == 0) await Task.Delay(1, ct);
+        var clock = Stopwatch.StartNew();
+        var start = processor.Consumed;
+        while (processor.Consumed < Events) await Task.Delay(2, ct);
+        var e2eRate = (Events - start) / clock.Elapsed.TotalSeconds;
+
+        // Freshness: a reader of the output topic times each click's first covering update.
+        var latencies = new ConcurrentBag<double>();
+        var reading = Task.Factory.StartNew(() =>
+        {
+            using var consumer = kafka.CreateConsumer("bench-freshness", "bench-freshness");
+            consumer.Assign(Enumerable.Range(0, kafkaOptions.Partitions).Select(p => new TopicPartitionOffset(Topics.SequenceGaps, p, Offset.End)));
+            var serde = new AvroSerde<ContractUpdate>();
+            var covered = new Dictionary<string, long>();
+            while (!cts.IsCancellationRequested)
+            {
+                if (consumer.Consume(TimeSpan.FromMilliseconds(50)) is not { IsPartitionEOF: false } r) continue;
+                var now = Stopwatch.GetTimestamp();
+                var update = serde.Deserialize(r.Message.Value);
+                covered.TryGetValue(update.UserId, out var from);
+                for (var v = from + 1; v <= update.SequenceVersion; v++)
+                    if (sent.TryRemove((update.UserId, v), out var t)) latencies.Add(Stopwatch.GetElapsedTime(t, now).TotalMilliseconds);
+                covered[update.UserId] = Math.Max(from, update.SequenceVersion);
+            }
+        }, cts.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        await Task.Delay(2_000, ct); // let the reader join its partitions at the log end
+
+        using (var producer = kafka.CreateProducer("bench-paced"))
+        {
+            var paced = Stopwatch.StartNew();
+            for (var i = 0; i < PacedRate * PacedSeconds; i++)
+            {
+                var due = TimeSpan.FromSeconds((double)i / PacedRate);
+                while (paced.Elapsed < due) Thread.SpinWait(50);
+                var click = Click(Events + i, perUser);
+                sent[(click.UserId, perUser[(Events + i) % Users])] = Stopwatch.GetTimestamp();
+                producer.Produce(Topics.Clicks, new Message<byte[]?, byte[]?> { Key = System.Text.Encoding.UTF8.GetBytes(click.UserId), Value = clickSerde.Serialize(click) });
+                if (i % 500 == 0) producer.Poll(TimeSpan.Zero);
+            }
+            producer.Flush(ct);
+        }
+        var deadline = Stopwatch.StartNew();
+        while (!sent.IsEmpty && deadline.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(20, ct);
+        cts.Cancel();
+        await loop;
+        try { await reading; } catch (OperationCanceledException) { }
+
+        var sorted = latencies.Order().ToArray();
+        double P(double q) => sorted.Length == 0 ? double.NaN : Math.Round(sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))], 2);
+        figures["e2e_events"] = Events;
+        figures["e2e_events_per_s"] = Math.Round(e2eRate);
+        figures["e2e_updates_published"] = processor.Published;
+        figures["freshness_rate_events_per_s"] = PacedRate;
+        figures["freshness_samples"] = sorted.Length;
+        figures["freshness_unmatched"] = sent.Count;
+        figures["freshness_p50_ms"] = P(0.50);
+        figures["freshness_p99_ms"] = P(0.99);
+        figures["target_e2e_events_per_s"] = 100_000;
+        figures["target_freshness_p99_ms"] = 50;
+        figures["meets_e2e_target"] = e2eRate >= 100_000;
+        figures["meets_freshness_target"] = sorted.Length > 0 && P(0.99) <= 50;
+        return figures;
+    }
+
+    private static readonly string[] Categories = ["toys", "garden", "kitchen", "lights", "bags", "cards"];
+
+    private static ClickEvent Click(int i, int[] perUser)
+    {
+        var user = i % Users;
+        perUser[user]++;
+        var item = (int)(i * 7919L % 5_000);
+        return new ClickEvent
+        {
+            EventId = $"s{i}", UserId = $"u{user}", ItemId = $"i{item}", TsMs = 1_700_000_000_000 + i * 50L, Action = ClickAction.CLICK,
+            Context = new() { ["category"] = Categories[item % Categories.Length] },
+        };
+    }
+}

@@ -1,0 +1,4 @@
+using ReaSeq.Host;
+using ReaSeq.Tools;
+
+return await ToolsCli.RunAsync(args);
