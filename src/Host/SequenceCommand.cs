@@ -16,9 +16,9 @@ public static class SequenceCommand
         var source = ReplaySetup.Resolve(args, args.Get("replay") ?? "auto")!;
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         var config = Cli.Configure(builder);
-        var detectorOptions = config.GetSection(SequenceDetectorOptions.SectionName).Get<SequenceDetectorOptions>() ?? new SequenceDetectorOptions();
+        var detectorOptions = config.GetSection(SequenceDetectorOptions.Section).Get<SequenceDetectorOptions>() ?? new SequenceDetectorOptions();
         if (args.Get("variant") is { } variant) detectorOptions.Variant = ParseVariant(variant);
-        var modelOptions = config.GetSection(SwingModelOptions.SectionName).Get<SwingModelOptions>() ?? new SwingModelOptions();
+        var modelOptions = config.GetSection(SwingModelOptions.Section).Get<SwingModelOptions>() ?? new SwingModelOptions();
         using var detector = new SequenceDetector(detectorOptions, new SwingCooccurrenceModel(modelOptions));
 
         var categories = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -9,15 +9,3 @@ public sealed class ContractException(string errorClass, string message, Excepti
 {
     public string ErrorClass { get; } = errorClass;
 }
-
-public static class ErrorClasses
-{
-    public const string Empty = "empty_value";
-    public const string UnknownEncoding = "unknown_encoding";
-    public const string UnknownSchema = "unknown_schema";
-    public const string Malformed = "malformed_avro";
-    public const string Validation = "validation";
-    public const string Duplicate = "duplicate";
-    public const string OutOfOrder = "out_of_order";
-    public const string Processing = "processing";
-}

@@ -40,12 +40,6 @@ public interface IVectorStore : IAsyncDisposable
     Task FlushAsync(CancellationToken cancellationToken = default);
 }
 
-/// <summary>Similarity a store ranks by. Only cosine is offered: item vectors are compared by direction.</summary>
-public enum VectorDistance
-{
-    Cosine = 1,
-}
-
 /// <summary>One stored item vector with its string payload (e.g. category, model name).</summary>
 public sealed record VectorPoint(string Id, float[] Vector, IReadOnlyDictionary<string, string> Payload)
 {

@@ -32,6 +32,6 @@ public sealed class RqVaeFactory : ITrainableModelFactory
             var centre = centres[random.Next(Clusters)];
             return centre.Select(value => value + (float)((random.NextDouble() - 0.5) * 0.1)).ToArray();
         }).ToArray();
-        return new Interaction().Add(RqVae.VectorField, ItemVectors.ToTensor(vectors, SmallInputDim, device));
+        return new Interaction().Add(RqVae.VectorField, ItemVectorTensors.ToTensor(vectors, SmallInputDim, device));
     }
 }

@@ -25,13 +25,13 @@ public sealed class RqVaeTrainer
         Action<RqVaeEpochReport>? onEpoch = null,
         CancellationToken cancellationToken = default)
     {
-        int inputDim = ItemVectors.Dimension(vectors);
+        int inputDim = ItemVectorTensors.Dimension(vectors);
         var random = Determinism.Seed(_options.Seed);
         var device = TorchDevice.Resolve(_options.Device);
         var network = new RqVae(inputDim, _options, device);
         try
         {
-            using var data = ItemVectors.ToTensor(vectors, inputDim, device);
+            using var data = ItemVectorTensors.ToTensor(vectors, inputDim, device);
             int n = vectors.Count;
             using (NewDisposeScope())
             {

@@ -49,7 +49,7 @@ public sealed class SemanticIdModel : IDisposable
         {
             int count = Math.Min(InferenceBatch, vectors.Count - start);
             using var scope = NewDisposeScope();
-            using var batch = ItemVectors.ToTensor(Slice(vectors, start, count), InputDim, _network.Device);
+            using var batch = ItemVectorTensors.ToTensor(Slice(vectors, start, count), InputDim, _network.Device);
             var codes = _network.Encode(batch).to(ScalarType.Int32).cpu().data<int>().ToArray();
             for (int i = 0; i < count; i++) ids[start + i] = codes.AsSpan(i * Levels, Levels).ToArray();
         }
@@ -62,7 +62,7 @@ public sealed class SemanticIdModel : IDisposable
 
     public SemanticIdQualityReport Evaluate(IReadOnlyList<float[]> vectors)
     {
-        ItemVectors.Dimension(vectors);
+        ItemVectorTensors.Dimension(vectors);
         var ids = AssignIds(vectors);
         var groups = ids.GroupBy(id => string.Join('-', id)).ToList();
         int colliding = groups.Where(g => g.Count() > 1).Sum(g => g.Count());
@@ -79,7 +79,7 @@ public sealed class SemanticIdModel : IDisposable
             {
                 int count = Math.Min(InferenceBatch, vectors.Count - start);
                 using var scope = NewDisposeScope();
-                var batch = ItemVectors.ToTensor(Slice(vectors, start, count), InputDim, _network.Device);
+                var batch = ItemVectorTensors.ToTensor(Slice(vectors, start, count), InputDim, _network.Device);
                 var output = _network.forward(batch);
                 squaredError += (output.Reconstruction - batch).pow(2).sum().item<float>();
                 elements += batch.numel();

@@ -10,24 +10,6 @@ using ReaSeq.Processors.Knowledge.Taxonomy;
 
 namespace ReaSeq.Processors.Knowledge;
 
-public sealed class KnowledgeReasonerOptions
-{
-    /// <summary>Items (a deterministic sample) shown to the layer-1 agents per primary category.</summary>
-    public int MaxCorpusItems { get; set; } = 400;
-
-    /// <summary>Items shown to a layer-2 refinement agent per sub-category.</summary>
-    public int RefinementSampleSize { get; set; } = 40;
-
-    /// <summary>Items per category averaged into the centroid used to classify uncategorised items.</summary>
-    public int ClassificationSampleSize { get; set; } = 64;
-
-    public void Validate()
-    {
-        if (MaxCorpusItems < 1 || RefinementSampleSize < 1 || ClassificationSampleSize < 1)
-            throw new ArgumentOutOfRangeException(nameof(KnowledgeReasonerOptions), "Sample sizes must be positive.");
-    }
-}
-
 /// <summary>
 /// Orchestrates §2.1: layers 1-2 per category (cached by (category, prompt version, backend)), layer 3 per item,
 /// the hallucination guard, classification of uncategorised items, and the §2.1.2 encoding. Thread-safe; items

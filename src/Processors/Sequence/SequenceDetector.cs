@@ -107,7 +107,7 @@ public sealed class SequenceDetector : IDisposable
         }
 
         var outOfOrder = k < user.Count;
-        user.Insert(k, new SequenceEntry(click.EventId, click.ItemId, click.Category, click.Domain, click.TimestampMs, null, double.NaN, false)
+        user.Insert(k, new WindowEntry(click.EventId, click.ItemId, click.Category, click.Domain, click.TimestampMs, null, double.NaN, false)
         {
             ItemIndex = _model.IndexOf(click.ItemId),
         }, eventIdHash);
@@ -164,14 +164,14 @@ public sealed class SequenceDetector : IDisposable
         var delta = current.TimestampMs - previous.TimestampMs;
         var threshold = ThresholdFor(current.Domain).CurrentMs;
 
-        var reasons = DiscontinuityReasons.None;
-        if (delta > threshold) reasons |= DiscontinuityReasons.Temporal;
+        var reasons = GapReasonFlags.None;
+        if (delta > threshold) reasons |= GapReasonFlags.Temporal;
         if (!string.IsNullOrEmpty(previous.Category) && !string.IsNullOrEmpty(current.Category)
             && !string.Equals(previous.Category, current.Category, StringComparison.Ordinal))
-            reasons |= DiscontinuityReasons.Category;
+            reasons |= GapReasonFlags.Category;
 
         var prediction = _model.Predict(FillContext(user, position, _options.ContextLength), current.ItemIndex);
-        if (!prediction.IsRanked || prediction.Rank > _options.RankThreshold) reasons |= DiscontinuityReasons.Rank;
+        if (!prediction.IsRanked || prediction.Rank > _options.RankThreshold) reasons |= GapReasonFlags.Rank;
 
         var transition = new Transition(delta, threshold, previous.Category, current.Category, prediction.Rank, prediction.Status,
             prediction.LogProbability, reasons, Transition.Combine(reasons));

@@ -1,22 +1,13 @@
+using ReaSeq.Contracts.Validation;
+using System.ComponentModel.DataAnnotations;
 namespace ReaSeq.Processors.Sequence;
 
-/// <summary>Which rule set decides that a transition is a gap (paper Table 5 and §3.1).</summary>
-public enum DetectionVariant : byte
-{
-    /// <summary>TD: Δt &gt; T.</summary>
-    Temporal = 0,
-    /// <summary>CD: the primary categories differ.</summary>
-    Category = 1,
-    /// <summary>TDCD: TD ∨ CD (Table 5's union).</summary>
-    TemporalOrCategory = 2,
-    /// <summary>§3.1 two-stage rule: coarse filter TD ∧ CD, then RANK &gt; κ.</summary>
-    TemporalAndCategoryThenRank = 3,
-}
-
 /// <summary>Options of <see cref="SequenceDetector"/>; defaults suit a retail click stream.</summary>
-public sealed class SequenceDetectorOptions
+public sealed class SequenceDetectorOptions : IValidatableObject
 {
-    public const string SectionName = "Sequence";
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext) => OptionsValidation.Results(Validate);
+
+    public const string Section = "Sequence";
 
     /// <summary>The variant whose gaps are the detector's output (statistics cover every variant).</summary>
     public DetectionVariant Variant { get; set; } = DetectionVariant.TemporalAndCategoryThenRank;

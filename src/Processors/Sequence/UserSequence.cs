@@ -8,7 +8,7 @@ namespace ReaSeq.Processors.Sequence;
 public sealed class UserSequence
 {
     private readonly int _windowSize;
-    private SequenceEntry[] _ring;
+    private WindowEntry[] _ring;
     private int _head;
 
     // Last accepted event ids in arrival order, for duplicate detection, with their hash codes alongside:
@@ -24,7 +24,7 @@ public sealed class UserSequence
     {
         UserId = userId;
         _windowSize = windowSize;
-        _ring = new SequenceEntry[Math.Min(4, windowSize + 1)];
+        _ring = new WindowEntry[Math.Min(4, windowSize + 1)];
         _deduplicationCapacity = deduplicationCapacity;
         // Grown on demand: most users never fill the deduplication ring.
         _recentIds = new string[Math.Min(8, deduplicationCapacity)];
@@ -47,7 +47,7 @@ public sealed class UserSequence
 
     internal bool Changed { get; set; }
 
-    public ref readonly SequenceEntry this[int index]
+    public ref readonly WindowEntry this[int index]
     {
         get
         {
@@ -71,18 +71,18 @@ public sealed class UserSequence
     }
 
     /// <summary>An immutable copy of the window with the gaps of <paramref name="variant"/>, ready to publish.</summary>
-    public SequenceUpdate ToUpdate(DetectionVariant variant)
+    public WindowSnapshot ToUpdate(DetectionVariant variant)
     {
-        var window = new SequenceEntry[Count];
+        var window = new WindowEntry[Count];
         for (var i = 0; i < Count; i++) window[i] = this[i];
-        return new SequenceUpdate(UserId, variant, Offset, LastTimestampMs, window, GapPositions(variant).ToArray(), LabeledPositions().ToArray());
+        return new WindowSnapshot(UserId, variant, Offset, LastTimestampMs, window, GapPositions(variant).ToArray(), LabeledPositions().ToArray());
     }
 
     // Kept out of the indexer so that it stays small enough to inline.
     private void ThrowOutsideWindow(int index) =>
         throw new ArgumentOutOfRangeException(nameof(index), index, $"The window holds {Count} events.");
 
-    internal ref SequenceEntry At(int index) => ref _ring[Physical(index)];
+    internal ref WindowEntry At(int index) => ref _ring[Physical(index)];
 
     /// <summary>The model index of the item at a window position the caller knows is valid.</summary>
     internal int ItemIndexAt(int index) => _ring[Physical(index)].ItemIndex;
@@ -115,7 +115,7 @@ public sealed class UserSequence
         return index;
     }
 
-    internal void Insert(int index, in SequenceEntry entry, int eventIdHash)
+    internal void Insert(int index, in WindowEntry entry, int eventIdHash)
     {
         if (Count == _ring.Length) Grow();
         for (var i = Count; i > index; i--) _ring[Physical(i)] = _ring[Physical(i - 1)];
@@ -139,7 +139,7 @@ public sealed class UserSequence
     private void Grow()
     {
         // Quadruple: each copy of these large entries is garbage, so fewer, bigger steps allocate less in total.
-        var larger = new SequenceEntry[Math.Min(_ring.Length * 4, _windowSize + 1)];
+        var larger = new WindowEntry[Math.Min(_ring.Length * 4, _windowSize + 1)];
         for (var i = 0; i < Count; i++) larger[i] = _ring[Physical(i)];
         _ring = larger;
         _head = 0;
@@ -190,7 +190,7 @@ public sealed class UserSequence
         var last = reader.ReadInt64();
         var count = reader.ReadInt32();
         if (count < 1 || count > windowSize) throw new InvalidDataException($"User sequence snapshot of '{user.UserId}' holds {count} events; the window holds 1..{windowSize}.");
-        user._ring = new SequenceEntry[windowSize + 1];
+        user._ring = new WindowEntry[windowSize + 1];
         for (var i = 0; i < count; i++)
         {
             var entry = ReadEntry(reader);
@@ -210,7 +210,7 @@ public sealed class UserSequence
         return user;
     }
 
-    private static void WriteEntry(BinaryWriter writer, in SequenceEntry entry)
+    private static void WriteEntry(BinaryWriter writer, in WindowEntry entry)
     {
         writer.Write(entry.EventId);
         writer.Write(entry.ItemId);
@@ -232,7 +232,7 @@ public sealed class UserSequence
         writer.Write((byte)t.GapIn);
     }
 
-    private static SequenceEntry ReadEntry(BinaryReader reader)
+    private static WindowEntry ReadEntry(BinaryReader reader)
     {
         var eventId = reader.ReadString();
         var itemId = reader.ReadString();
@@ -247,9 +247,9 @@ public sealed class UserSequence
             incoming = new Transition(
                 reader.ReadInt64(), reader.ReadInt64(), SnapshotIO.ReadNullable(reader), SnapshotIO.ReadNullable(reader),
                 reader.ReadInt32(), (Model.RankStatus)reader.ReadByte(), reader.ReadDouble(),
-                (DiscontinuityReasons)reader.ReadByte(), (GapVariants)reader.ReadByte());
+                (GapReasonFlags)reader.ReadByte(), (DetectionVariantFlags)reader.ReadByte());
         }
-        return new SequenceEntry(eventId, itemId, category, domain, timestamp, incoming, labelDelta, labeled);
+        return new WindowEntry(eventId, itemId, category, domain, timestamp, incoming, labelDelta, labeled);
     }
 }
 
@@ -257,11 +257,11 @@ public sealed class UserSequence
 /// <param name="Offset">Absolute position of Window[0] in the user's whole accepted sequence.</param>
 /// <param name="GapPositions">Window positions i with a gap between Window[i−1] and Window[i].</param>
 /// <param name="LabeledPositions">Window positions that are self-supervised labeled positions.</param>
-public sealed record SequenceUpdate(
+public sealed record WindowSnapshot(
     string UserId,
     DetectionVariant Variant,
     long Offset,
     long LastTimestampMs,
-    IReadOnlyList<SequenceEntry> Window,
+    IReadOnlyList<WindowEntry> Window,
     IReadOnlyList<int> GapPositions,
     IReadOnlyList<int> LabeledPositions);

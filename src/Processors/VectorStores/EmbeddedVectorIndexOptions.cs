@@ -3,7 +3,6 @@ namespace ReaSeq.Processors.VectorStores;
 /// <summary>Settings of the embedded vector index (section "VectorStore:Embedded").</summary>
 public sealed class EmbeddedVectorIndexOptions
 {
-    public const string SectionName = "VectorStore:Embedded";
 
     /// <summary>Length of every vector (384 for all-MiniLM-L6-v2).</summary>
     public int Dimension { get; set; } = 384;

@@ -3,7 +3,6 @@ namespace ReaSeq.Processors.VectorStores;
 /// <summary>Settings of the Qdrant backend (section "VectorStore:Qdrant"); gRPC, so the port is 6334, not 6333.</summary>
 public sealed class QdrantVectorStoreOptions
 {
-    public const string SectionName = "VectorStore:Qdrant";
 
     /// <summary>gRPC endpoint, e.g. http://localhost:6334.</summary>
     public string Url { get; set; } = "http://localhost:6334";

@@ -10,7 +10,6 @@ using ReaSeq.Ingestors.Streaming;
 using ReaSeq.Processors.Sequence;
 using ReaSeq.Processors.Sequence.Model;
 using ReaSeq.Processors.Sequence.Streaming;
-using ContractUpdate = ReaSeq.Contracts.SequenceUpdate;
 
 namespace ReaSeq.Tools.Bench;
 
@@ -51,7 +50,7 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
 
         var processorOptions = new SequenceProcessorOptions { CatalogWaitMs = 0 };
         using var deadLetters = new DeadLetterPublisher(kafka, new AvroSerde<DeadLetter>(), NullLogger<DeadLetterPublisher>.Instance);
-        using var processor = new SequenceProcessor(clickSerde, new AvroSerde<ContractUpdate>(), kafka, deadLetters,
+        using var processor = new SequenceProcessor(clickSerde, new AvroSerde<SequenceUpdate>(), kafka, deadLetters,
             new PostgresSequenceCheckpointStore(db), new ItemCategoryResolver(db, processorOptions), new SequenceDetectorOptions(),
             new SwingModelOptions(), processorOptions, kafkaOptions, NullLogger<SequenceProcessor>.Instance);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -69,7 +68,7 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
         {
             using var consumer = kafka.CreateConsumer("bench-freshness", "bench-freshness");
             consumer.Assign(Enumerable.Range(0, kafkaOptions.Partitions).Select(p => new TopicPartitionOffset(Topics.SequenceGaps, p, Offset.End)));
-            var serde = new AvroSerde<ContractUpdate>();
+            var serde = new AvroSerde<SequenceUpdate>();
             var covered = new Dictionary<string, long>();
             while (!cts.IsCancellationRequested)
             {

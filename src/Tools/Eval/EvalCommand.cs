@@ -59,7 +59,7 @@ public static class EvalCommand
         {
             ct.ThrowIfCancellationRequested();
             var (vectors, description, extra) = await ComputeAsync(method, data, split, encoder, cache, ct);
-            var result = HitRateMetric.Evaluate(new ItemVectors(method, ids, vectors), split.Users, Ks, ct);
+            var result = HitRateMetric.Evaluate(new ItemVectorTable(method, ids, vectors), split.Users, Ks, ct);
             results.Add(result);
             methodJson.Add(EvalReport.MethodJson(result, description, extra));
             Console.Error.WriteLine($"eval {method}: macro recall {EvalReport.Percent(result.MacroRecall)}%");

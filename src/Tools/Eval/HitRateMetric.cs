@@ -6,11 +6,11 @@ namespace ReaSeq.Tools.Eval;
 /// One representation of the item pool: a vector per item. A null vector marks an item the method cannot
 /// represent (e.g. never bought in training): it is neither retrieved nor used as a query.
 /// </summary>
-public sealed class ItemVectors
+public sealed class ItemVectorTable
 {
     private readonly Dictionary<string, int> _index;
 
-    public ItemVectors(string method, IReadOnlyList<string> itemIds, IReadOnlyList<float[]?> vectors)
+    public ItemVectorTable(string method, IReadOnlyList<string> itemIds, IReadOnlyList<float[]?> vectors)
     {
         if (itemIds.Count != vectors.Count) throw new ArgumentException($"{itemIds.Count} ids but {vectors.Count} vectors");
         Method = method;
@@ -53,7 +53,7 @@ public sealed record HitRateResult(string Method, int Users, int Pairs, int Repr
 /// </summary>
 public static class HitRateMetric
 {
-    public static HitRateResult Evaluate(ItemVectors vectors, IReadOnlyList<EvalUser> users, IReadOnlyList<int> ks, CancellationToken ct = default)
+    public static HitRateResult Evaluate(ItemVectorTable vectors, IReadOnlyList<EvalUser> users, IReadOnlyList<int> ks, CancellationToken ct = default)
     {
         if (ks.Count == 0 || ks.Any(k => k < 1)) throw new ArgumentException("k values must be positive");
         if (users.Count == 0) throw new ArgumentException("No users to evaluate: the split left no user with history before and new items after it.");
@@ -98,7 +98,7 @@ public static class HitRateMetric
     /// Pool indices of the k most cosine-similar represented items, best first; ties go to the lower index so the
     /// result is deterministic.
     /// </summary>
-    public static int[] NearestNeighbours(ItemVectors vectors, int query, int k)
+    public static int[] NearestNeighbours(ItemVectorTable vectors, int query, int k)
     {
         var q = vectors.Normalized[query] ?? throw new ArgumentException("The query item has no vector.");
         var scores = new List<(float Score, int Index)>(vectors.Normalized.Length);

@@ -10,7 +10,7 @@ public sealed class HitRateMetricTests
     private static readonly (string Id, double Degrees, float Length)[] Circle =
         [("A", 0, 1), ("B", 10, 2), ("C", 30, 0.5f), ("D", 60, 3), ("E", 100, 1), ("F", 180, 4)];
 
-    private static ItemVectors Vectors(params (string Id, float[]? Vector)[] extra) =>
+    private static ItemVectorTable Vectors(params (string Id, float[]? Vector)[] extra) =>
         new("test", Circle.Select(c => c.Id).Concat(extra.Select(e => e.Id)).ToList(),
             Circle.Select(c => (float[]?)[c.Length * (float)Math.Cos(c.Degrees * Math.PI / 180), c.Length * (float)Math.Sin(c.Degrees * Math.PI / 180)])
                 .Concat(extra.Select(e => e.Vector)).ToList());
@@ -66,8 +66,8 @@ public sealed class HitRateMetricTests
     {
         Assert.Throws<ArgumentException>(() => HitRateMetric.Evaluate(Vectors(), [], [10]));
         Assert.Throws<ArgumentException>(() => HitRateMetric.Evaluate(Vectors(), Users, [0]));
-        Assert.Throws<ArgumentException>(() => new ItemVectors("bad", ["A", "A"], [[1f], [2f]]));
-        Assert.Throws<ArgumentException>(() => new ItemVectors("bad", ["A", "B"], [[1f], [1f, 2f]]));
+        Assert.Throws<ArgumentException>(() => new ItemVectorTable("bad", ["A", "A"], [[1f], [2f]]));
+        Assert.Throws<ArgumentException>(() => new ItemVectorTable("bad", ["A", "B"], [[1f], [1f, 2f]]));
     }
 
     private sealed class Tolerance : IEqualityComparer<double>

@@ -11,7 +11,7 @@ namespace ReaSeq.Tests.Sequence;
 /// </summary>
 internal static class BatchReference
 {
-    public sealed record Entry(SequenceClick Click, long DeltaMs, DiscontinuityReasons Reasons, Prediction Prediction, double LabelDelta, bool Labeled, bool HasTransition);
+    public sealed record Entry(SequenceClick Click, long DeltaMs, GapReasonFlags Reasons, Prediction Prediction, double LabelDelta, bool Labeled, bool HasTransition);
 
     public sealed record Result(
         IReadOnlyList<ClickStatus> Statuses,
@@ -72,23 +72,23 @@ internal static class BatchReference
                 var click = list[m];
                 if (m == 0)
                 {
-                    entries.Add(new Entry(click, 0, DiscontinuityReasons.None, default, double.NaN, false, false));
+                    entries.Add(new Entry(click, 0, GapReasonFlags.None, default, double.NaN, false, false));
                     continue;
                 }
                 var previous = list[m - 1];
                 var delta = click.TimestampMs - previous.TimestampMs;
-                var reasons = DiscontinuityReasons.None;
-                if (delta > threshold) reasons |= DiscontinuityReasons.Temporal;
+                var reasons = GapReasonFlags.None;
+                if (delta > threshold) reasons |= GapReasonFlags.Temporal;
                 if (!string.IsNullOrEmpty(previous.Category) && !string.IsNullOrEmpty(click.Category) && previous.Category != click.Category)
-                    reasons |= DiscontinuityReasons.Category;
+                    reasons |= GapReasonFlags.Category;
                 var prediction = model.Predict(Context(list, m, options.ContextLength, model), model.IndexOf(click.ItemId));
-                if (prediction.Status != RankStatus.Ranked || prediction.Rank > options.RankThreshold) reasons |= DiscontinuityReasons.Rank;
+                if (prediction.Status != RankStatus.Ranked || prediction.Rank > options.RankThreshold) reasons |= GapReasonFlags.Rank;
                 entries.Add(new Entry(click, delta, reasons, prediction, double.NaN, false, true));
 
                 transitions++;
-                var td = (reasons & DiscontinuityReasons.Temporal) != 0;
-                var cd = (reasons & DiscontinuityReasons.Category) != 0;
-                var rank = (reasons & DiscontinuityReasons.Rank) != 0;
+                var td = (reasons & GapReasonFlags.Temporal) != 0;
+                var cd = (reasons & GapReasonFlags.Category) != 0;
+                var rank = (reasons & GapReasonFlags.Rank) != 0;
                 if (td) gaps[0]++;
                 if (cd) gaps[1]++;
                 if (td || cd) gaps[2]++;

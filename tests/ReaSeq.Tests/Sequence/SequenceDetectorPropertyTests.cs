@@ -83,7 +83,7 @@ public sealed class SequenceDetectorPropertyTests
     {
         // Guards the property above against a generator that never reaches the interesting cases.
         var seen = new HashSet<ClickStatus>();
-        var reasons = DiscontinuityReasons.None;
+        var reasons = GapReasonFlags.None;
         var statuses = new HashSet<RankStatus>();
         var labeled = 0L;
         Gen.Select(Steps, FrozenOptions).Sample((steps, options) =>
@@ -102,7 +102,7 @@ public sealed class SequenceDetectorPropertyTests
             labeled += detector.GetStatistics().LabeledPositions;
         }, iter: 200, threads: 1);
         Assert.Superset(new HashSet<ClickStatus> { ClickStatus.Accepted, ClickStatus.AcceptedOutOfOrder, ClickStatus.Duplicate, ClickStatus.RejectedTooLate, ClickStatus.RejectedOutsideWindow }, seen);
-        Assert.Equal(DiscontinuityReasons.Temporal | DiscontinuityReasons.Category | DiscontinuityReasons.Rank, reasons);
+        Assert.Equal(GapReasonFlags.Temporal | GapReasonFlags.Category | GapReasonFlags.Rank, reasons);
         Assert.Superset(new HashSet<RankStatus> { RankStatus.Ranked, RankStatus.UnknownItem, RankStatus.OutsideCandidates }, statuses);
         Assert.True(labeled > 0);
     }

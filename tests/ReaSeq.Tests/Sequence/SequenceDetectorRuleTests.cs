@@ -50,8 +50,8 @@ public sealed class SequenceDetectorRuleTests
         var atThreshold = detector.Process(Click("u", "e2", 1, 1000)).Transition!.Value;
         var above = detector.Process(Click("u", "e3", 2, 2001)).Transition!.Value;
         Assert.Equal(1000, atThreshold.DeltaMs);
-        Assert.Equal(DiscontinuityReasons.None, atThreshold.Reasons & DiscontinuityReasons.Temporal);
-        Assert.Equal(DiscontinuityReasons.Temporal, above.Reasons & DiscontinuityReasons.Temporal);
+        Assert.Equal(GapReasonFlags.None, atThreshold.Reasons & GapReasonFlags.Temporal);
+        Assert.Equal(GapReasonFlags.Temporal, above.Reasons & GapReasonFlags.Temporal);
         Assert.Equal(1000, above.ThresholdMs);
         Assert.True(above.IsGap(DetectionVariant.Temporal));
         Assert.True(above.IsGap(DetectionVariant.TemporalOrCategory));
@@ -68,13 +68,13 @@ public sealed class SequenceDetectorRuleTests
         var unknown = detector.Process(Click("u", "e4", 0, 3, null)).Transition!.Value;
         var afterUnknown = detector.Process(Click("u", "e5", 1, 4, "")).Transition!.Value;
 
-        Assert.Equal(DiscontinuityReasons.None, same.Reasons & DiscontinuityReasons.Category);
-        Assert.Equal(DiscontinuityReasons.Category, changed.Reasons & DiscontinuityReasons.Category);
+        Assert.Equal(GapReasonFlags.None, same.Reasons & GapReasonFlags.Category);
+        Assert.Equal(GapReasonFlags.Category, changed.Reasons & GapReasonFlags.Category);
         Assert.Equal(("toys", "food"), (changed.FromCategory, changed.ToCategory));
         Assert.True(changed.IsGap(DetectionVariant.Category));
         Assert.False(unknown.CategoryKnown);
-        Assert.Equal(DiscontinuityReasons.None, unknown.Reasons & DiscontinuityReasons.Category);
-        Assert.Equal(DiscontinuityReasons.None, afterUnknown.Reasons & DiscontinuityReasons.Category);
+        Assert.Equal(GapReasonFlags.None, unknown.Reasons & GapReasonFlags.Category);
+        Assert.Equal(GapReasonFlags.None, afterUnknown.Reasons & GapReasonFlags.Category);
     }
 
     [Fact]
@@ -87,12 +87,12 @@ public sealed class SequenceDetectorRuleTests
         var unknown = detector.Process(Click("u", "e4", 77, 3)).Transition!.Value;
 
         Assert.Equal((RankStatus.Ranked, 1), (expected.RankStatus, expected.Rank));
-        Assert.Equal(DiscontinuityReasons.None, expected.Reasons & DiscontinuityReasons.Rank);
+        Assert.Equal(GapReasonFlags.None, expected.Reasons & GapReasonFlags.Rank);
         Assert.Equal(RankStatus.OutsideCandidates, unrelated.RankStatus);
         Assert.Equal(Prediction.Unranked, unrelated.Rank);
-        Assert.Equal(DiscontinuityReasons.Rank, unrelated.Reasons & DiscontinuityReasons.Rank);
+        Assert.Equal(GapReasonFlags.Rank, unrelated.Reasons & GapReasonFlags.Rank);
         Assert.Equal(RankStatus.UnknownItem, unknown.RankStatus);
-        Assert.Equal(DiscontinuityReasons.Rank, unknown.Reasons & DiscontinuityReasons.Rank);
+        Assert.Equal(GapReasonFlags.Rank, unknown.Reasons & GapReasonFlags.Rank);
         Assert.True(double.IsFinite(unknown.LogProbability));
         Assert.True(unknown.LogProbability < expected.LogProbability);
     }
@@ -109,10 +109,10 @@ public sealed class SequenceDetectorRuleTests
         // CD and RANK but no TD.
         var quick = detector.Process(Click("u", "e4", 0, 201, "toys")).Transition!.Value;
 
-        Assert.Equal(DiscontinuityReasons.Temporal | DiscontinuityReasons.Category, coherent.Reasons);
+        Assert.Equal(GapReasonFlags.Temporal | GapReasonFlags.Category, coherent.Reasons);
         Assert.False(coherent.IsGap(DetectionVariant.TemporalAndCategoryThenRank));
         Assert.True(coherent.IsGap(DetectionVariant.TemporalOrCategory));
-        Assert.Equal(DiscontinuityReasons.Temporal | DiscontinuityReasons.Category | DiscontinuityReasons.Rank, gap.Reasons);
+        Assert.Equal(GapReasonFlags.Temporal | GapReasonFlags.Category | GapReasonFlags.Rank, gap.Reasons);
         Assert.True(gap.IsGap(DetectionVariant.TemporalAndCategoryThenRank));
         Assert.False(quick.IsGap(DetectionVariant.TemporalAndCategoryThenRank));
         Assert.Equal([2], detector.GetUser("u")!.GapPositions(DetectionVariant.TemporalAndCategoryThenRank));
@@ -148,7 +148,7 @@ public sealed class SequenceDetectorRuleTests
         Assert.Equal(100, user[1].Incoming!.Value.DeltaMs);
         var after = user[2].Incoming!.Value;
         Assert.Equal(100, after.DeltaMs);
-        Assert.Equal(DiscontinuityReasons.None, after.Reasons & (DiscontinuityReasons.Temporal | DiscontinuityReasons.Category));
+        Assert.Equal(GapReasonFlags.None, after.Reasons & (GapReasonFlags.Temporal | GapReasonFlags.Category));
         Assert.Equal(("food", "food"), (after.FromCategory, after.ToCategory));
         // The statistics follow the revision: no temporal gap is left.
         Assert.Equal(0, detector.GetStatistics().For(DetectionVariant.Temporal).Gaps);
@@ -305,7 +305,7 @@ public sealed class SequenceDetectorRuleTests
         Assert.Null(detector.SnapshotUser("nobody"));
     }
 
-    private static List<SequenceEntry> Window(SequenceDetector detector, string user)
+    private static List<WindowEntry> Window(SequenceDetector detector, string user)
     {
         var sequence = detector.GetUser(user)!;
         return Enumerable.Range(0, sequence.Count).Select(i => sequence[i]).ToList();

@@ -8,7 +8,6 @@ using ReaSeq.Processors.Sequence;
 using ReaSeq.Processors.Sequence.Streaming;
 using ReaSeq.Tests.Infrastructure;
 using ReaSeq.Tests.Replay;
-using SequenceUpdate = ReaSeq.Contracts.SequenceUpdate;
 
 namespace ReaSeq.Tests.SequenceStreaming;
 

@@ -1,8 +1,5 @@
 namespace ReaSeq.Ingestors.Replay.Csv;
 
-/// <summary>Raised when a column mapping is malformed or does not fit the file's header.</summary>
-public sealed class ColumnMappingException(string message) : ArgumentException(message);
-
 /// <summary>
 /// Which CSV column feeds which contract field, parsed from <c>role=Column,role=Column,...</c>, e.g.
 /// <c>user=CustomerID,item=StockCode,ts=InvoiceDate,title=Description,price=UnitPrice</c>.
@@ -92,26 +89,3 @@ public sealed class ColumnMapping
 public sealed record BoundMapping(
     int User, int Item, int Ts, int? Title, int? Description, int? Category, int? Price, int? Event, int? Action, int? Basket,
     IReadOnlyList<KeyValuePair<string, int>> Context, IReadOnlyList<KeyValuePair<string, int>> Attributes);
-
-/// <summary>A CSV header row: column names and their positions.</summary>
-public sealed class CsvHeader
-{
-    private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
-
-    public CsvHeader(IReadOnlyList<string> columns, string sourceName)
-    {
-        Columns = [.. columns.Select(c => c.Trim())];
-        SourceName = sourceName;
-        for (var i = 0; i < Columns.Count; i++) _index.TryAdd(Columns[i], i);
-    }
-
-    public IReadOnlyList<string> Columns { get; }
-    public string SourceName { get; }
-
-    public int IndexOf(string column, string purpose)
-    {
-        if (_index.TryGetValue(column, out var index)) return index;
-        throw new ColumnMappingException(
-            $"Column '{column}' ({purpose}) is not in the header of {SourceName}. Header columns: {string.Join(", ", Columns)}");
-    }
-}

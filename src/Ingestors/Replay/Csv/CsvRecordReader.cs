@@ -3,9 +3,6 @@ using System.Text;
 
 namespace ReaSeq.Ingestors.Replay.Csv;
 
-/// <summary>Raised for input that is not valid CSV; names the file and line.</summary>
-public sealed class CsvFormatException(string message) : FormatException(message);
-
 /// <summary>
 /// Streaming RFC 4180 reader: comma separated, fields optionally quoted, <c>""</c> escapes a quote inside quotes,
 /// commas and line breaks allowed inside quotes, CRLF or LF record ends. Field text is returned verbatim

@@ -2,9 +2,6 @@ using ReaSeq.Processors.Knowledge.Taxonomy;
 
 namespace ReaSeq.Processors.Knowledge.Agents;
 
-/// <summary>The agent stage a call belongs to (metric tag, error context, prompt choice).</summary>
-public enum AgentLayer { DemandTaxonomy, AttributeTaxonomy, Refinement, ItemKnowledge }
-
 /// <summary>Layer 1, demand stream: search queries of the primary category when there are any, else its items' text.</summary>
 public sealed record DemandExtractionInput(CategoryPath Category, IReadOnlyList<string> Queries, IReadOnlyList<KnowledgeItem> Items);
 

@@ -7,21 +7,6 @@ using ReaSeq.Processors.Knowledge.Agents.OpenAi;
 
 namespace ReaSeq.Processors.Knowledge.Agents;
 
-/// <summary>Which agent backend runs, bound from configuration (section "Knowledge:Agents").</summary>
-public sealed class KnowledgeAgentOptions
-{
-    public const string Extractive = "extractive";
-    public const string OpenAi = "openai";
-    public const string LlamaSharp = "llamasharp";
-
-    /// <summary>"extractive" (default: no generative model needed), "openai" or "llamasharp".</summary>
-    public string Backend { get; set; } = Extractive;
-
-    public ExtractiveAgentOptions ExtractiveOptions { get; set; } = new();
-    public OpenAiAgentOptions OpenAiOptions { get; set; } = new();
-    public LlamaSharpAgentOptions LlamaSharpOptions { get; set; } = new();
-}
-
 public static class KnowledgeAgentBackendFactory
 {
     /// <summary>

@@ -6,12 +6,6 @@ using ReaSeq.Processors.Knowledge.Taxonomy;
 
 namespace ReaSeq.Processors.Knowledge.Prompts;
 
-/// <summary>An answer that does not meet the schema; generative backends retry on it.</summary>
-public sealed class AgentAnswerFormatException(AgentOutputFailure reason, string message) : Exception(message)
-{
-    public AgentOutputFailure Reason { get; } = reason;
-}
-
 /// <summary>
 /// Reads the fenced JSON block of an agent answer and validates it strictly: required fields, no unknown fields,
 /// exact types, size limits, distinct labels, and (layer 3) only labels of the given taxonomy.

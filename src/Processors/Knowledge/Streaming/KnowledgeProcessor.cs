@@ -7,7 +7,6 @@ using ReaSeq.Contracts.Stores;
 using ReaSeq.Contracts.Validation;
 using ReaSeq.Ingestors.Streaming;
 using ReaSeq.Processors.Knowledge.Agents;
-using ContractItemKnowledge = ReaSeq.Contracts.ItemKnowledge;
 
 namespace ReaSeq.Processors.Knowledge.Streaming;
 
@@ -25,7 +24,7 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
     public const string NoCategoryErrorClass = "no_category";
 
     private readonly AvroSerde<ItemUpdate> _updateSerde;
-    private readonly AvroSerde<ContractItemKnowledge> _knowledgeSerde;
+    private readonly AvroSerde<ItemKnowledge> _knowledgeSerde;
     private readonly ContractValidator _validator;
     private readonly DeadLetterPublisher _deadLetters;
     private readonly KnowledgeReasoner _reasoner;
@@ -41,7 +40,7 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
     private readonly IProducer<byte[]?, byte[]?> _producer;
     private volatile bool _vectorStoreChecked;
 
-    public KnowledgeProcessor(AvroSerde<ItemUpdate> updateSerde, AvroSerde<ContractItemKnowledge> knowledgeSerde, ContractValidator validator,
+    public KnowledgeProcessor(AvroSerde<ItemUpdate> updateSerde, AvroSerde<ItemKnowledge> knowledgeSerde, ContractValidator validator,
         IKafkaClientSupplier kafka, DeadLetterPublisher deadLetters, KnowledgeReasoner reasoner, PostgresCategoryCorpus corpus,
         PostgresKnowledgeStore store, IVectorStore vectors, SemanticIdModelHolder semanticIds, KnowledgeOutputGate gate,
         KnowledgeProcessorStats stats, KnowledgeProcessorOptions options, KafkaOptions kafkaOptions, ILogger<KnowledgeProcessor> logger)
@@ -144,7 +143,7 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
                 }
             });
 
-        var records = new List<ContractItemKnowledge>();
+        var records = new List<ItemKnowledge>();
         var sources = new List<ConsumeResult<byte[]?, byte[]?>>();
         for (int i = 0; i < changed.Count; i++)
         {
@@ -210,7 +209,7 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
     }
 
     /// <summary>The ItemKnowledge record of a reasoning result, without semantic id. ts_ms is the item update's.</summary>
-    public static ContractItemKnowledge ToContract(ItemKnowledgeResult result, long tsMs) => new()
+    public static ItemKnowledge ToContract(ItemKnowledgeResult result, long tsMs) => new()
     {
         ItemId = result.ItemId,
         ContentHash = result.ContentHash,
@@ -232,7 +231,7 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
         Label = d.Label, Keywords = [.. d.Keywords], Evidence = [.. d.Evidence], Analysis = d.Analysis,
     };
 
-    public static VectorPoint ToPoint(ContractItemKnowledge record) => new(record.ItemId, record.Vector.ToArray(),
+    public static VectorPoint ToPoint(ItemKnowledge record) => new(record.ItemId, record.Vector.ToArray(),
         new Dictionary<string, string> { ["item_id"] = record.ItemId, ["category"] = record.Category, ["content_hash"] = record.ContentHash });
 
     /// <summary>

@@ -22,27 +22,17 @@ public static class KnowledgeServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddKnowledgeRole(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<KnowledgeProcessorOptions>().Bind(configuration.GetSection(KnowledgeProcessorOptions.Section))
-            .ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<KnowledgeAgentOptions>().Bind(configuration.GetSection("Knowledge:Agents"))
-            .Validate(o => string.IsNullOrWhiteSpace(o.Backend) || o.Backend.Trim().ToLowerInvariant() is
-                KnowledgeAgentOptions.Extractive or KnowledgeAgentOptions.OpenAi or KnowledgeAgentOptions.LlamaSharp,
-                "Knowledge:Agents:Backend must be extractive, openai or llamasharp").ValidateOnStart();
-        services.AddOptions<KnowledgeReasonerOptions>().Bind(configuration.GetSection("Knowledge:Reasoner"))
-            .Validate(o => { o.Validate(); return true; }).ValidateOnStart();
-        services.AddOptions<KnowledgeVectorStoreOptions>().Bind(configuration.GetSection(KnowledgeVectorStoreOptions.Section))
-            .ValidateDataAnnotations().Validate(o => { o.Validate(); return true; }).ValidateOnStart();
-        services.AddOptions<SemanticIdTrainingOptions>().Bind(configuration.GetSection(SemanticIdTrainingOptions.Section))
-            .ValidateDataAnnotations().Validate(o => { o.Validate(); return true; }).ValidateOnStart();
-        services.AddSingleton(sp => sp.GetRequiredService<IOptions<KnowledgeProcessorOptions>>().Value);
-        services.AddSingleton(sp => sp.GetRequiredService<IOptions<KnowledgeVectorStoreOptions>>().Value);
-        services.AddSingleton(sp => sp.GetRequiredService<IOptions<SemanticIdTrainingOptions>>().Value);
+        services.AddValidatedOptions<KnowledgeProcessorOptions>(configuration, KnowledgeProcessorOptions.Section);
+        services.AddValidatedOptions<KnowledgeAgentOptions>(configuration, KnowledgeAgentOptions.Section);
+        services.AddValidatedOptions<KnowledgeReasonerOptions>(configuration, KnowledgeReasonerOptions.Section);
+        services.AddValidatedOptions<KnowledgeVectorStoreOptions>(configuration, KnowledgeVectorStoreOptions.Section);
+        services.AddValidatedOptions<SemanticIdTrainingOptions>(configuration, SemanticIdTrainingOptions.Section);
 
         services.AddSingleton<MiniLmEncoder>(_ => new MiniLmEncoder());
         services.AddSingleton<ISentenceEncoder>(sp => sp.GetRequiredService<MiniLmEncoder>());
         services.AddSingleton(sp => new KnowledgeMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddSingleton<IKnowledgeAgentBackend>(sp => KnowledgeAgentBackendFactory.Create(
-            sp.GetRequiredService<IOptions<KnowledgeAgentOptions>>().Value, sp.GetRequiredService<ISentenceEncoder>(),
+            sp.GetRequiredService<KnowledgeAgentOptions>(), sp.GetRequiredService<ISentenceEncoder>(),
             sp.GetRequiredService<KnowledgeMetrics>(), sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<ITaxonomyCache, PostgresTaxonomyCache>();
         services.AddSingleton(sp => new PostgresCategoryCorpus(sp.GetRequiredService<NpgsqlDataSource>(),
@@ -50,7 +40,7 @@ public static class KnowledgeServiceCollectionExtensions
         services.AddSingleton<ICategoryCorpusSource>(sp => sp.GetRequiredService<PostgresCategoryCorpus>());
         services.AddSingleton(sp => new KnowledgeReasoner(sp.GetRequiredService<IKnowledgeAgentBackend>(), sp.GetRequiredService<ISentenceEncoder>(),
             sp.GetRequiredService<ITaxonomyCache>(), sp.GetRequiredService<ICategoryCorpusSource>(),
-            sp.GetRequiredService<IOptions<KnowledgeReasonerOptions>>().Value, sp.GetRequiredService<KnowledgeMetrics>(),
+            sp.GetRequiredService<KnowledgeReasonerOptions>(), sp.GetRequiredService<KnowledgeMetrics>(),
             sp.GetRequiredService<ILogger<KnowledgeReasoner>>()));
         services.AddSingleton<IVectorStore>(sp => CreateVectorStore(sp.GetRequiredService<KnowledgeVectorStoreOptions>(),
             sp.GetRequiredService<ISentenceEncoder>().Dimension, sp.GetRequiredService<ILoggerFactory>()));

@@ -3,10 +3,10 @@ using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using ReaSeq.Contracts;
 using ReaSeq.Contracts.Serialization;
 using ReaSeq.Ingestors.Streaming;
 using ReaSeq.Models.SemanticIds;
-using ContractItemKnowledge = ReaSeq.Contracts.ItemKnowledge;
 
 namespace ReaSeq.Processors.Knowledge.Streaming;
 
@@ -23,7 +23,7 @@ public sealed class SemanticIdTrainer(
     KnowledgeOutputGate gate,
     KnowledgeProcessorStats stats,
     IKafkaClientSupplier kafka,
-    AvroSerde<ContractItemKnowledge> serde,
+    AvroSerde<ItemKnowledge> serde,
     SemanticIdTrainingOptions options,
     KnowledgeProcessorOptions processorOptions,
     ILogger<SemanticIdTrainer> logger) : BackgroundService

@@ -1,9 +1,13 @@
+using ReaSeq.Contracts.Validation;
+using System.ComponentModel.DataAnnotations;
 namespace ReaSeq.Processors.Sequence.Model;
 
 /// <summary>Options of <see cref="SwingCooccurrenceModel"/>.</summary>
-public sealed class SwingModelOptions
+public sealed class SwingModelOptions : IValidatableObject
 {
-    public const string SectionName = "Sequence:Model";
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext) => OptionsValidation.Results(Validate);
+
+    public const string Section = "Sequence:Model";
 
     /// <summary>Swing's smoothing α in 1/(α + overlap).</summary>
     public double Alpha { get; set; } = 1.0;

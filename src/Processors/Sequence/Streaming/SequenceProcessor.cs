@@ -5,7 +5,6 @@ using ReaSeq.Contracts;
 using ReaSeq.Contracts.Serialization;
 using ReaSeq.Ingestors.Streaming;
 using ReaSeq.Processors.Sequence.Model;
-using ContractUpdate = ReaSeq.Contracts.SequenceUpdate;
 
 namespace ReaSeq.Processors.Sequence.Streaming;
 
@@ -19,7 +18,7 @@ namespace ReaSeq.Processors.Sequence.Streaming;
 /// </summary>
 public sealed class SequenceProcessor(
     AvroSerde<ClickEvent> clickSerde,
-    AvroSerde<ContractUpdate> updateSerde,
+    AvroSerde<SequenceUpdate> updateSerde,
     IKafkaClientSupplier kafka,
     DeadLetterPublisher deadLetters,
     ISequenceCheckpointStore checkpoints,
@@ -147,9 +146,9 @@ public sealed class SequenceProcessor(
         lock (_gate) return _partitions.Values.Select(p => p.Detector.GetStatistics()).ToList();
     }
 
-    public static ContractUpdate ToContract(UserSequence sequence, DetectionVariant variant)
+    public static SequenceUpdate ToContract(UserSequence sequence, DetectionVariant variant)
     {
-        var update = new ContractUpdate
+        var update = new SequenceUpdate
         {
             UserId = sequence.UserId,
             SequenceVersion = sequence.AcceptedEvents,
@@ -159,7 +158,7 @@ public sealed class SequenceProcessor(
         for (var i = 0; i < sequence.Count; i++)
         {
             ref readonly var entry = ref sequence[i];
-            update.Window.Add(new Contracts.SequenceEntry { ItemId = entry.ItemId, TsMs = entry.TimestampMs, Category = entry.Category ?? "" });
+            update.Window.Add(new SequenceEntry { ItemId = entry.ItemId, TsMs = entry.TimestampMs, Category = entry.Category ?? "" });
             if (entry.IsLabeled) update.LabeledPositions.Add(new LabeledPosition { Position = i, Delta = entry.LabelDelta });
             if (entry.Incoming is not { } t || !t.IsGap(variant)) continue;
             var gap = new SequenceGap
@@ -167,9 +166,9 @@ public sealed class SequenceProcessor(
                 Position = i, DeltaMs = t.DeltaMs, ThresholdMs = t.ThresholdMs, PrevCategory = t.FromCategory ?? "", NextCategory = t.ToCategory ?? "",
                 Rank = t.RankStatus == RankStatus.Ranked ? t.Rank : -1,
             };
-            if ((t.Reasons & DiscontinuityReasons.Temporal) != 0) gap.Reasons.Add(GapReason.TD);
-            if ((t.Reasons & DiscontinuityReasons.Category) != 0) gap.Reasons.Add(GapReason.CD);
-            if ((t.Reasons & DiscontinuityReasons.Rank) != 0) gap.Reasons.Add(GapReason.RANK);
+            if ((t.Reasons & GapReasonFlags.Temporal) != 0) gap.Reasons.Add(GapReason.TD);
+            if ((t.Reasons & GapReasonFlags.Category) != 0) gap.Reasons.Add(GapReason.CD);
+            if ((t.Reasons & GapReasonFlags.Rank) != 0) gap.Reasons.Add(GapReason.RANK);
             update.Gaps.Add(gap);
         }
         return update;

@@ -11,14 +11,9 @@ public static class SequenceServiceCollectionExtensions
     /// <summary>The sequence role: incremental TD / CD / RANK gap detection and labeled positions per user.</summary>
     public static IServiceCollection AddSequenceRole(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<SequenceDetectorOptions>().Bind(configuration.GetSection(SequenceDetectorOptions.SectionName))
-            .Validate(o => { o.Validate(); return true; }).ValidateOnStart();
-        services.AddOptions<SwingModelOptions>().Bind(configuration.GetSection(SwingModelOptions.SectionName))
-            .Validate(o => { o.Validate(); return true; }).ValidateOnStart();
-        services.AddOptions<SequenceProcessorOptions>().Bind(configuration.GetSection(SequenceProcessorOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton(sp => sp.GetRequiredService<IOptions<SequenceDetectorOptions>>().Value);
-        services.AddSingleton(sp => sp.GetRequiredService<IOptions<SwingModelOptions>>().Value);
-        services.AddSingleton(sp => sp.GetRequiredService<IOptions<SequenceProcessorOptions>>().Value);
+        services.AddValidatedOptions<SequenceDetectorOptions>(configuration, SequenceDetectorOptions.Section);
+        services.AddValidatedOptions<SwingModelOptions>(configuration, SwingModelOptions.Section);
+        services.AddValidatedOptions<SequenceProcessorOptions>(configuration, SequenceProcessorOptions.Section);
         services.AddSingleton<ISequenceCheckpointStore, PostgresSequenceCheckpointStore>();
         services.AddSingleton<ItemCategoryResolver>();
         services.AddSingleton<SequenceProcessor>();

@@ -3,13 +3,6 @@ using Confluent.SchemaRegistry;
 
 namespace ReaSeq.Contracts.Serialization;
 
-/// <summary>Where Confluent-framed records get their schema ids.</summary>
-public interface ISchemaRegistry
-{
-    int GetOrRegisterId(string subject, AvroSchema schema);
-    AvroSchema GetSchema(int id);
-}
-
 /// <summary>
 /// A Confluent-compatible Schema Registry through Confluent.SchemaRegistry's cached client. Calls are bounded by a
 /// timeout: a registry that does not answer fails loudly instead of stalling a consumer forever.

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace ReaSeq.Models.SemanticIds;
 
 /// <summary>Checks and packs item vectors into a [n, dim] float32 tensor.</summary>
-internal static class ItemVectors
+internal static class ItemVectorTensors
 {
     public static Tensor ToTensor(IReadOnlyList<float[]> vectors, int expectedDim, Device device)
     {

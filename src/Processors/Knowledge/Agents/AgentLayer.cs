@@ -1,0 +1,6 @@
+using ReaSeq.Processors.Knowledge.Taxonomy;
+
+namespace ReaSeq.Processors.Knowledge.Agents;
+
+/// <summary>The agent stage a call belongs to (metric tag, error context, prompt choice).</summary>
+public enum AgentLayer { DemandTaxonomy, AttributeTaxonomy, Refinement, ItemKnowledge }

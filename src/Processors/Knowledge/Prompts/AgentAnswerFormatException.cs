@@ -1,0 +1,13 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+using ReaSeq.Processors.Knowledge.Agents;
+using ReaSeq.Processors.Knowledge.Taxonomy;
+
+namespace ReaSeq.Processors.Knowledge.Prompts;
+
+/// <summary>An answer that does not meet the schema; generative backends retry on it.</summary>
+public sealed class AgentAnswerFormatException(AgentOutputFailure reason, string message) : Exception(message)
+{
+    public AgentOutputFailure Reason { get; } = reason;
+}

@@ -1,0 +1,8 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+
+namespace ReaSeq.Processors.Knowledge.Taxonomy;
+
+/// <summary>The two complementary views of §2.1: what users seek, and what the item inherently offers.</summary>
+public enum Perspective { Demand, Attribute }
