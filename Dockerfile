@@ -64,7 +64,6 @@ ENV HOME=/var/lib/reaseq \
     TMPDIR=/tmp \
     DOTNET_CLI_TELEMETRY_OPTOUT=1 \
     DOTNET_NOLOGO=1 \
-    DOTNET_gcServer=0 \
     DOTNET_EnableDiagnostics_Debugger=0 \
     DOTNET_EnableDiagnostics_Profiler=0
 
