@@ -48,16 +48,26 @@ find_native() { # name -> path in the publish root (-r linux-x64) or under runti
   return 1
 }
 native_dirs="$app:$app/runtimes/linux-x64/native"
+resolves() { # path -> 0 when ldd finds every dependency and symbol version
+  command -v ldd >/dev/null 2>&1 || return 0
+  local out
+  out=$(LD_LIBRARY_PATH=$native_dirs ldd "$1" 2>&1 || true)
+  if grep -q 'not found' <<<"$out"; then grep 'not found' <<<"$out" | sed "s|^|  $(basename "$1"): |" >>"$tmp/ldd.txt"; return 1; fi
+}
 missing=()
-for lib in libLibTorchSharp.so libtorch.so libtorch_cpu.so libc10.so libonnxruntime.so librdkafka.so; do
-  path=$(find_native "$lib") || { missing+=("$lib"); continue; }
-  if command -v ldd >/dev/null 2>&1; then
-    out=$(LD_LIBRARY_PATH=$native_dirs ldd "$path" 2>&1 || true)
-    if grep -E 'not found|version .* not found' <<<"$out" >/dev/null; then
-      say "$lib does not resolve on this machine:"; grep -E 'not found' <<<"$out" >&2
-      die "$lib: unresolved dependencies or symbol versions (for libLibTorchSharp.so and GLIBCXX see build/LibStdCxxCompat.targets)"
-    fi
-  fi
+# Each entry: alternatives separated by "|"; one of them must be present and resolve. librdkafka.so of the
+# librdkafka.redist package links libsasl2.so.3 (RHEL's soname; Debian and Ubuntu ship libsasl2.so.2), and
+# Confluent.Kafka then falls back to centos8-librdkafka.so, which links its dependencies statically.
+for alts in libLibTorchSharp.so libtorch.so libtorch_cpu.so libc10.so libonnxruntime.so "librdkafka.so|centos8-librdkafka.so"; do
+  ok=0 present=0
+  IFS='|' read -r -a names <<<"$alts"
+  for lib in "${names[@]}"; do
+    path=$(find_native "$lib") || continue
+    present=1
+    if resolves "$path"; then ok=1; break; fi
+  done
+  if ((present == 0)); then missing+=("$alts"); continue; fi
+  ((ok == 1)) || { cat "$tmp/ldd.txt" >&2 2>/dev/null; die "$alts: unresolved dependencies or symbol versions on this machine (for libLibTorchSharp.so and GLIBCXX see build/LibStdCxxCompat.targets)"; }
 done
 ((${#missing[@]} == 0)) || die "native libraries missing from the publish output: ${missing[*]} (TorchSharp-cpu / ONNX Runtime / librdkafka packages)"
 say "native libraries present and resolvable: libLibTorchSharp, libtorch, libc10, libonnxruntime, librdkafka"
@@ -116,4 +126,27 @@ if ! diff -q "$tmp/before.txt" "$tmp/after.txt" >/dev/null; then
   diff "$tmp/before.txt" "$tmp/after.txt" >&2 || true
   die "reaseq wrote into its app folder (the image's /app is read-only)"
 fi
-say "OK: exit 0, usage printed ($(wc -l <"$tmp/stdout") lines), app folder untouched"
+say "--help: exit 0, usage printed, app folder untouched"
+
+# --- native code really loads: the embedded broker (librdkafka's mock cluster, in-process) ---------------------------
+say "starting reaseq broker --brokers 1 --partitions 1 the same way (librdkafka must load and serve)"
+(cd "$tmp/state" && exec timeout -k 5 60 "${ro_wrap[@]}" "${as_user[@]}" env -i "${env_vars[@]}" "$app/reaseq" broker --brokers 1 --partitions 1) \
+  >"$tmp/broker.out" 2>"$tmp/broker.err" &
+broker_pid=$!
+served=0
+for _ in $(seq 1 120); do
+  if grep -qE '^[0-9a-zA-Z.-]+:[0-9]+$' "$tmp/broker.out"; then served=1; break; fi
+  kill -0 "$broker_pid" 2>/dev/null || break
+  sleep 0.5
+done
+kill -TERM "$broker_pid" 2>/dev/null || true
+wait "$broker_pid" 2>/dev/null || true
+if ((served == 0)); then
+  say "broker stdout:"; sed 's/^/  /' "$tmp/broker.out" >&2
+  say "broker stderr:"; tail -20 "$tmp/broker.err" | sed 's/^/  /' >&2
+  die "reaseq broker did not print its bootstrap address (librdkafka did not load or start)"
+fi
+say "broker: served at $(head -1 "$tmp/broker.out")"
+(cd "$app" && find . -type f -printf '%p %s %T@\n' | sort) > "$tmp/after2.txt"
+diff -q "$tmp/before.txt" "$tmp/after2.txt" >/dev/null || die "reaseq broker wrote into its app folder"
+say "OK: --help (exit 0, usage) and the embedded broker work as a non-root user on a read-only /app"
