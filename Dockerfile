@@ -38,6 +38,7 @@ RUN --mount=type=cache,id=reaseq-nuget,target=/root/.nuget/packages \
         -c Release -r linux-x64 --self-contained false --no-restore \
         -p:DebugType=None -p:DebugSymbols=false \
         -o /out \
+ && find /out -name '*.dbg' -delete \
  && test -x /out/reaseq \
  && ls /out/libLibTorchSharp.so /out/libtorch*.so* /out/libonnxruntime.so >/dev/null
 
@@ -68,7 +69,8 @@ ENV HOME=/var/lib/reaseq \
     DOTNET_EnableDiagnostics_Profiler=0
 
 # The publish output, libtorch (libtorch*.so, libc10.so, libLibTorchSharp.so), ONNX Runtime (libonnxruntime.so) and
-# librdkafka included, owned by root and read-only to the app user.
+# librdkafka included, owned by root and read-only to the app user. (librdkafka.so of librdkafka.redist wants RHEL's
+# libsasl2.so.3; Confluent.Kafka then loads centos8-librdkafka.so, which carries its dependencies.)
 COPY --from=build --chown=0:0 --chmod=0755 /out /app
 
 VOLUME ["/var/lib/reaseq"]

@@ -3,7 +3,8 @@
 # non-root numeric UID with HOME unwritable and TMPDIR elsewhere)? Checks that `reaseq --help` exits 0 and prints the
 # usage, that nothing was written into the app folder, and that the native libraries (libtorch, ONNX Runtime,
 # librdkafka) resolve against this machine's system libraries (the libstdc++ symbol-version patch, see
-# build/LibStdCxxCompat.targets, is exactly what this catches).
+# build/LibStdCxxCompat.targets, is exactly what this catches), and that `reaseq broker` (librdkafka's in-process mock
+# cluster) starts and serves under the same conditions.
 #
 #   dotnet publish src/Host/ReaSeq.Host.csproj -c Release -r linux-x64 --self-contained false -o /tmp/reaseq-publish
 #   scripts/image-layout-test.sh /tmp/reaseq-publish
