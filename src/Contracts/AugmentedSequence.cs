@@ -19,7 +19,12 @@ public sealed class AugmentedSequence : ISpecificRecord
 
     public object? Get(int fieldPos) => fieldPos switch
     {
-        0 => UserId, 1 => SequenceVersion, 2 => Observed, 3 => Filled, 4 => ModelVersion, 5 => TsMs,
+        0 => UserId,
+        1 => SequenceVersion,
+        2 => Observed,
+        3 => Filled,
+        4 => ModelVersion,
+        5 => TsMs,
         _ => throw Contracts.Put.BadField(fieldPos),
     };
 

@@ -19,7 +19,13 @@ public sealed class ClickEvent : ISpecificRecord
 
     public object? Get(int fieldPos) => fieldPos switch
     {
-        0 => EventId, 1 => UserId, 2 => ItemId, 3 => TsMs, 4 => Action, 5 => Context, _ => throw Contracts.Put.BadField(fieldPos),
+        0 => EventId,
+        1 => UserId,
+        2 => ItemId,
+        3 => TsMs,
+        4 => Action,
+        5 => Context,
+        _ => throw Contracts.Put.BadField(fieldPos),
     };
 
     public void Put(int fieldPos, object fieldValue)

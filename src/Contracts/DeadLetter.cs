@@ -22,8 +22,16 @@ public sealed class DeadLetter : ISpecificRecord
 
     public object? Get(int fieldPos) => fieldPos switch
     {
-        0 => SourceTopic, 1 => SourcePartition, 2 => SourceOffset, 3 => Key, 4 => Value, 5 => ErrorClass, 6 => Message,
-        7 => Processor, 8 => TsMs, _ => throw Contracts.Put.BadField(fieldPos),
+        0 => SourceTopic,
+        1 => SourcePartition,
+        2 => SourceOffset,
+        3 => Key,
+        4 => Value,
+        5 => ErrorClass,
+        6 => Message,
+        7 => Processor,
+        8 => TsMs,
+        _ => throw Contracts.Put.BadField(fieldPos),
     };
 
     public void Put(int fieldPos, object fieldValue)

@@ -27,9 +27,21 @@ public sealed class ItemKnowledge : ISpecificRecord
 
     public object? Get(int fieldPos) => fieldPos switch
     {
-        0 => ItemId, 1 => ContentHash, 2 => Category, 3 => CategoryAssigned, 4 => Demand, 5 => Attribute, 6 => Vector,
-        7 => SemanticId, 8 => SemanticIdVersion, 9 => TaxonomyVersion, 10 => PromptVersion, 11 => Backend, 12 => Encoder,
-        13 => TsMs, _ => throw Contracts.Put.BadField(fieldPos),
+        0 => ItemId,
+        1 => ContentHash,
+        2 => Category,
+        3 => CategoryAssigned,
+        4 => Demand,
+        5 => Attribute,
+        6 => Vector,
+        7 => SemanticId,
+        8 => SemanticIdVersion,
+        9 => TaxonomyVersion,
+        10 => PromptVersion,
+        11 => Backend,
+        12 => Encoder,
+        13 => TsMs,
+        _ => throw Contracts.Put.BadField(fieldPos),
     };
 
     public void Put(int fieldPos, object fieldValue)

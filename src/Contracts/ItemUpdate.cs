@@ -21,7 +21,14 @@ public sealed class ItemUpdate : ISpecificRecord
 
     public object? Get(int fieldPos) => fieldPos switch
     {
-        0 => ItemId, 1 => Title, 2 => Description, 3 => CategoryPath, 4 => Attributes, 5 => Price, 6 => TsMs, 7 => Op,
+        0 => ItemId,
+        1 => Title,
+        2 => Description,
+        3 => CategoryPath,
+        4 => Attributes,
+        5 => Price,
+        6 => TsMs,
+        7 => Op,
         _ => throw Contracts.Put.BadField(fieldPos),
     };
 

@@ -17,7 +17,11 @@ public sealed class KnowledgeDimension : ISpecificRecord
 
     public object? Get(int fieldPos) => fieldPos switch
     {
-        0 => Label, 1 => Keywords, 2 => Evidence, 3 => Analysis, _ => throw Contracts.Put.BadField(fieldPos),
+        0 => Label,
+        1 => Keywords,
+        2 => Evidence,
+        3 => Analysis,
+        _ => throw Contracts.Put.BadField(fieldPos),
     };
 
     public void Put(int fieldPos, object fieldValue)

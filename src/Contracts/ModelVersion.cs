@@ -18,7 +18,12 @@ public sealed class ModelVersion : ISpecificRecord
 
     public object? Get(int fieldPos) => fieldPos switch
     {
-        0 => ModelName, 1 => Version, 2 => Metrics, 3 => CheckpointRef, 4 => TsMs, _ => throw Contracts.Put.BadField(fieldPos),
+        0 => ModelName,
+        1 => Version,
+        2 => Metrics,
+        3 => CheckpointRef,
+        4 => TsMs,
+        _ => throw Contracts.Put.BadField(fieldPos),
     };
 
     public void Put(int fieldPos, object fieldValue)

@@ -20,7 +20,13 @@ public sealed class SequenceGap : ISpecificRecord
 
     public object? Get(int fieldPos) => fieldPos switch
     {
-        0 => Position, 1 => Reasons, 2 => DeltaMs, 3 => ThresholdMs, 4 => PrevCategory, 5 => NextCategory, 6 => Rank,
+        0 => Position,
+        1 => Reasons,
+        2 => DeltaMs,
+        3 => ThresholdMs,
+        4 => PrevCategory,
+        5 => NextCategory,
+        6 => Rank,
         _ => throw Contracts.Put.BadField(fieldPos),
     };
 

@@ -20,7 +20,13 @@ public sealed class SequenceUpdate : ISpecificRecord
 
     public object? Get(int fieldPos) => fieldPos switch
     {
-        0 => UserId, 1 => SequenceVersion, 2 => Variant, 3 => Window, 4 => Gaps, 5 => LabeledPositions, 6 => TsMs,
+        0 => UserId,
+        1 => SequenceVersion,
+        2 => Variant,
+        3 => Window,
+        4 => Gaps,
+        5 => LabeledPositions,
+        6 => TsMs,
         _ => throw Contracts.Put.BadField(fieldPos),
     };
 

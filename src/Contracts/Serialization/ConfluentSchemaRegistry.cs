@@ -1,5 +1,5 @@
-using AvroSchema = Avro.Schema;
 using Confluent.SchemaRegistry;
+using AvroSchema = Avro.Schema;
 
 namespace ReaSeq.Contracts.Serialization;
 

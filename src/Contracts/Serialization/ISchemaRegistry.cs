@@ -1,5 +1,4 @@
 using AvroSchema = Avro.Schema;
-using Confluent.SchemaRegistry;
 
 namespace ReaSeq.Contracts.Serialization;
 

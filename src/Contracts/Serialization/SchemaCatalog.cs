@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Reflection;
 using Avro;
 
 namespace ReaSeq.Contracts.Serialization;

@@ -1,8 +1,8 @@
 using Npgsql;
 using NpgsqlTypes;
-using ReaSeq.Ingestors.Streaming;
 using ReaSeq.Contracts;
 using ReaSeq.Contracts.Stores;
+using ReaSeq.Ingestors.Streaming;
 
 namespace ReaSeq.Ingestors.Ingest;
 

@@ -1,9 +1,9 @@
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
-using ReaSeq.Ingestors.Streaming;
 using ReaSeq.Contracts;
 using ReaSeq.Contracts.Stores;
+using ReaSeq.Ingestors.Streaming;
 
 namespace ReaSeq.Ingestors.Ingest;
 

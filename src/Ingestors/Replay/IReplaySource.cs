@@ -1,5 +1,3 @@
-using ReaSeq.Contracts;
-
 namespace ReaSeq.Ingestors.Replay;
 
 /// <summary>

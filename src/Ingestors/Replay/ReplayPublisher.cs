@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using ReaSeq.Ingestors.Streaming;
 using ReaSeq.Contracts;
+using ReaSeq.Ingestors.Streaming;
 
 namespace ReaSeq.Ingestors.Replay;
 
@@ -28,11 +28,15 @@ public sealed class ReplayPublisher(ContractProducer producer)
         [Topics.Impressions] = Impressions,
     };
 
-    /// <param name="backlog">
+    /// <param name="source"></param>
+
+    /// <param name="speed"></param>
+    /// <param name="ct"></param>    /// <param name="backlog">
     /// Records published but not yet processed by every consumer (null: unknown). Publishing pauses while it exceeds
     /// <paramref name="maxBacklog"/>: a log that retains little (the embedded broker keeps about 5 MB per partition)
     /// must not be written faster than it is read, or the oldest unread records are dropped.
     /// </param>
+    /// <param name="maxBacklog"></param>
     public Task PublishAsync(IReplaySource source, double speed, CancellationToken ct, Func<long>? backlog = null, long maxBacklog = 100_000) =>
         Task.Factory.StartNew(() =>
     {

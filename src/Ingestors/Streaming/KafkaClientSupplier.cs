@@ -102,7 +102,9 @@ public sealed class KafkaClientSupplier : IKafkaClientSupplier, IDisposable
         {
             admin.CreateTopicsAsync(missing.Select(t => new TopicSpecification
             {
-                Name = t, NumPartitions = partitions, ReplicationFactor = _options.ReplicationFactor,
+                Name = t,
+                NumPartitions = partitions,
+                ReplicationFactor = _options.ReplicationFactor,
             })).GetAwaiter().GetResult();
         }
         catch (CreateTopicsException e) when (e.Results.All(r => r.Error.Code is ErrorCode.NoError or ErrorCode.TopicAlreadyExists))

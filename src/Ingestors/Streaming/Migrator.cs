@@ -19,7 +19,10 @@ public static class Migrator
         {
             await using (var create = new NpgsqlCommand(
                 "create table if not exists schema_migrations (version int primary key, name text not null, applied_at timestamptz not null default now())", conn))
+            {
                 await create.ExecuteNonQueryAsync(ct);
+            }
+
             var applied = new HashSet<int>();
             await using (var read = new NpgsqlCommand("select version from schema_migrations", conn))
             await using (var reader = await read.ExecuteReaderAsync(ct))

@@ -1,5 +1,4 @@
 using Npgsql;
-using NpgsqlTypes;
 using ReaSeq.Contracts.Stores;
 
 namespace ReaSeq.Ingestors.Streaming;

@@ -1,5 +1,4 @@
 using ReaSeq.Models.Training;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -154,8 +153,10 @@ public sealed class RqVae : nn.Module<Tensor, RqVaeOutput>, ITrainableModel
     private void CheckInput(Tensor input)
     {
         if (input.dim() != 2 || input.shape[1] != InputDim)
+        {
             throw new ArgumentException(
                 $"RQ-VAE input must be [batch, {InputDim}], got [{string.Join(", ", input.shape)}].", nameof(input));
+        }
     }
 
     protected override void Dispose(bool disposing)

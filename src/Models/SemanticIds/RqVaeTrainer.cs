@@ -1,5 +1,4 @@
 using ReaSeq.Models.Training;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ReaSeq.Models.SemanticIds;

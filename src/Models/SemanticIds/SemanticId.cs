@@ -41,6 +41,8 @@ public sealed class SemanticId : IEquatable<SemanticId>
 }
 
 /// <summary>How well a tokenizer separates and preserves a set of items.</summary>
+/// <param name="Items"></param>
+/// <param name="DistinctIds"></param>
 /// <param name="CollisionRate">Fraction of items whose full id is shared with at least one other item.</param>
 /// <param name="CodebookUsagePerLevel">Per level, the fraction of codes that at least one item uses.</param>
 /// <param name="ReconstructionMse">Mean squared error between the items and their decoded reconstructions.</param>

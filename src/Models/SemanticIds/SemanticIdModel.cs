@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using ReaSeq.Models.Training;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ReaSeq.Models.SemanticIds;
@@ -133,8 +132,11 @@ public sealed class SemanticIdModel : IDisposable
             network.CodebooksInitialised = true;
             var model = new SemanticIdModel(network, options);
             if (model.Version != header.Version)
+            {
                 throw new InvalidDataException(
                     $"{path}: weights hash to {model.Version} but the header says {header.Version}; the file is damaged.");
+            }
+
             return model;
         }
         catch

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace ReaSeq.Processors.Knowledge;
 
 /// <summary>What the category-level agents see: the category's search queries and (a sample of) its items.</summary>

@@ -1,6 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-
 namespace ReaSeq.Processors.Knowledge;
 
 /// <summary>A category from the primary level down, e.g. ["Home", "Lighting", "Lanterns"].</summary>

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace ReaSeq.Processors.Knowledge;
 
 /// <summary>Read access to the catalog for layers 1-2 and classification (backed by the item store in production).</summary>

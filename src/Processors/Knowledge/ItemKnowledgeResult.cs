@@ -1,5 +1,4 @@
 using ReaSeq.Processors.Knowledge.Agents;
-using ReaSeq.Processors.Knowledge.Taxonomy;
 
 namespace ReaSeq.Processors.Knowledge;
 

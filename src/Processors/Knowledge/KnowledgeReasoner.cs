@@ -127,11 +127,16 @@ public sealed class KnowledgeReasoner
         foreach (var taxonomy in new[] { taxonomies.Demand, taxonomies.Attribute })
         {
             if (taxonomy.Category != category)
+            {
                 throw new AgentOutputException(_backend.Name, AgentLayer.Refinement, AgentOutputFailure.SchemaViolation,
                     $"taxonomy for '{taxonomy.Category}' returned where '{category}' was asked for");
+            }
+
             if (taxonomy.Dimensions.Count == 0)
+            {
                 throw new AgentOutputException(_backend.Name, AgentLayer.Refinement, AgentOutputFailure.SchemaViolation,
                     $"{taxonomy.Perspective} taxonomy of '{category}' has no dimensions");
+            }
         }
     }
 
@@ -208,8 +213,11 @@ public sealed class KnowledgeReasoner
         var guarded = EvidenceGuard.Apply(item, taxonomies, raw);
         _metrics.EvidenceRejected(_backend.Name, guarded.RejectedEvidence);
         if (guarded.RejectedEvidence > 0)
+        {
             _logger.LogWarning("Rejected {Count} ungrounded evidence span(s) and {Dimensions} dimension(s) for item {ItemId} from {Backend}",
                 guarded.RejectedEvidence, guarded.RejectedDimensions, item.ItemId, _backend.Name);
+        }
+
         if (guarded.Analysis.Dimensions.Count == 0)
         {
             _metrics.Item(_backend.Name, "dead_letter");

@@ -1,14 +1,5 @@
-using ReaSeq.Contracts.Validation;
 using System.ComponentModel.DataAnnotations;
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using ReaSeq.Contracts.Knowledge;
-using ReaSeq.Processors.Knowledge.Agents;
-using ReaSeq.Processors.Knowledge.Encoders;
-using ReaSeq.Processors.Knowledge.Guards;
-using ReaSeq.Processors.Knowledge.Taxonomy;
+using ReaSeq.Contracts.Validation;
 
 namespace ReaSeq.Processors.Knowledge;
 

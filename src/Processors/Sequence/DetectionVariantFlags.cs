@@ -1,5 +1,3 @@
-using ReaSeq.Processors.Sequence.Model;
-
 namespace ReaSeq.Processors.Sequence;
 
 /// <summary>The variants under which a transition is a gap.</summary>

@@ -1,5 +1,3 @@
-using ReaSeq.Processors.Sequence.Model;
-
 namespace ReaSeq.Processors.Sequence;
 
 /// <summary>Which rules fired on a transition (all of them, whatever the configured variant).</summary>

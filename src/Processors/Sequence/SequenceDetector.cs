@@ -168,7 +168,9 @@ public sealed class SequenceDetector : IDisposable
         if (delta > threshold) reasons |= GapReasonFlags.Temporal;
         if (!string.IsNullOrEmpty(previous.Category) && !string.IsNullOrEmpty(current.Category)
             && !string.Equals(previous.Category, current.Category, StringComparison.Ordinal))
+        {
             reasons |= GapReasonFlags.Category;
+        }
 
         var prediction = _model.Predict(FillContext(user, position, _options.ContextLength), current.ItemIndex);
         if (!prediction.IsRanked || prediction.Rank > _options.RankThreshold) reasons |= GapReasonFlags.Rank;

@@ -1,5 +1,5 @@
-using ReaSeq.Contracts.Validation;
 using System.ComponentModel.DataAnnotations;
+using ReaSeq.Contracts.Validation;
 namespace ReaSeq.Processors.Sequence;
 
 /// <summary>Options of <see cref="SequenceDetector"/>; defaults suit a retail click stream.</summary>

@@ -46,8 +46,11 @@ internal sealed class SequenceMetrics : IDisposable
     public void NewTransition(in Transition transition)
     {
         if (_gaps.Enabled)
+        {
             for (var v = 0; v < VariantNames.Length; v++)
                 if (((int)transition.GapIn & (1 << v)) != 0) _gaps.Add(1, new KeyValuePair<string, object?>("variant", VariantNames[v]));
+        }
+
         if (_deltaT.Enabled) _deltaT.Record(transition.DeltaMs / 1000.0);
         if (_rank.Enabled && transition.RankStatus == Model.RankStatus.Ranked) _rank.Record(transition.Rank);
     }

@@ -1,4 +1,3 @@
-using System.Numerics;
 using ReaSeq.Processors.Sequence.Model;
 
 namespace ReaSeq.Processors.Sequence;
@@ -8,11 +7,24 @@ namespace ReaSeq.Processors.Sequence;
 /// Counts describe the current decisions on every transition ever made: a transition re-evaluated after an
 /// out-of-order insertion replaces its earlier contribution.
 /// </summary>
+/// <param name="ConfiguredVariant"></param>
+/// <param name="EventsReceived"></param>
+/// <param name="EventsAccepted"></param>
+/// <param name="EventsOutOfOrder"></param>
+/// <param name="Duplicates"></param>
+/// <param name="RejectedTooLate"></param>
+/// <param name="RejectedOutsideWindow"></param>
+/// <param name="RejectedInvalid"></param>
+/// <param name="Users"></param>
+/// <param name="Transitions"></param>
+/// <param name="Variants"></param>
 /// <param name="Reasons">Transitions per combination of fired rules, e.g. "TD+CD", "none".</param>
 /// <param name="DeltaTMs">Δt in log2 buckets: [0,1) then [2^(b−1), 2^b) ms.</param>
 /// <param name="Rank">Ranks of rankable transitions in log2 buckets [2^(b−1), 2^b).</param>
 /// <param name="Unranked">Transitions the model could not rank, by cause.</param>
 /// <param name="LabelCandidates">Positions whose Δ has been evaluated.</param>
+/// <param name="LabeledPositions"></param>
+/// <param name="Thresholds"></param>
 public sealed record SequenceStatistics(
     DetectionVariant ConfiguredVariant,
     long EventsReceived,
@@ -39,7 +51,10 @@ public sealed record SequenceStatistics(
     public VariantStatistics For(DetectionVariant variant) => Variants.Single(v => v.Variant == variant);
 }
 
-/// <param name="FillRatio">[FILL] ratio: gaps per observed (accepted) event.</param>
+/// <param name="Variant"></param>
+
+/// <param name="Name"></param>
+/// <param name="Gaps"></param>/// <param name="FillRatio">[FILL] ratio: gaps per observed (accepted) event.</param>
 public sealed record VariantStatistics(DetectionVariant Variant, string Name, long Gaps, double FillRatio);
 
 public sealed record HistogramBucket(long LowerInclusive, long UpperExclusive, long Count);

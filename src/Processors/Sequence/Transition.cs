@@ -8,8 +8,13 @@ namespace ReaSeq.Processors.Sequence;
 /// </summary>
 /// <param name="DeltaMs">Δt ≥ 0 (equal timestamps give 0).</param>
 /// <param name="ThresholdMs">The T this decision used (recorded for replay and audit).</param>
+/// <param name="FromCategory"></param>
+/// <param name="ToCategory"></param>
 /// <param name="Rank">Finite only when <paramref name="RankStatus"/> is Ranked, else <see cref="Prediction.Unranked"/>.</param>
+/// <param name="RankStatus"></param>
 /// <param name="LogProbability">log p(this item | the c preceding items) under the model.</param>
+/// <param name="Reasons"></param>
+/// <param name="GapIn"></param>
 public readonly record struct Transition(
     long DeltaMs,
     long ThresholdMs,

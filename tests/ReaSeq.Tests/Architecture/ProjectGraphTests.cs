@@ -94,8 +94,11 @@ public sealed class ProjectGraphTests
             var seen = new HashSet<string>();
             var stack = new Stack<string>([root]);
             while (stack.TryPop(out var p))
+            {
                 if (seen.Add(p))
                     foreach (var r in Projects[p].ProjectReferences) stack.Push(r);
+            }
+
             return seen;
         }
 

@@ -43,8 +43,14 @@ public sealed class SerdeTests
     {
         var item = RoundTrip(new ItemUpdate
         {
-            ItemId = "85123A", Title = "WHITE HANGING HEART T-LIGHT HOLDER", Description = "ceramic", CategoryPath = ["HOME", "LIGHTS"],
-            Attributes = new() { ["colour"] = "white" }, Price = 2.55, TsMs = 1_291_191_960_000, Op = ItemOp.UPSERT,
+            ItemId = "85123A",
+            Title = "WHITE HANGING HEART T-LIGHT HOLDER",
+            Description = "ceramic",
+            CategoryPath = ["HOME", "LIGHTS"],
+            Attributes = new() { ["colour"] = "white" },
+            Price = 2.55,
+            TsMs = 1_291_191_960_000,
+            Op = ItemOp.UPSERT,
         }, encoding);
         Assert.Equal(("85123A", 2.55, "white", "LIGHTS"), (item.ItemId, item.Price!.Value, item.Attributes["colour"], item.CategoryPath[1]));
         Assert.Null(RoundTrip(new ItemUpdate { ItemId = "x", Title = "t", TsMs = 1, Op = ItemOp.DELETE }, encoding).Price);
@@ -59,23 +65,35 @@ public sealed class SerdeTests
 
         var knowledge = RoundTrip(new ItemKnowledge
         {
-            ItemId = "x", ContentHash = "h", Demand = [new KnowledgeDimension { Label = "occasion", Keywords = ["gift"], Evidence = ["gift box"], Analysis = "a" }],
-            Attribute = [new KnowledgeDimension { Label = "material", Keywords = ["ceramic"] }], Vector = [0.5f, -1f], SemanticId = [3, 7, 250], TsMs = 1,
+            ItemId = "x",
+            ContentHash = "h",
+            Demand = [new KnowledgeDimension { Label = "occasion", Keywords = ["gift"], Evidence = ["gift box"], Analysis = "a" }],
+            Attribute = [new KnowledgeDimension { Label = "material", Keywords = ["ceramic"] }],
+            Vector = [0.5f, -1f],
+            SemanticId = [3, 7, 250],
+            TsMs = 1,
         }, encoding);
         Assert.Equal(("gift", "ceramic", -1f, 250), (knowledge.Demand[0].Keywords[0], knowledge.Attribute[0].Keywords[0], knowledge.Vector[1], knowledge.SemanticId[2]));
 
         var sequence = RoundTrip(new SequenceUpdate
         {
-            UserId = "u", SequenceVersion = 4, Variant = "TDCD", Window = [new SequenceEntry { ItemId = "a", TsMs = 1, Category = "c" }],
+            UserId = "u",
+            SequenceVersion = 4,
+            Variant = "TDCD",
+            Window = [new SequenceEntry { ItemId = "a", TsMs = 1, Category = "c" }],
             Gaps = [new SequenceGap { Position = 0, Reasons = [GapReason.TD, GapReason.RANK], DeltaMs = 10, Rank = 77 }],
-            LabeledPositions = [new LabeledPosition { Position = 0, Delta = 1.5 }], TsMs = 2,
+            LabeledPositions = [new LabeledPosition { Position = 0, Delta = 1.5 }],
+            TsMs = 2,
         }, encoding);
         Assert.Equal([GapReason.TD, GapReason.RANK], sequence.Gaps[0].Reasons);
         Assert.Equal(1.5, sequence.LabeledPositions[0].Delta);
 
         var augmented = RoundTrip(new AugmentedSequence
         {
-            UserId = "u", Observed = ["a", "b"], Filled = [new FilledPosition { Position = 1, Vector = [1f], Nearest = [new NearestItem { ItemId = "c", Score = 0.9f }] }], TsMs = 1,
+            UserId = "u",
+            Observed = ["a", "b"],
+            Filled = [new FilledPosition { Position = 1, Vector = [1f], Nearest = [new NearestItem { ItemId = "c", Score = 0.9f }] }],
+            TsMs = 1,
         }, encoding);
         Assert.Equal("c", augmented.Filled[0].Nearest[0].ItemId);
 

@@ -1,10 +1,10 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using ReaSeq.Tools.Eval;
 using ReaSeq.Ingestors.Replay.OnlineRetail;
 using ReaSeq.Models.Training;
 using ReaSeq.Processors.Knowledge.Encoders;
 using ReaSeq.Tests.Replay;
+using ReaSeq.Tools.Eval;
 
 namespace ReaSeq.Tests.Eval;
 

@@ -65,7 +65,11 @@ public sealed class CrashRecoveryTests(PostgresFixture postgres)
             var user = $"u{id % users}";
             platform.Producer.Produce(Topics.Clicks, user, new ClickEvent
             {
-                EventId = $"e{id}", UserId = user, ItemId = $"i{(id * 7) % 997}", TsMs = 1_300_000_000_000 + id * 60_000L, Action = ClickAction.CLICK,
+                EventId = $"e{id}",
+                UserId = user,
+                ItemId = $"i{(id * 7) % 997}",
+                TsMs = 1_300_000_000_000 + id * 60_000L,
+                Action = ClickAction.CLICK,
             });
         }
         platform.Producer.Flush();

@@ -10,8 +10,11 @@ public sealed class IngestPipelineTests(PostgresFixture postgres)
 {
     private static ClickEvent Click(int i, string? user = null) => new()
     {
-        EventId = $"ev-{i}", UserId = user ?? $"user-{i % 37}", ItemId = $"item-{i % 101}",
-        TsMs = 1_300_000_000_000 + i * 1_000L, Action = ClickAction.CLICK,
+        EventId = $"ev-{i}",
+        UserId = user ?? $"user-{i % 37}",
+        ItemId = $"item-{i % 101}",
+        TsMs = 1_300_000_000_000 + i * 1_000L,
+        Action = ClickAction.CLICK,
     };
 
     /// <summary>Expected per-user sequences: item ids in publication order, repeated event ids counted once.</summary>

@@ -1,6 +1,5 @@
-using ReaSeq.Ingestors.Replay;
 using ReaSeq.Contracts;
-using ReaSeq.Ingestors.Streaming;
+using ReaSeq.Ingestors.Replay;
 using ReaSeq.Ingestors.Replay.OnlineRetail;
 using ReaSeq.Tests.Infrastructure;
 using ReaSeq.Tests.Replay;
@@ -28,8 +27,10 @@ public sealed class OnlineRetailEndToEndTests(PostgresFixture postgres)
         var stored = new Dictionary<string, List<string>>();
         await using (var cmd = platform.Db.CreateCommand("select user_id, item_id from user_clicks order by user_id, seq"))
         await using (var reader = await cmd.ExecuteReaderAsync())
+        {
             while (await reader.ReadAsync())
                 (stored.TryGetValue(reader.GetString(0), out var list) ? list : stored[reader.GetString(0)] = []).Add(reader.GetString(1));
+        }
 
         var expected = OnlineRetailReference.ExpectedClickSequences(csv);
         Assert.True(expected.Count > 50, "the sample holds purchases of many customers");

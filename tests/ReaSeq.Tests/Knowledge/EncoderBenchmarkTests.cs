@@ -1,5 +1,4 @@
 using ReaSeq.Tools.Bench;
-using Xunit;
 
 namespace ReaSeq.Tests.Knowledge;
 

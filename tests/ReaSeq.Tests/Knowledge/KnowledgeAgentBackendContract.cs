@@ -4,7 +4,6 @@ using ReaSeq.Processors.Knowledge;
 using ReaSeq.Processors.Knowledge.Agents;
 using ReaSeq.Processors.Knowledge.Guards;
 using ReaSeq.Processors.Knowledge.Taxonomy;
-using Xunit;
 
 namespace ReaSeq.Tests.Knowledge;
 
@@ -161,8 +160,13 @@ public abstract class KnowledgeAgentBackendContract(EncoderFixture fixture)
 
     protected static string Serialize(ItemKnowledgeResult result) => JsonSerializer.Serialize(new
     {
-        result.ItemId, category = result.Category.ToString(), result.DemandDimensions, result.AttributeDimensions,
-        vector = result.Vector.Select(v => MathF.Round(v, 4)), result.TaxonomyVersion, result.RejectedEvidence,
+        result.ItemId,
+        category = result.Category.ToString(),
+        result.DemandDimensions,
+        result.AttributeDimensions,
+        vector = result.Vector.Select(v => MathF.Round(v, 4)),
+        result.TaxonomyVersion,
+        result.RejectedEvidence,
     });
 }
 

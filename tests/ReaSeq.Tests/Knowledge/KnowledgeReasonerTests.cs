@@ -3,7 +3,6 @@ using ReaSeq.Processors.Knowledge.Agents;
 using ReaSeq.Processors.Knowledge.Agents.Extractive;
 using ReaSeq.Processors.Knowledge.Encoders;
 using ReaSeq.Processors.Knowledge.Taxonomy;
-using Xunit;
 
 namespace ReaSeq.Tests.Knowledge;
 

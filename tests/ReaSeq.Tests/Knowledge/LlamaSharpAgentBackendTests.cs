@@ -3,7 +3,6 @@ using ReaSeq.Processors.Knowledge.Agents;
 using ReaSeq.Processors.Knowledge.Agents.LlamaSharp;
 using ReaSeq.Processors.Knowledge.Guards;
 using ReaSeq.Processors.Knowledge.Taxonomy;
-using Xunit;
 
 namespace ReaSeq.Tests.Knowledge;
 

@@ -1,4 +1,3 @@
-using Xunit;
 using ReaSeq.Processors.Knowledge.Encoders;
 
 namespace ReaSeq.Tests.Knowledge;
@@ -96,8 +95,10 @@ public sealed class MiniLmEncoderTests(EncoderFixture fixture)
         var results = new float[8][][];
         Parallel.For(0, results.Length, i => results[i] = _encoder.Encode(sentences));
         foreach (var r in results)
+        {
             for (int s = 0; s < sentences.Length; s++)
                 Assert.Equal(1.0, Cosine(expected[s], r[s]), 4);
+        }
     }
 
     [Fact]

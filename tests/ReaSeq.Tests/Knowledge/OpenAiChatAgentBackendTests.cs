@@ -2,7 +2,6 @@ using ReaSeq.Processors.Knowledge;
 using ReaSeq.Processors.Knowledge.Agents;
 using ReaSeq.Processors.Knowledge.Agents.OpenAi;
 using ReaSeq.Processors.Knowledge.Taxonomy;
-using Xunit;
 
 namespace ReaSeq.Tests.Knowledge;
 
@@ -16,8 +15,13 @@ public sealed class OpenAiChatAgentBackendTests(EncoderFixture fixture)
     {
         var options = new OpenAiAgentOptions
         {
-            BaseUrl = server.BaseUrl, Model = "scripted-model", Timeout = TimeSpan.FromSeconds(10),
-            MaxRetries = 3, MaxOutputAttempts = 3, InitialBackoff = TimeSpan.FromMilliseconds(20), MaxBackoff = TimeSpan.FromMilliseconds(200),
+            BaseUrl = server.BaseUrl,
+            Model = "scripted-model",
+            Timeout = TimeSpan.FromSeconds(10),
+            MaxRetries = 3,
+            MaxOutputAttempts = 3,
+            InitialBackoff = TimeSpan.FromMilliseconds(20),
+            MaxBackoff = TimeSpan.FromMilliseconds(200),
         };
         tune?.Invoke(options);
         return options;

@@ -190,6 +190,7 @@ public static class GroundedScript
     private static object Layer1Attribute(JsonNode data)
     {
         if (data["attributes"] is JsonArray attributes)
+        {
             return new
             {
                 dimensions = attributes.Take(4).Select(a => new
@@ -199,6 +200,8 @@ public static class GroundedScript
                     members = new[] { (string)a["key"]! },
                 }),
             };
+        }
+
         return new { dimensions = new object[] { new { label = "Material", description = "what it is made of", members = Array.Empty<string>() } } };
     }
 

@@ -31,8 +31,15 @@ public sealed class KnowledgeProcessorTests(PostgresFixture postgres) : IDisposa
         public readonly EmbeddedVectorIndex Vectors = new(new EmbeddedVectorIndexOptions { Dimension = 384, Path = Path.Combine(folder, "items.idx") });
         public readonly SemanticIdTrainingOptions IdOptions = new()
         {
-            ModelDirectory = Path.Combine(folder, "models"), MinItemsForTraining = 20, RetrainEveryItems = 1_000,
-            Levels = 2, CodebookSize = 16, LatentDim = 16, Epochs = 8, BatchSize = 32, Device = "cpu",
+            ModelDirectory = Path.Combine(folder, "models"),
+            MinItemsForTraining = 20,
+            RetrainEveryItems = 1_000,
+            Levels = 2,
+            CodebookSize = 16,
+            LatentDim = 16,
+            Epochs = 8,
+            BatchSize = 32,
+            Device = "cpu",
         };
         public SemanticIdModelHolder Holder = null!;
         public KnowledgeProcessorStats Stats = null!;
@@ -117,8 +124,11 @@ public sealed class KnowledgeProcessorTests(PostgresFixture postgres) : IDisposa
             // Hallucination guard: every evidence span is found in the item's own metadata.
             var sources = item.EvidenceSources().Select(EvidenceGuard.Normalise).ToList();
             foreach (var evidence in record.Demand.Concat(record.Attribute).SelectMany(d => d.Evidence))
+            {
                 Assert.True(sources.Any(s => s.Contains(EvidenceGuard.Normalise(evidence), StringComparison.Ordinal)),
                     $"evidence '{evidence}' of {record.ItemId} is not in its metadata");
+            }
+
             var stored = await role.Vectors.GetAsync(record.ItemId);
             Assert.NotNull(stored);
             Assert.Equal(record.Category, stored.Payload["category"]);

@@ -1,9 +1,6 @@
-using ReaSeq.Ingestors.Ingest;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using ReaSeq.Contracts;
-using ReaSeq.Contracts.Stores;
+using ReaSeq.Ingestors.Ingest;
 using ReaSeq.Ingestors.Streaming;
 using ReaSeq.Processors.Knowledge;
 using ReaSeq.Processors.Knowledge.Streaming;
@@ -56,8 +53,11 @@ public sealed class KnowledgeStateTests(PostgresFixture postgres)
         var catalog = new PostgresCatalogStore(db);
         var rows = Enumerable.Range(0, 30).Select(i => new ItemUpdate
         {
-            ItemId = $"c-{i}", Title = $"Catalog item {i}", CategoryPath = i % 2 == 0 ? ["Home", "Lighting"] : ["Home", "Tableware"],
-            Attributes = new() { ["colour"] = "white" }, TsMs = 1_700_000_000_000,
+            ItemId = $"c-{i}",
+            Title = $"Catalog item {i}",
+            CategoryPath = i % 2 == 0 ? ["Home", "Lighting"] : ["Home", "Tableware"],
+            Attributes = new() { ["colour"] = "white" },
+            TsMs = 1_700_000_000_000,
         }).Append(new ItemUpdate { ItemId = "gone", Title = "Deleted lamp", CategoryPath = ["Home", "Lighting"], TsMs = 1_700_000_000_000, Op = ItemOp.DELETE })
           .ToList();
         await catalog.CommitAsync("test", rows, [], CancellationToken.None);

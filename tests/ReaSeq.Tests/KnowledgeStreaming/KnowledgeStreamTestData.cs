@@ -12,8 +12,13 @@ internal static class KnowledgeStreamTestData
 
     public static ItemUpdate Update(string id, string title, string description, string[] path, params (string Key, string Value)[] attributes) => new()
     {
-        ItemId = id, Title = title, Description = description, CategoryPath = [.. path],
-        Attributes = attributes.ToDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal), Price = 9.99, TsMs = BaseTs,
+        ItemId = id,
+        Title = title,
+        Description = description,
+        CategoryPath = [.. path],
+        Attributes = attributes.ToDictionary(a => a.Key, a => a.Value, StringComparer.Ordinal),
+        Price = 9.99,
+        TsMs = BaseTs,
     };
 
     /// <summary>57 valid updates (one without a category, one with an injection title) and one oversized invalid update.</summary>

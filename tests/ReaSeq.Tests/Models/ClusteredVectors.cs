@@ -1,4 +1,3 @@
-using Xunit;
 namespace ReaSeq.Tests.Models;
 
 /// <summary>Synthetic item vectors drawn around random unit-length centres.</summary>

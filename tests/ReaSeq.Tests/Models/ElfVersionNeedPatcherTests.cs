@@ -1,4 +1,3 @@
-using Xunit;
 using ReaSeq.Build;
 using TorchSharp;
 

@@ -1,4 +1,3 @@
-using Xunit;
 using ReaSeq.Models.SemanticIds;
 
 namespace ReaSeq.Tests.Models;

@@ -1,5 +1,4 @@
 using ReaSeq.Models.Training;
-using Xunit;
 
 namespace ReaSeq.Tests.Models;
 

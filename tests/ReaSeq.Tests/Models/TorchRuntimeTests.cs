@@ -1,4 +1,3 @@
-using Xunit;
 using ReaSeq.Build;
 using ReaSeq.Models.Training;
 using TorchSharp;
@@ -23,11 +22,13 @@ public sealed class TorchRuntimeTests
 
         var actual = product.data<float>().ToArray();
         for (int row = 0; row < 2; row++)
-        for (int column = 0; column < 2; column++)
         {
-            float expected = 0;
-            for (int k = 0; k < 3; k++) expected += a[row * 3 + k] * b[k * 2 + column];
-            Assert.Equal(expected, actual[row * 2 + column], 5);
+            for (int column = 0; column < 2; column++)
+            {
+                float expected = 0;
+                for (int k = 0; k < 3; k++) expected += a[row * 3 + k] * b[k * 2 + column];
+                Assert.Equal(expected, actual[row * 2 + column], 5);
+            }
         }
     }
 

@@ -1,6 +1,4 @@
-using Xunit;
 using ReaSeq.Models.Training;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ReaSeq.Tests.Models;

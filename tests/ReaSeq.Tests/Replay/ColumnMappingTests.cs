@@ -1,4 +1,3 @@
-using Xunit;
 using ReaSeq.Ingestors.Replay.Csv;
 
 namespace ReaSeq.Tests.Replay;

@@ -1,4 +1,3 @@
-using Xunit;
 using ReaSeq.Contracts;
 using ReaSeq.Ingestors.Replay;
 using ReaSeq.Ingestors.Replay.Csv;
@@ -64,8 +63,13 @@ public sealed class CsvInteractionSourceTests
         Assert.Equal(10, source.Stats.Read);
         Assert.Equal(new Dictionary<string, long>
         {
-            ["bad_price"] = 2, ["bad_timestamp"] = 1, ["blank_line"] = 1, ["malformed_row"] = 1, ["missing_item"] = 1,
-            ["missing_user"] = 1, ["unknown_action"] = 1,
+            ["bad_price"] = 2,
+            ["bad_timestamp"] = 1,
+            ["blank_line"] = 1,
+            ["malformed_row"] = 1,
+            ["missing_item"] = 1,
+            ["missing_user"] = 1,
+            ["unknown_action"] = 1,
         }, source.Stats.Skipped);
         Assert.Equal(source.Stats.Read, source.Stats.ClicksEmitted + source.Stats.SkippedTotal);
     }

@@ -1,4 +1,3 @@
-using Xunit;
 using System.Text;
 using CsCheck;
 using ReaSeq.Ingestors.Replay.Csv;

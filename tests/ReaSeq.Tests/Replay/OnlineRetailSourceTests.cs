@@ -1,4 +1,3 @@
-using Xunit;
 using ReaSeq.Contracts;
 using ReaSeq.Contracts.Validation;
 using ReaSeq.Ingestors.Replay;
@@ -35,8 +34,13 @@ public sealed class OnlineRetailSourceTests
 
         Assert.Equal(new Dictionary<string, long>
         {
-            [R.Adjustment] = 1, [R.Cancellation] = 1, ["duplicate_row"] = 1, ["missing_user"] = 1, [R.NonPositivePrice] = 1,
-            [R.NonPositiveQuantity] = 2, [R.NonProductCode] = 4,
+            [R.Adjustment] = 1,
+            [R.Cancellation] = 1,
+            ["duplicate_row"] = 1,
+            ["missing_user"] = 1,
+            [R.NonPositivePrice] = 1,
+            [R.NonPositiveQuantity] = 2,
+            [R.NonProductCode] = 4,
         }, source.Stats.Skipped);
         Assert.Equal(14, source.Stats.Read);
         Assert.Equal(3, source.Stats.ClicksEmitted);
@@ -192,8 +196,13 @@ public sealed class OnlineRetailSourceTests
         Assert.Equal(391_148, stats.ClicksEmitted);
         Assert.Equal(new Dictionary<string, long>
         {
-            [R.Adjustment] = 3, [R.Cancellation] = 9_288, ["duplicate_row"] = 5_189, ["missing_user"] = 131_388,
-            [R.NonPositivePrice] = 1_179, [R.NonPositiveQuantity] = 1_336, [R.NonProductCode] = 2_378,
+            [R.Adjustment] = 3,
+            [R.Cancellation] = 9_288,
+            ["duplicate_row"] = 5_189,
+            ["missing_user"] = 131_388,
+            [R.NonPositivePrice] = 1_179,
+            [R.NonPositiveQuantity] = 1_336,
+            [R.NonProductCode] = 2_378,
         }, stats.Skipped.Where(p => p.Key != "negative_shortfall").ToDictionary());
         Assert.Equal(stats.Read, stats.ClicksEmitted + stats.SkippedTotal - stats.SkippedFor("negative_shortfall"));
         Assert.Equal(3_659, items.Count);

@@ -1,4 +1,3 @@
-using Xunit;
 using System.IO.Compression;
 using System.Text;
 using ReaSeq.Ingestors.Replay.OnlineRetail;

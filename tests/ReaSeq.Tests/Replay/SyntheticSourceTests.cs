@@ -1,5 +1,3 @@
-using Xunit;
-using ReaSeq.Contracts;
 using ReaSeq.Contracts.Validation;
 using ReaSeq.Ingestors.Replay;
 using ReaSeq.Ingestors.Replay.Synthetic;
@@ -10,7 +8,13 @@ public sealed class SyntheticSourceTests
 {
     private static SyntheticOptions Small(ulong seed = 5) => new()
     {
-        Seed = seed, Users = 300, Items = 640, Days = 20, EventsPerUser = 40, OffPlatformShare = 0.25, NegativesPerClick = 3,
+        Seed = seed,
+        Users = 300,
+        Items = 640,
+        Days = 20,
+        EventsPerUser = 40,
+        OffPlatformShare = 0.25,
+        NegativesPerClick = 3,
     };
 
     private static (List<ReplayRecord> Records, List<OffPlatformEvent> Truth, SyntheticSource Source) Run(SyntheticOptions options)

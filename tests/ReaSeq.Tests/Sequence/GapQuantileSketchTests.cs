@@ -1,5 +1,4 @@
 using ReaSeq.Processors.Sequence;
-using Xunit;
 
 namespace ReaSeq.Tests.Sequence;
 

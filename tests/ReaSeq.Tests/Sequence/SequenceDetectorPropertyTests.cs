@@ -1,7 +1,6 @@
 using CsCheck;
 using ReaSeq.Processors.Sequence;
 using ReaSeq.Processors.Sequence.Model;
-using Xunit;
 
 namespace ReaSeq.Tests.Sequence;
 

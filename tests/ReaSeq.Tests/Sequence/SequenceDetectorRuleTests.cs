@@ -1,6 +1,5 @@
 using ReaSeq.Processors.Sequence;
 using ReaSeq.Processors.Sequence.Model;
-using Xunit;
 using static ReaSeq.Tests.Sequence.SequenceTestData;
 
 namespace ReaSeq.Tests.Sequence;

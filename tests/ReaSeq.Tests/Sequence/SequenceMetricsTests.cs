@@ -2,7 +2,6 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using ReaSeq.Processors.Sequence;
 using ReaSeq.Processors.Sequence.Model;
-using Xunit;
 using static ReaSeq.Tests.Sequence.SequenceTestData;
 
 namespace ReaSeq.Tests.Sequence;

@@ -1,5 +1,4 @@
 using ReaSeq.Processors.Sequence.Model;
-using Xunit;
 using static ReaSeq.Tests.Sequence.SequenceTestData;
 
 namespace ReaSeq.Tests.Sequence;

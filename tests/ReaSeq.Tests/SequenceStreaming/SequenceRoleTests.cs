@@ -1,11 +1,9 @@
-using ReaSeq.Ingestors.Replay;
 using System.Diagnostics;
 using ReaSeq.Contracts;
 using ReaSeq.Contracts.Serialization;
-using ReaSeq.Ingestors.Streaming;
+using ReaSeq.Ingestors.Replay;
 using ReaSeq.Ingestors.Replay.OnlineRetail;
 using ReaSeq.Processors.Sequence;
-using ReaSeq.Processors.Sequence.Streaming;
 using ReaSeq.Tests.Infrastructure;
 using ReaSeq.Tests.Replay;
 
@@ -99,7 +97,11 @@ public sealed class SequenceRoleTests(PostgresFixture postgres)
                 var item = random.Next(400);
                 platform.Producer.Produce(Topics.Clicks, $"u{u}", new ClickEvent
                 {
-                    EventId = $"e{i}", UserId = $"u{u}", ItemId = $"i{item}", TsMs = 1_600_000_000_000 + ts[u], Action = ClickAction.CLICK,
+                    EventId = $"e{i}",
+                    UserId = $"u{u}",
+                    ItemId = $"i{item}",
+                    TsMs = 1_600_000_000_000 + ts[u],
+                    Action = ClickAction.CLICK,
                     Context = new() { ["category"] = categories[item % categories.Length] },
                 });
             }

@@ -1,6 +1,5 @@
 using ReaSeq.Contracts.Stores;
 using ReaSeq.Processors.VectorStores;
-using Xunit;
 
 namespace ReaSeq.Tests.VectorStores;
 

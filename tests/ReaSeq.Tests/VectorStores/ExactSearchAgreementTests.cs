@@ -1,6 +1,5 @@
 using ReaSeq.Contracts.Stores;
 using ReaSeq.Processors.VectorStores;
-using Xunit;
 
 namespace ReaSeq.Tests.VectorStores;
 
@@ -19,7 +18,9 @@ public sealed class ExactSearchAgreementTests
         var queries = Enumerable.Range(0, 25).Select(_ => RandomVector(random)).ToArray();
         await using var index = new EmbeddedVectorIndex(new EmbeddedVectorIndexOptions
         {
-            Dimension = Dimension, InitialCapacity = 16, QuantizedCandidateSearch = quantizedCandidates,
+            Dimension = Dimension,
+            InitialCapacity = 16,
+            QuantizedCandidateSearch = quantizedCandidates,
         });
         await index.UpsertAsync(vectors.Select((vector, i) => new VectorPoint($"v{i}", vector)).ToList());
 
@@ -44,7 +45,8 @@ public sealed class ExactSearchAgreementTests
         var vectors = Enumerable.Range(0, 1000).Select(_ => RandomVector(random)).ToArray();
         await using var index = new EmbeddedVectorIndex(new EmbeddedVectorIndexOptions
         {
-            Dimension = Dimension, QuantizedCandidateSearch = quantizedCandidates,
+            Dimension = Dimension,
+            QuantizedCandidateSearch = quantizedCandidates,
         });
         await index.UpsertAsync(vectors.Select((vector, i) =>
             new VectorPoint($"v{i}", vector, new Dictionary<string, string> { ["parity"] = (i % 2).ToString() })).ToList());

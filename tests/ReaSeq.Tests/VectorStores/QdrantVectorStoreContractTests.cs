@@ -1,7 +1,6 @@
 using Qdrant.Client.Grpc;
 using ReaSeq.Contracts.Stores;
 using ReaSeq.Processors.VectorStores;
-using Xunit;
 
 namespace ReaSeq.Tests.VectorStores;
 

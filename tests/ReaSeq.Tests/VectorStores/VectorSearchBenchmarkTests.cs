@@ -1,5 +1,4 @@
 using ReaSeq.Tools.Bench;
-using Xunit;
 using Xunit.Abstractions;
 
 namespace ReaSeq.Tests.VectorStores;

@@ -1,5 +1,4 @@
 using ReaSeq.Contracts.Stores;
-using Xunit;
 
 namespace ReaSeq.Tests.VectorStores;
 

@@ -1,7 +1,3 @@
-using System.Globalization;
-using ReaSeq.Contracts;
-using ReaSeq.Ingestors.Replay.Csv;
-
 namespace ReaSeq.Ingestors.Replay.OnlineRetail;
 
 /// <summary>Finds the shared Online Retail files.</summary>
@@ -21,11 +17,14 @@ public static class OnlineRetailData
         if (Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } configured)
             return Directory.Exists(configured) ? Path.GetFullPath(configured) : null;
         foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+        {
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
             {
                 var candidate = Path.Combine(dir.FullName, RelativeDirectory);
                 if (Directory.Exists(candidate)) return candidate;
             }
+        }
+
         return null;
     }
 }

@@ -1,7 +1,3 @@
-using System.Globalization;
-using ReaSeq.Contracts;
-using ReaSeq.Ingestors.Replay.Csv;
-
 namespace ReaSeq.Ingestors.Replay.OnlineRetail;
 
 public sealed class OnlineRetailOptions

@@ -1,4 +1,3 @@
-using System.Globalization;
 using ReaSeq.Contracts;
 using ReaSeq.Ingestors.Replay.Csv;
 

@@ -20,6 +20,7 @@ public sealed class SyntheticSource : IReplaySource
     private readonly string? _groundTruthPath;
     private readonly TextWriter? _groundTruthWriter;
 
+    /// <param name="world"></param>
     /// <param name="groundTruthPath">Written (replaced) on every <see cref="Read"/>: one JSON line per off-platform event.</param>
     public SyntheticSource(SyntheticWorld world, string? groundTruthPath = null)
     {
@@ -27,6 +28,7 @@ public sealed class SyntheticSource : IReplaySource
         _groundTruthPath = groundTruthPath;
     }
 
+    /// <param name="world"></param>
     /// <param name="groundTruth">Receives one JSON line per off-platform event; flushed, not closed, at the end.</param>
     public SyntheticSource(SyntheticWorld world, TextWriter groundTruth)
     {
@@ -73,7 +75,10 @@ public sealed class SyntheticSource : IReplaySource
             {
                 var click = new ClickEvent
                 {
-                    EventId = timeline.EventId, UserId = timeline.User.Id, ItemId = item.Id, TsMs = timeline.TsMs,
+                    EventId = timeline.EventId,
+                    UserId = timeline.User.Id,
+                    ItemId = item.Id,
+                    TsMs = timeline.TsMs,
                     Action = timeline.Action,
                     Context = new(StringComparer.Ordinal) { ["session"] = timeline.Session.ToString(CultureInfo.InvariantCulture) },
                 };
@@ -96,7 +101,11 @@ public sealed class SyntheticSource : IReplaySource
 
     private static LabeledImpression Impression(ClickEvent click, string suffix, string itemId, int label, string kind) => new()
     {
-        ImpressionId = $"{click.EventId}-{suffix}", UserId = click.UserId, ItemId = itemId, TsMs = click.TsMs, Label = label,
+        ImpressionId = $"{click.EventId}-{suffix}",
+        UserId = click.UserId,
+        ItemId = itemId,
+        TsMs = click.TsMs,
+        Label = label,
         Context = new(StringComparer.Ordinal) { ["impression"] = kind, ["session"] = click.Context["session"] },
     };
 

@@ -113,10 +113,14 @@ public sealed class SyntheticWorld
 
     public ItemUpdate ToItemUpdate(SyntheticItem item, long tsMs) => new()
     {
-        ItemId = item.Id, Title = item.Title, Description = item.Description,
+        ItemId = item.Id,
+        Title = item.Title,
+        Description = item.Description,
         CategoryPath = [Categories[item.SubCategory.PrimaryIndex].Name, item.SubCategory.Name],
         Attributes = new Dictionary<string, string>(item.Attributes, StringComparer.Ordinal),
-        Price = item.Price, TsMs = tsMs, Op = ItemOp.UPSERT,
+        Price = item.Price,
+        TsMs = tsMs,
+        Op = ItemOp.UPSERT,
     };
 
     private static SyntheticItem DescribeItem(int index, SyntheticSubCategory sub, SyntheticCategory primary, DeterministicRandom random)

@@ -1,5 +1,3 @@
-using ReaSeq.Processors.Knowledge.Taxonomy;
-
 namespace ReaSeq.Processors.Knowledge.Agents;
 
 /// <summary>The agent stage a call belongs to (metric tag, error context, prompt choice).</summary>

@@ -157,8 +157,11 @@ public abstract class ChatAgentBackend : IKnowledgeAgentBackend
     {
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var text in texts)
+        {
             foreach (var phrase in Extractive.PhraseExtractor.NGrams(text, minWords, maxWords).Select(p => p.Normalised).Distinct())
                 counts[phrase] = counts.GetValueOrDefault(phrase) + 1;
+        }
+
         var recurring = counts.Where(c => c.Value >= 2).ToArray();
         return (recurring.Length > 0 ? recurring : counts.ToArray())
             .OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal).Take(MaxCandidates).Select(c => c.Key).ToArray();

@@ -1,7 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
-using ReaSeq.Contracts.Knowledge;
 using ReaSeq.Processors.Knowledge.Agents.Extractive;
 using ReaSeq.Processors.Knowledge.Agents.LlamaSharp;
 using ReaSeq.Processors.Knowledge.Agents.OpenAi;

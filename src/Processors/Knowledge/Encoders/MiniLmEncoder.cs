@@ -130,8 +130,11 @@ public sealed class MiniLmEncoder : ISentenceEncoder, IDisposable
     {
         var vector = new float[Dimension];
         for (int t = 0; t < tokens; t++)
+        {
             for (int d = 0; d < vector.Length; d++)
                 vector[d] += hidden[row, t, d];
+        }
+
         double norm = 0;
         for (int d = 0; d < vector.Length; d++)
         {

@@ -1,9 +1,3 @@
-using System.Reflection;
-using Microsoft.ML.OnnxRuntime;
-using Microsoft.ML.OnnxRuntime.Tensors;
-using Microsoft.ML.Tokenizers;
-using ReaSeq.Contracts.Knowledge;
-
 namespace ReaSeq.Processors.Knowledge.Encoders;
 
 public sealed class MiniLmEncoderOptions

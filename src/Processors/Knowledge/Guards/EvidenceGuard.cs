@@ -40,7 +40,10 @@ public static class EvidenceGuard
                 {
                     if (!grounded.Contains(evidence, StringComparer.OrdinalIgnoreCase)) grounded.Add(evidence.Trim());
                 }
-                else rejectedEvidence++;
+                else
+                {
+                    rejectedEvidence++;
+                }
             }
 
             if (grounded.Count == 0)

@@ -1,8 +1,4 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using System.Text.RegularExpressions;
 using ReaSeq.Processors.Knowledge.Agents;
-using ReaSeq.Processors.Knowledge.Taxonomy;
 
 namespace ReaSeq.Processors.Knowledge.Prompts;
 

@@ -162,8 +162,10 @@ public static partial class AgentAnswerParser
     {
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var label in labels)
+        {
             if (!seen.Add(label))
                 throw new AgentAnswerFormatException(AgentOutputFailure.SchemaViolation, $"label '{label}' is used twice");
+        }
     }
 
     private static void Count(string what, int count, int min, int max)

@@ -1,7 +1,3 @@
-using System.Text.Json;
-using Microsoft.Extensions.Logging;
-using ReaSeq.Models.SemanticIds;
-
 namespace ReaSeq.Processors.Knowledge.Streaming;
 
 /// <summary>

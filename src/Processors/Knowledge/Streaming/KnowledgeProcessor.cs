@@ -191,8 +191,10 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
         _stats.AddRejectedEvidence(results.Where(r => r is not null).Sum(r => (long)r!.RejectedEvidence));
         _stats.AddConsumed(batch.Count);
         if (records.Count > 0 || deadLettered > 0)
+        {
             _logger.LogInformation("knowledge: batch of {Count}: {Published} published, {Unchanged} unchanged, {DeadLettered} dead-lettered, {Deleted} deleted",
                 batch.Count, records.Count, unchanged, deadLettered, deleted.Count);
+        }
     }
 
     /// <summary>The item as the agents see it; blank category segments are a contract violation.</summary>
@@ -228,7 +230,10 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
 
     private static KnowledgeDimension ToContract(DimensionKnowledge d) => new()
     {
-        Label = d.Label, Keywords = [.. d.Keywords], Evidence = [.. d.Evidence], Analysis = d.Analysis,
+        Label = d.Label,
+        Keywords = [.. d.Keywords],
+        Evidence = [.. d.Evidence],
+        Analysis = d.Analysis,
     };
 
     public static VectorPoint ToPoint(ItemKnowledge record) => new(record.ItemId, record.Vector.ToArray(),

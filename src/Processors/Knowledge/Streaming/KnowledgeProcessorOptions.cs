@@ -1,6 +1,5 @@
 using System.ComponentModel.DataAnnotations;
 using ReaSeq.Contracts;
-using ReaSeq.Models.SemanticIds;
 
 namespace ReaSeq.Processors.Knowledge.Streaming;
 

@@ -16,7 +16,9 @@ public sealed class KnowledgeProcessorStats : IDisposable
         {
             if (ReferenceEquals(instrument.Meter, metrics.Meter) &&
                 instrument.Name is "reaseq.knowledge.taxonomy_cache.hits" or "reaseq.knowledge.taxonomy_cache.misses")
+            {
                 listener.EnableMeasurementEvents(instrument);
+            }
         };
         _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
         {

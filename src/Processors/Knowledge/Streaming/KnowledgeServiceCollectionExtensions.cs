@@ -1,8 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Npgsql;
 using ReaSeq.Contracts.Knowledge;
 using ReaSeq.Contracts.Stores;
@@ -61,15 +59,23 @@ public static class KnowledgeServiceCollectionExtensions
     {
         options.Validate();
         if (options.Backend.Trim().ToLowerInvariant() == KnowledgeVectorStoreOptions.Qdrant)
+        {
             return new QdrantVectorStore(new QdrantVectorStoreOptions
             {
-                Url = options.Url!, ApiKey = options.ApiKey, CollectionName = options.CollectionName, Dimension = dimension,
+                Url = options.Url!,
+                ApiKey = options.ApiKey,
+                CollectionName = options.CollectionName,
+                Dimension = dimension,
             }, loggerFactory);
+        }
+
         var folder = Path.GetDirectoryName(Path.GetFullPath(options.Path));
         if (folder is not null) Directory.CreateDirectory(folder);
         return new EmbeddedVectorIndex(new EmbeddedVectorIndexOptions
         {
-            Dimension = dimension, Path = options.Path, FlushInterval = TimeSpan.FromSeconds(options.FlushIntervalSeconds),
+            Dimension = dimension,
+            Path = options.Path,
+            FlushInterval = TimeSpan.FromSeconds(options.FlushIntervalSeconds),
         }, loggerFactory.CreateLogger<EmbeddedVectorIndex>());
     }
 }

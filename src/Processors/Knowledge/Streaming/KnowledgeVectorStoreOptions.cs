@@ -1,7 +1,5 @@
-using ReaSeq.Contracts.Validation;
 using System.ComponentModel.DataAnnotations;
-using ReaSeq.Contracts;
-using ReaSeq.Models.SemanticIds;
+using ReaSeq.Contracts.Validation;
 
 namespace ReaSeq.Processors.Knowledge.Streaming;
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
 using ReaSeq.Processors.Knowledge.Taxonomy;
@@ -38,7 +37,10 @@ public sealed class PostgresTaxonomyCache(NpgsqlDataSource db) : ITaxonomyCache
         cmd.Parameters.AddWithValue(key.BackendName);
         cmd.Parameters.AddWithValue(taxonomies.Version);
         cmd.Parameters.Add(new NpgsqlParameter { Value = TaxonomyJson.Serialize(taxonomies), NpgsqlDbType = NpgsqlDbType.Jsonb });
-        if (await cmd.ExecuteNonQueryAsync(cancellationToken) == 1) _local[key] = taxonomies;
+        if (await cmd.ExecuteNonQueryAsync(cancellationToken) == 1)
+        {
+            _local[key] = taxonomies;
+        }
         else
         {
             _local.TryRemove(key, out _);

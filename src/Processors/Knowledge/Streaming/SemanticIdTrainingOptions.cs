@@ -1,6 +1,5 @@
-using ReaSeq.Contracts.Validation;
 using System.ComponentModel.DataAnnotations;
-using ReaSeq.Contracts;
+using ReaSeq.Contracts.Validation;
 using ReaSeq.Models.SemanticIds;
 
 namespace ReaSeq.Processors.Knowledge.Streaming;
@@ -41,8 +40,14 @@ public sealed class SemanticIdTrainingOptions : IValidatableObject
 
     public RqVaeOptions ToRqVaeOptions() => new()
     {
-        Levels = Levels, CodebookSize = CodebookSize, LatentDim = LatentDim, Epochs = Epochs, BatchSize = BatchSize,
-        LearningRate = LearningRate, Seed = Seed, Device = Device,
+        Levels = Levels,
+        CodebookSize = CodebookSize,
+        LatentDim = LatentDim,
+        Epochs = Epochs,
+        BatchSize = BatchSize,
+        LearningRate = LearningRate,
+        Seed = Seed,
+        Device = Device,
     };
 
     public void Validate()

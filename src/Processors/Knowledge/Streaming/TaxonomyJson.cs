@@ -1,7 +1,4 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
-using Npgsql;
-using NpgsqlTypes;
 using ReaSeq.Processors.Knowledge.Taxonomy;
 
 namespace ReaSeq.Processors.Knowledge.Streaming;

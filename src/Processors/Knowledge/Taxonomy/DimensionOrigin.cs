@@ -1,7 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-
 namespace ReaSeq.Processors.Knowledge.Taxonomy;
 
 /// <summary>Why a dimension exists: built in layer 1, or kept/adapted/added by a layer-2 refinement.</summary>

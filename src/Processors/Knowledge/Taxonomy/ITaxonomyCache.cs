@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace ReaSeq.Processors.Knowledge.Taxonomy;
 
 /// <summary>Where built taxonomies live between runs (PostgreSQL in production, memory in tests).</summary>

@@ -1,7 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-
 namespace ReaSeq.Processors.Knowledge.Taxonomy;
 
 /// <summary>The two complementary views of §2.1: what users seek, and what the item inherently offers.</summary>

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace ReaSeq.Processors.Knowledge.Taxonomy;
 
 /// <summary>Layers 1-2 run once per (category, prompt version, backend); this is that identity.</summary>

@@ -4,6 +4,7 @@ namespace ReaSeq.Processors.Sequence.Model;
 /// <param name="LogProbability">Natural log of the smoothed p(item | context); always finite.</param>
 /// <param name="Rank">1 + number of candidates scoring strictly higher (ties rank optimistically);
 /// <see cref="Unranked"/> unless <paramref name="Status"/> is <see cref="RankStatus.Ranked"/>.</param>
+/// <param name="Status"></param>
 public readonly record struct Prediction(double LogProbability, int Rank, RankStatus Status)
 {
     public const int Unranked = int.MaxValue;

@@ -319,7 +319,10 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
     {
         var count = _rowCounts[from];
         var position = _rowIds[from].AsSpan(0, count).IndexOf(to);
-        if (position >= 0) _rowWeights[from][position] += increment;
+        if (position >= 0)
+        {
+            _rowWeights[from][position] += increment;
+        }
         else
         {
             if (count == _rowIds[from].Length) GrowRow(from);

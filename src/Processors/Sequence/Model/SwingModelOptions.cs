@@ -1,5 +1,5 @@
-using ReaSeq.Contracts.Validation;
 using System.ComponentModel.DataAnnotations;
+using ReaSeq.Contracts.Validation;
 namespace ReaSeq.Processors.Sequence.Model;
 
 /// <summary>Options of <see cref="SwingCooccurrenceModel"/>.</summary>

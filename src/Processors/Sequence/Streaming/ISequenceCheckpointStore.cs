@@ -1,7 +1,3 @@
-using Npgsql;
-using ReaSeq.Contracts.Stores;
-using ReaSeq.Ingestors.Streaming;
-
 namespace ReaSeq.Processors.Sequence.Streaming;
 
 /// <summary>A partition's sequence state (snapshot bytes) stored together with the next offset it corresponds to.</summary>

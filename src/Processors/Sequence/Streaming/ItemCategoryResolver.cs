@@ -46,10 +46,12 @@ public sealed class ItemCategoryResolver(NpgsqlDataSource db, SequenceProcessorO
         cmd.Parameters.AddWithValue(itemIds.ToArray());
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
+        {
             if (reader.GetString(1) is { Length: > 0 } category)
             {
                 _known[reader.GetString(0)] = category;
                 _unknownSince.TryRemove(reader.GetString(0), out _);
             }
+        }
     }
 }

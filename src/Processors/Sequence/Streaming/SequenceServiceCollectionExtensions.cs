@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using ReaSeq.Ingestors.Streaming;
 using ReaSeq.Processors.Sequence.Model;
 

@@ -1,6 +1,3 @@
-using System.Text.RegularExpressions;
-using ReaSeq.Processors.Knowledge.Guards;
-
 namespace ReaSeq.Processors.Knowledge.Agents.Extractive;
 
 /// <summary>Average-linkage agglomerative clustering of unit vectors by cosine similarity. Deterministic.</summary>
@@ -12,8 +9,10 @@ internal static class AgglomerativeClustering
         int n = vectors.Count;
         var similarity = new double[n, n];
         for (int i = 0; i < n; i++)
+        {
             for (int j = i + 1; j < n; j++)
                 similarity[i, j] = similarity[j, i] = Dot(vectors[i], vectors[j]);
+        }
 
         var clusters = Enumerable.Range(0, n).Select(i => new List<int> { i }).ToList();
         var alive = Enumerable.Range(0, n).ToList(); // cluster slot ids still active
@@ -22,13 +21,18 @@ internal static class AgglomerativeClustering
             double best = double.NegativeInfinity;
             int bestA = -1, bestB = -1;
             for (int x = 0; x < alive.Count; x++)
+            {
                 for (int y = x + 1; y < alive.Count; y++)
+                {
                     if (similarity[alive[x], alive[y]] > best)
                     {
                         best = similarity[alive[x], alive[y]];
                         bestA = alive[x];
                         bestB = alive[y];
                     }
+                }
+            }
+
             if (best < threshold) break;
 
             int sizeA = clusters[bestA].Count, sizeB = clusters[bestB].Count;

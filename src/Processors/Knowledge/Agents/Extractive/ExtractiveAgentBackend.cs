@@ -119,16 +119,23 @@ public sealed class ExtractiveAgentBackend : IKnowledgeAgentBackend
                 .ThenBy(s => s.Text, StringComparer.Ordinal).Select(s => s.Text).ToArray();
             if (novel.Length == 0)
             {
-                refined.Add(dimension with { Origin = DimensionOrigin.Inherited,
-                    Justification = $"Inherited: {mentions} mention(s) in the sample use the parent's own expressions." });
+                refined.Add(dimension with
+                {
+                    Origin = DimensionOrigin.Inherited,
+                    Justification = $"Inherited: {mentions} mention(s) in the sample use the parent's own expressions."
+                });
                 trace.Add($"Kept '{dimension.Label}' unchanged ({mentions} supporting mention(s)).");
             }
             else
             {
                 var members = dimension.Members.Where(m => support.Any(s => string.Equals(s.Text, m, StringComparison.OrdinalIgnoreCase)))
                     .Concat(novel).Take(12).ToArray();
-                refined.Add(dimension with { Members = members, Origin = DimensionOrigin.Adapted,
-                    Justification = $"Adapted: the sub-category expresses it as {Quote(novel.Take(3))}." });
+                refined.Add(dimension with
+                {
+                    Members = members,
+                    Origin = DimensionOrigin.Adapted,
+                    Justification = $"Adapted: the sub-category expresses it as {Quote(novel.Take(3))}."
+                });
                 trace.Add($"Adapted '{dimension.Label}' to sub-category expressions {Quote(novel.Take(3))}.");
             }
         }
@@ -139,16 +146,22 @@ public sealed class ExtractiveAgentBackend : IKnowledgeAgentBackend
                      fresh.Select(f => f.Vector).ToArray()))
         {
             if (refined.Count >= _options.MaxDimensions + 2) break;
-            refined.Add(dimension with { Origin = DimensionOrigin.New,
-                Justification = $"New: recurring in '{input.SubCategory}' but not covered by any parent dimension." });
+            refined.Add(dimension with
+            {
+                Origin = DimensionOrigin.New,
+                Justification = $"New: recurring in '{input.SubCategory}' but not covered by any parent dimension."
+            });
             trace.Add($"Added '{dimension.Label}' for {Quote(dimension.Members.Take(3))}.");
         }
 
         if (refined.Count == 0)
         {
             // Nothing in the sample speaks to any dimension: keep the parent's view rather than leave items undescribed.
-            refined.AddRange(parent.Dimensions.Select(d => d with { Origin = DimensionOrigin.Inherited,
-                Justification = "Inherited: the sample gave no evidence either way." }));
+            refined.AddRange(parent.Dimensions.Select(d => d with
+            {
+                Origin = DimensionOrigin.Inherited,
+                Justification = "Inherited: the sample gave no evidence either way."
+            }));
             trace.Add("No dimension had support; inherited the parent taxonomy unchanged.");
         }
         return Task.FromResult(new DimensionTaxonomy(input.SubCategory, parent.Perspective, refined, string.Join("\n", trace)));
@@ -251,6 +264,7 @@ public sealed class ExtractiveAgentBackend : IKnowledgeAgentBackend
         var values = new Dictionary<string, Dictionary<string, int>>(StringComparer.Ordinal);
         var support = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var item in items)
+        {
             foreach (var (rawKey, rawValue) in item.Attributes)
             {
                 string key = NormaliseKey(rawKey);
@@ -260,6 +274,8 @@ public sealed class ExtractiveAgentBackend : IKnowledgeAgentBackend
                 string value = EvidenceGuard.Normalise(rawValue);
                 if (value.Length > 0) counts[value] = counts.GetValueOrDefault(value) + 1;
             }
+        }
+
         return support.OrderByDescending(s => s.Value).ThenBy(s => s.Key, StringComparer.Ordinal).Take(_options.MaxPhrases)
             .Select(s => new Candidate(s.Key, s.Value,
                 values[s.Key].OrderByDescending(v => v.Value).ThenBy(v => v.Key, StringComparer.Ordinal).Take(4).Select(v => v.Key).ToArray()))
@@ -346,11 +362,14 @@ public sealed class ExtractiveAgentBackend : IKnowledgeAgentBackend
     {
         (int, double, string) best = (-1, double.NegativeInfinity, "");
         for (int d = 0; d < anchors.Length; d++)
+        {
             for (int a = 0; a < anchors[d].Vectors.Length; a++)
             {
                 double similarity = AgglomerativeClustering.Dot(anchors[d].Vectors[a], vector);
                 if (similarity > best.Item2) best = (d, similarity, anchors[d].Texts[a]);
             }
+        }
+
         return best;
     }
 

@@ -1,9 +1,3 @@
-using System.Collections.Concurrent;
-using System.Globalization;
-using ReaSeq.Contracts.Knowledge;
-using ReaSeq.Processors.Knowledge.Guards;
-using ReaSeq.Processors.Knowledge.Taxonomy;
-
 namespace ReaSeq.Processors.Knowledge.Agents.Extractive;
 
 public sealed class ExtractiveAgentOptions

@@ -14,6 +14,7 @@ public static class AnswerGrammar
     private const int MaxMembersPerDimension = 6;
     private const string Keyword = "[a-z0-9] [a-z0-9 -]{0,29}";
 
+    /// <param name="shape"></param>
     /// <param name="maxTextChars">Longest free text (analysis, description, justification) admitted.</param>
     public static string For(AnswerShape shape, int maxTextChars = 240)
     {
@@ -96,6 +97,7 @@ public static class AnswerGrammar
         string json = JsonSerializer.Serialize(value); // ASCII only: the default encoder escapes everything else
         var gbnf = new StringBuilder("\"");
         foreach (char c in json)
+        {
             gbnf.Append(c switch
             {
                 '"' => "\\\"",
@@ -103,6 +105,8 @@ public static class AnswerGrammar
                 < ' ' or > '~' => $"\\x{(int)c:X2}",
                 _ => c.ToString(),
             });
+        }
+
         return gbnf.Append('"').ToString();
     }
 }

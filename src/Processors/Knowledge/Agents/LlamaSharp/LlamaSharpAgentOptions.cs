@@ -1,9 +1,4 @@
 using System.ComponentModel.DataAnnotations;
-using System.Text;
-using LLama;
-using LLama.Common;
-using LLama.Sampling;
-using Microsoft.Extensions.Logging;
 using ReaSeq.Processors.Knowledge.Prompts;
 
 namespace ReaSeq.Processors.Knowledge.Agents.LlamaSharp;

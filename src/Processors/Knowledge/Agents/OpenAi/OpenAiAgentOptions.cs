@@ -1,11 +1,4 @@
-using System.ClientModel;
-using System.ClientModel.Primitives;
 using System.ComponentModel.DataAnnotations;
-using System.Globalization;
-using System.Net;
-using Microsoft.Extensions.AI;
-using Microsoft.Extensions.Logging;
-using OpenAI;
 using ReaSeq.Processors.Knowledge.Prompts;
 
 namespace ReaSeq.Processors.Knowledge.Agents.OpenAi;

@@ -1,8 +1,6 @@
 using System.ClientModel;
 using System.ClientModel.Primitives;
-using System.ComponentModel.DataAnnotations;
 using System.Globalization;
-using System.Net;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 using OpenAI;
