@@ -12,7 +12,7 @@ export DOTNET_NOLOGO := 1
 JEMALLOC := /usr/lib/x86_64-linux-gnu/libjemalloc.so.2
 TORCH_ENV = $(if $(wildcard $(JEMALLOC)),LD_PRELOAD=$(JEMALLOC),MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736)
 
-.PHONY: all deps build run test bench eval pg-stop clean
+.PHONY: all deps build run test test-unit test-integration test-helm bench eval pg-stop clean
 
 all: build
 
@@ -27,8 +27,18 @@ run: build
 	@conn=$$(scripts/pg.sh fresh reaseq_run) && \
 	REASEQ__Postgres__ConnectionString="$$conn" $(TORCH_ENV) $(BIN) run --roles $(ROLES) --replay $(REPLAY) $(ARGS)
 
-test: deps
+# Every tier: unit, integration (broker, PostgreSQL, processes, encoder, torch) and the Helm chart render. See tests/README.md.
+test: deps test-helm
 	dotnet test ReaSeq.sln -c $(CONFIG) -nologo --logger "console;verbosity=normal"
+
+test-unit:
+	dotnet test ReaSeq.sln -c $(CONFIG) -nologo --filter "Tier!=Integration"
+
+test-integration: deps
+	dotnet test ReaSeq.sln -c $(CONFIG) -nologo --logger "console;verbosity=normal" --filter "Tier=Integration"
+
+test-helm:
+	@scripts/helm-test.sh
 
 bench: build
 	@conn=$$(scripts/pg.sh fresh reaseq_bench) && \

@@ -1,3 +1,4 @@
+using ReaSeq.Tests.Infrastructure;
 using System.Text;
 using System.Text.Json.Nodes;
 using ReaSeq.Ingestors.Replay.OnlineRetail;
@@ -8,6 +9,7 @@ using ReaSeq.Tools.Eval;
 
 namespace ReaSeq.Tests.Eval;
 
+[Trait(Tier.Name, Tier.Integration)]
 public sealed class EvalCommandTests
 {
     /// <summary>

@@ -1,8 +1,10 @@
+using ReaSeq.Tests.Infrastructure;
 using ReaSeq.Tools.Bench;
 
 namespace ReaSeq.Tests.Eval;
 
 /// <summary>The benchmark's shape only (tiny parts); its figures are measured by `reaseq bench knowledge`.</summary>
+[Trait(Tier.Name, Tier.Integration)]
 public sealed class KnowledgeBenchmarkTests
 {
     [Fact]

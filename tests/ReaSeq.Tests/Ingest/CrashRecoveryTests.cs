@@ -10,6 +10,7 @@ namespace ReaSeq.Tests.Ingest;
 /// state must be identical, row for row, to an uninterrupted run over the same log.
 /// </summary>
 [Collection(PlatformCollection.Name)]
+[Trait(Tier.Name, Tier.Integration)]
 public sealed class CrashRecoveryTests(PostgresFixture postgres)
 {
     private static Process StartIngest(string bootstrap, string connectionString, string groupPrefix)

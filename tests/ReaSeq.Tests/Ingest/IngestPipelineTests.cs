@@ -6,6 +6,7 @@ using ReaSeq.Tests.Infrastructure;
 namespace ReaSeq.Tests.Ingest;
 
 [Collection(PlatformCollection.Name)]
+[Trait(Tier.Name, Tier.Integration)]
 public sealed class IngestPipelineTests(PostgresFixture postgres)
 {
     private static ClickEvent Click(int i, string? user = null) => new()

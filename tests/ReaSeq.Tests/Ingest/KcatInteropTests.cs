@@ -7,6 +7,7 @@ namespace ReaSeq.Tests.Ingest;
 
 /// <summary>An independent Kafka client (kcat, Debian's package) talks to the platform over the wire.</summary>
 [Collection(PlatformCollection.Name)]
+[Trait(Tier.Name, Tier.Integration)]
 public sealed class KcatInteropTests(PostgresFixture postgres)
 {
     private static async Task<(int Code, string Out, string Err)> KcatAsync(params string[] args)

@@ -7,6 +7,7 @@ using ReaSeq.Tests.Replay;
 namespace ReaSeq.Tests.Ingest;
 
 [Collection(PlatformCollection.Name)]
+[Trait(Tier.Name, Tier.Integration)]
 public sealed class OnlineRetailEndToEndTests(PostgresFixture postgres)
 {
     [OnlineRetailFact]

@@ -1,8 +1,10 @@
+using ReaSeq.Tests.Infrastructure;
 using ReaSeq.Tools.Bench;
 
 namespace ReaSeq.Tests.Knowledge;
 
 /// <summary>The benchmark's shape only (a short run); its figures are measured by the benchmark runner, not here.</summary>
+[Trait(Tier.Name, Tier.Integration)]
 public sealed class EncoderBenchmarkTests
 {
     [Fact]

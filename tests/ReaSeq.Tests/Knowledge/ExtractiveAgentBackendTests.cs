@@ -1,3 +1,4 @@
+using ReaSeq.Tests.Infrastructure;
 using ReaSeq.Processors.Knowledge;
 using ReaSeq.Processors.Knowledge.Agents;
 using ReaSeq.Processors.Knowledge.Agents.Extractive;
@@ -7,6 +8,7 @@ namespace ReaSeq.Tests.Knowledge;
 
 /// <summary>What the extractive backend's clustering and matching must get right on realistic catalog data.</summary>
 [Collection(EncoderCollection.Name)]
+[Trait(Tier.Name, Tier.Integration)]
 public sealed class ExtractiveAgentBackendTests(EncoderFixture fixture)
 {
     private readonly ExtractiveAgentBackend _backend = new(fixture.Encoder);

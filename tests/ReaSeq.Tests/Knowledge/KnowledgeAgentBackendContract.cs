@@ -1,3 +1,4 @@
+using ReaSeq.Tests.Infrastructure;
 using System.Text.Json;
 using ReaSeq.Contracts.Knowledge;
 using ReaSeq.Processors.Knowledge;
@@ -171,12 +172,14 @@ public abstract class KnowledgeAgentBackendContract(EncoderFixture fixture)
 }
 
 [Collection(EncoderCollection.Name)]
+[Trait(Tier.Name, Tier.Integration)]
 public sealed class ExtractiveBackendContractTests(EncoderFixture fixture) : KnowledgeAgentBackendContract(fixture)
 {
     protected override IKnowledgeAgentBackend CreateBackend() => new ReaSeq.Processors.Knowledge.Agents.Extractive.ExtractiveAgentBackend(Encoder);
 }
 
 [Collection(EncoderCollection.Name)]
+[Trait(Tier.Name, Tier.Integration)]
 public sealed class OpenAiBackendContractTests : KnowledgeAgentBackendContract, IDisposable
 {
     private readonly ScriptedChatServer _server = new((request, _) => new ScriptedReply(Content: GroundedScript.Answer(request)));

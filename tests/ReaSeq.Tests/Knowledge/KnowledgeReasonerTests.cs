@@ -1,3 +1,4 @@
+using ReaSeq.Tests.Infrastructure;
 using ReaSeq.Processors.Knowledge;
 using ReaSeq.Processors.Knowledge.Agents;
 using ReaSeq.Processors.Knowledge.Agents.Extractive;
@@ -42,6 +43,7 @@ internal sealed class CountingBackend(IKnowledgeAgentBackend inner) : IKnowledge
 }
 
 [Collection(EncoderCollection.Name)]
+[Trait(Tier.Name, Tier.Integration)]
 public sealed class KnowledgeReasonerTests(EncoderFixture fixture)
 {
     private static readonly CategoryPath Jeans = CategoryPath.Of("Apparel", "Bottoms", "Jeans");
@@ -151,6 +153,7 @@ public sealed class KnowledgeReasonerTests(EncoderFixture fixture)
 }
 
 [Collection(EncoderCollection.Name)]
+[Trait(Tier.Name, Tier.Integration)]
 public sealed class KnowledgeAgentBackendFactoryTests(EncoderFixture fixture)
 {
     [Theory]

@@ -1,3 +1,4 @@
+using ReaSeq.Tests.Infrastructure;
 using ReaSeq.Processors.Knowledge;
 using ReaSeq.Processors.Knowledge.Agents;
 using ReaSeq.Processors.Knowledge.Agents.LlamaSharp;
@@ -22,6 +23,7 @@ public sealed class TinyModelFixture : IDisposable
 /// (distinct labels, grounded evidence, structure, determinism) is owed to the grammar and the parser.
 /// </summary>
 [Collection(EncoderCollection.Name)]
+[Trait(Tier.Name, Tier.Integration)]
 public sealed class LlamaSharpBackendContractTests(EncoderFixture encoder, TinyModelFixture model)
     : KnowledgeAgentBackendContract(encoder), IClassFixture<TinyModelFixture>, IDisposable
 {
@@ -40,6 +42,7 @@ public sealed class LlamaSharpBackendContractTests(EncoderFixture encoder, TinyM
     }
 }
 
+[Trait(Tier.Name, Tier.Integration)]
 public sealed class LlamaSharpAgentBackendTests(TinyModelFixture model) : IClassFixture<TinyModelFixture>
 {
     private static readonly CategoryPath Records = CategoryPath.Of("Music", "Vinyl");

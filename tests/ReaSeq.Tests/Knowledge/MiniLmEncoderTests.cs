@@ -1,3 +1,4 @@
+using ReaSeq.Tests.Infrastructure;
 using ReaSeq.Processors.Knowledge.Encoders;
 
 namespace ReaSeq.Tests.Knowledge;
@@ -16,6 +17,7 @@ public sealed class EncoderCollection : ICollectionFixture<EncoderFixture>
 }
 
 [Collection(EncoderCollection.Name)]
+[Trait(Tier.Name, Tier.Integration)]
 public sealed class MiniLmEncoderTests(EncoderFixture fixture)
 {
     private readonly MiniLmEncoder _encoder = fixture.Encoder;

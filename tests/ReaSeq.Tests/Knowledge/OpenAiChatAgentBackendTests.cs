@@ -1,3 +1,4 @@
+using ReaSeq.Tests.Infrastructure;
 using ReaSeq.Processors.Knowledge;
 using ReaSeq.Processors.Knowledge.Agents;
 using ReaSeq.Processors.Knowledge.Agents.OpenAi;
@@ -7,6 +8,7 @@ namespace ReaSeq.Tests.Knowledge;
 
 /// <summary>Transport and output-guard behaviour of the OpenAI-compatible backend against a scripted endpoint.</summary>
 [Collection(EncoderCollection.Name)]
+[Trait(Tier.Name, Tier.Integration)]
 public sealed class OpenAiChatAgentBackendTests(EncoderFixture fixture)
 {
     private static readonly CategoryPath Tshirts = CategoryPath.Of("Apparel", "Tops", "T-Shirts");

@@ -20,6 +20,7 @@ namespace ReaSeq.Tests.KnowledgeStreaming;
 /// agent backend, the embedded vector index and TorchSharp for the semantic id model.
 /// </summary>
 [Collection(PlatformCollection.Name)]
+[Trait(Tier.Name, Tier.Integration)]
 public sealed class KnowledgeProcessorTests(PostgresFixture postgres) : IDisposable
 {
     private static readonly Lazy<MiniLmEncoder> Encoder = new(() => new MiniLmEncoder());

@@ -11,6 +11,7 @@ namespace ReaSeq.Tests.KnowledgeStreaming;
 
 /// <summary>The role's PostgreSQL-backed parts on their own: taxonomy cache, catalog corpus, and option validation.</summary>
 [Collection(PlatformCollection.Name)]
+[Trait(Tier.Name, Tier.Integration)]
 public sealed class KnowledgeStateTests(PostgresFixture postgres)
 {
     private static CategoryTaxonomies Taxonomies(CategoryPath category) => new(

@@ -1,8 +1,10 @@
+using ReaSeq.Tests.Infrastructure;
 using ReaSeq.Models.SemanticIds;
 
 namespace ReaSeq.Tests.Models;
 
 [Collection(TorchCollection.Name)]
+[Trait(Tier.Name, Tier.Integration)]
 public sealed class RqVaeTests : IClassFixture<RqVaeTests.TrainedOnClusters>
 {
     private readonly TrainedOnClusters _trained;

@@ -1,3 +1,4 @@
+using ReaSeq.Tests.Infrastructure;
 using ReaSeq.Build;
 using ReaSeq.Models.Training;
 using TorchSharp;
@@ -6,6 +7,7 @@ using static TorchSharp.torch;
 namespace ReaSeq.Tests.Models;
 
 [Collection(TorchCollection.Name)]
+[Trait(Tier.Name, Tier.Integration)]
 public sealed class TorchRuntimeTests
 {
     private const string SystemLibStdCxx = "/usr/lib/x86_64-linux-gnu/libstdc++.so.6";

@@ -1,3 +1,4 @@
+using ReaSeq.Tests.Infrastructure;
 using ReaSeq.Models.Training;
 using static TorchSharp.torch;
 
@@ -5,6 +6,7 @@ namespace ReaSeq.Tests.Models;
 
 /// <summary>Every model in ReaSeq.Models gets a factory and trains end to end through the shared contract.</summary>
 [Collection(TorchCollection.Name)]
+[Trait(Tier.Name, Tier.Integration)]
 public sealed class TrainableModelSmokeTests
 {
     private const int Steps = 40;

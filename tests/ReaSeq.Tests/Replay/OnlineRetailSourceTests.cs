@@ -1,3 +1,4 @@
+using ReaSeq.Tests.Infrastructure;
 using ReaSeq.Contracts;
 using ReaSeq.Contracts.Validation;
 using ReaSeq.Ingestors.Replay;
@@ -6,6 +7,7 @@ using R = ReaSeq.Ingestors.Replay.OnlineRetail.OnlineRetailRules;
 
 namespace ReaSeq.Tests.Replay;
 
+[Trait(Tier.Name, Tier.Integration)]
 public sealed class OnlineRetailSourceTests
 {
     private const string Header = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n";

@@ -10,6 +10,7 @@ using ReaSeq.Tests.Replay;
 namespace ReaSeq.Tests.SequenceStreaming;
 
 [Collection(PlatformCollection.Name)]
+[Trait(Tier.Name, Tier.Integration)]
 public sealed class SequenceRoleTests(PostgresFixture postgres)
 {
     [OnlineRetailFact]
