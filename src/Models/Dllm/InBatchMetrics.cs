@@ -9,6 +9,9 @@ namespace ReaSeq.Models.Dllm;
 /// sequence of the batch (B − 1 negatives), scored by cosine similarity / temperature as in Eq. 7.
 /// IB-ACC (Eq. 9) counts a token as correct only when its positive scores strictly higher than every negative;
 /// IB-PPL (Eq. 8) is exp of the sample's mean cross-entropy over those candidates.
+/// A negative that is the very same vector as the token's positive (the same item drawn from another sequence)
+/// is left out for that token: it is an accidental hit, not a competitor, and with a small item pool it would
+/// otherwise tie with the positive and cap IB-ACC. The paper's vocabulary is large enough that it does not say.
 /// </summary>
 public static class InBatchMetrics
 {
@@ -54,10 +57,12 @@ public static class InBatchMetrics
 
             var positiveLogit = (prediction * positive).sum(1) / temperature;
             var ownSequence = nn.functional.one_hot(sequence, sequences).to(ScalarType.Bool);
-            var negativeLogits = prediction.matmul(negatives.t()).div(temperature).masked_fill(ownSequence, double.NegativeInfinity);
+            var accidentalHit = positive.matmul(negatives.t()).gt(1 - 1e-9);
+            var negativeLogits = prediction.matmul(negatives.t()).div(temperature)
+                .masked_fill(ownSequence.logical_or(accidentalHit), double.NegativeInfinity);
             var candidates = cat([positiveLogit.unsqueeze(1), negativeLogits], 1);
             var entropy = candidates.logsumexp(1) - positiveLogit;
-            // With a single sequence there are no negatives: max is -inf and the token counts as a hit.
+            // Without any negative left (one sequence, or only accidental hits): max is -inf and the token counts as a hit.
             var correct = positiveLogit > negativeLogits.max(1).values;
             crossEntropy = entropy.cpu().data<double>().ToArray();
             hit = correct.cpu().data<bool>().ToArray();
