@@ -37,8 +37,8 @@ internal sealed class LladaEncoderBlock : nn.Module<Tensor, Tensor, Tensor>
     }
 
     /// <param name="input">[batch, length, modelDim]</param>
-    /// <param name="attentionBias">[batch, 1, 1, length]: 0 for real positions, −∞ for padding keys.</param>
-    public override Tensor forward(Tensor input, Tensor attentionBias)
+    /// <param name="keyMask">[batch, 1, 1, length] bool: true for real positions, false for padding keys.</param>
+    public override Tensor forward(Tensor input, Tensor keyMask)
     {
         long batch = input.shape[0], length = input.shape[1], width = input.shape[2];
         long headDim = width / _heads;
@@ -46,7 +46,7 @@ internal sealed class LladaEncoderBlock : nn.Module<Tensor, Tensor, Tensor>
             .view(batch, length, 3, _heads, headDim)
             .permute(2, 0, 3, 1, 4); // [3, batch, heads, length, headDim]
         var attended = nn.functional.scaled_dot_product_attention(
-            qkv[0], qkv[1], qkv[2], attentionBias, training ? _dropout : 0.0, false);
+            qkv[0], qkv[1], qkv[2], keyMask, training ? _dropout : 0.0, false);
         var merged = attended.transpose(1, 2).reshape(batch, length, width);
         var x = input + residualDropout.forward(attentionOutput.forward(merged));
         var hidden = nn.functional.gelu(feedForwardIn.forward(feedForwardNorm.forward(x)));

@@ -220,9 +220,8 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
         var hidden = inputDropout.forward(tokens + positions.unsqueeze(0));
 
         // No causal mask (bidirectional, §3.2.2); padding keys are hidden from every query.
-        var attentionBias = zeros(new long[] { batch, 1, 1, length }, dtype: hidden.dtype, device: hidden.device)
-            .masked_fill((inputTokens == PaddingToken).view(batch, 1, 1, length), double.NegativeInfinity);
-        foreach (var block in blocks) hidden = block.forward(hidden, attentionBias);
+        var attends = (inputTokens != PaddingToken).view(batch, 1, 1, length);
+        foreach (var block in blocks) hidden = block.forward(hidden, attends);
         return outputProjection.forward(finalNorm.forward(hidden));
     }
 
