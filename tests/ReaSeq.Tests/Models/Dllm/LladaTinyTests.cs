@@ -1,3 +1,4 @@
+using ReaSeq.Tests.Infrastructure;
 using System.ComponentModel.DataAnnotations;
 using ReaSeq.Models.Dllm;
 using ReaSeq.Models.Training;
@@ -6,6 +7,7 @@ using static TorchSharp.torch;
 
 namespace ReaSeq.Tests.Models.Dllm;
 
+[Trait(Tier.Name, Tier.Integration)]
 [Collection(TorchCollection.Name)]
 public sealed class LladaTinyTests
 {

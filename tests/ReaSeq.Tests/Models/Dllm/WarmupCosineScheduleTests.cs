@@ -1,9 +1,11 @@
+using ReaSeq.Tests.Infrastructure;
 using ReaSeq.Models.Dllm;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ReaSeq.Tests.Models.Dllm;
 
+[Trait(Tier.Name, Tier.Integration)]
 [Collection(TorchCollection.Name)]
 public sealed class WarmupCosineScheduleTests
 {
