@@ -36,10 +36,12 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
         void CompleteInFlight()
         {
             if (inFlight is null) return;
-            inFlight.GetAwaiter().GetResult();
-            foreach (var r in inFlightBatch!) uncommitted[r.TopicPartition] = r.Offset.Value + 1;
+            var (task, batch) = (inFlight, inFlightBatch!);
+            // Awaited once: a batch that failed (cancelled at shutdown) is not waited for again by the revoke on close.
             inFlight = null;
             inFlightBatch = null;
+            task.GetAwaiter().GetResult();
+            foreach (var r in batch) uncommitted[r.TopicPartition] = r.Offset.Value + 1;
         }
 
         void CommitQuietly(IEnumerable<TopicPartition> partitions)
@@ -165,8 +167,17 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
             {
                 logger.LogWarning("{Handler}: close failed: {Reason}", name, e.Error.Reason);
             }
+            catch (OperationCanceledException)
+            {
+                // The revoke on close met a batch cancelled by the stop: nothing of it was committed.
+            }
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        if (closing.Wait(timeout)) return true;
+        try { closing.Wait(timeout); } catch (AggregateException) { /* rethrown unwrapped below */ }
+        if (closing.IsCompleted)
+        {
+            closing.GetAwaiter().GetResult();
+            return true;
+        }
         logger.LogWarning("{Handler}: consumer did not close within {Timeout} s (cluster unreachable?); leaving the group to the session timeout",
             name, timeout.TotalSeconds);
         return false;
