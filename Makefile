@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 CONFIG ?= Release
 BIN := src/Host/bin/$(CONFIG)/net10.0/linux-x64/reaseq
+TOOLS := src/Tools/bin/$(CONFIG)/net10.0/linux-x64/reaseq-tools
 ROLES ?= ingest,knowledge,sequence
 REPLAY ?= auto
 # The benchmarks `make bench` runs (each writes bench/results/NAME.json).
@@ -42,7 +43,11 @@ test-helm:
 
 bench: build
 	@conn=$$(scripts/pg.sh fresh reaseq_bench) && \
-	REASEQ__Postgres__ConnectionString="$$conn" $(TORCH_ENV) $(BIN) bench $(BENCH)
+	REASEQ__Postgres__ConnectionString="$$conn" $(TORCH_ENV) $(TOOLS) bench $(BENCH)
+
+# Representation quality (paper Table 1) on Online Retail; writes eval/results/representations.{json,png}.
+eval: build
+	$(TORCH_ENV) $(TOOLS) eval representations $(ARGS)
 
 pg-stop:
 	@scripts/pg.sh stop

@@ -1,7 +1,7 @@
+using System.CommandLine;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using ReaSeq.Contracts;
 using ReaSeq.Ingestors.Ingest;
 using ReaSeq.Ingestors.Streaming;
@@ -13,49 +13,34 @@ namespace ReaSeq.Host;
 /// <summary>The `reaseq` command line: one executable, many roles and tools.</summary>
 public static class Cli
 {
-    public const string Usage = """
-        reaseq run [--roles ingest,sequence,knowledge] [--replay auto|online-retail|synthetic|none] [--path FILE] [--serve]
-        reaseq broker [--brokers 3] [--partitions 6]
-        reaseq replay online-retail|synthetic|csv [--path FILE] [--map user=COL,item=COL,...] [--speed 1000x]
-        reaseq knowledge show ITEM [--neighbours 5]
-        reaseq sequence stats [--replay online-retail|synthetic|csv ...] [--variant TD|CD|TDCD|TDCD_RANK]
-        reaseq bench [NAME ...]
-        reaseq eval representations [--path FILE | --sample] [--split-date YYYY-MM-DD] [--limit-users N] [--methods cooc,title,knowledge]
-        Configuration: appsettings.json, environment REASEQ__Section__Key (e.g. REASEQ__Kafka__BootstrapServers).
-        """;
+    public const string ConfigurationHelp =
+        "Configuration: appsettings.json beside the executable, overridden by environment variables REASEQ__Section__Key (e.g. REASEQ__Kafka__BootstrapServers).";
 
-    public static async Task<int> RunAsync(string[] args)
+    public static readonly IReadOnlyList<string> Roles = ["ingest", "sequence", "knowledge"];
+
+    public static Task<int> RunAsync(string[] args) => CliApp.RunAsync(BuildRootCommand(), args);
+
+    public static RootCommand BuildRootCommand()
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
-        {
-            Console.WriteLine(Usage);
-            return args.Length == 0 ? 2 : 0;
-        }
-        var rest = new CliArgs(args.Skip(1));
-        using var cts = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
-        try
-        {
-            return args[0] switch
-            {
-                "run" => await RunCommand.ExecuteAsync(rest, cts.Token),
-                "broker" => await BrokerAsync(rest, cts.Token),
-                "replay" => await ReplayCommand.ExecuteAsync(rest, cts.Token),
-                "sequence" => await SequenceCommand.ExecuteAsync(rest, cts.Token),
-                "knowledge" => await KnowledgeCommand.ExecuteAsync(rest, cts.Token),
-                _ => Fail($"Unknown command '{args[0]}'.\n{Usage}"),
-            };
-        }
-        catch (ArgumentException e)
-        {
-            return Fail(e.Message);
-        }
+        var root = new RootCommand($"ReaSeq: a real-time feature platform for recommender systems (Kafka in, PostgreSQL state, knowledge and sequence features out). {ConfigurationHelp}");
+        root.Add(RunCommand.Create());
+        root.Add(BrokerCommand());
+        root.Add(ReplayCommand.Create());
+        root.Add(KnowledgeCommand.Create());
+        root.Add(SequenceCommand.Create());
+        return root;
     }
 
-    public static int Fail(string message)
+    private static Command BrokerCommand()
     {
-        Console.Error.WriteLine(message);
-        return 2;
+        var brokers = CliParsers.Int("--brokers", "Mock brokers of the embedded cluster", 3, 1, 64);
+        var partitions = CliParsers.Int("--partitions", "Partitions of every ReaSeq topic", 6, 1, 1_000);
+        var command = new Command("broker", "Run the embedded Kafka broker on its own and print its bootstrap address on stdout (memory only; Ctrl-C to stop)")
+        {
+            brokers, partitions,
+        };
+        command.SetAction((r, ct) => BrokerAsync(r.GetValue(brokers), r.GetValue(partitions), ct));
+        return command;
     }
 
     /// <summary>Configuration as every command sees it: appsettings.json, then REASEQ__ environment variables.</summary>
@@ -68,10 +53,27 @@ public static class Cli
         return builder.Configuration;
     }
 
-    private static async Task<int> BrokerAsync(CliArgs args, CancellationToken ct)
+    /// <summary>A host builder with the platform's configuration and console logging, and no console lifetime of its own.</summary>
+    public static HostApplicationBuilder CreateBuilder(ConsoleSettings? console = null, bool progressOnTerminal = false)
     {
-        var brokers = args.GetInt("brokers", 3);
-        var partitions = args.GetInt("partitions", 6);
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = false });
+        Configure(builder);
+        ConsoleLogging.Apply(builder, console ?? ConsoleSettings.Default, progressOnTerminal);
+        // The command owns Ctrl-C/SIGTERM (CliApp); the host only starts and stops services when told to.
+        builder.Services.AddSingleton<IHostLifetime, CommandLifetime>();
+        builder.Services.Configure<HostOptions>(o =>
+        {
+            o.ShutdownTimeout = ShutdownTimeout;
+            o.ServicesStopConcurrently = true;
+        });
+        return builder;
+    }
+
+    /// <summary>How long the host waits for its services to stop (below the process's stop deadline).</summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(6);
+
+    private static async Task<int> BrokerAsync(int brokers, int partitions, CancellationToken ct)
+    {
         using var broker = new EmbeddedKafkaBroker(brokers);
         foreach (var topic in Topics.All) broker.CreateTopic(topic, partitions);
         Console.WriteLine(broker.BootstrapServers);
@@ -82,13 +84,11 @@ public static class Cli
         return 0;
     }
 
-    public static readonly IReadOnlyList<string> Roles = ["ingest", "sequence", "knowledge"];
-
     /// <summary>Builds the platform host with the given roles.</summary>
-    public static IHost BuildHost(IEnumerable<string> roles, Action<IConfigurationManager>? overrides = null)
+    public static IHost BuildHost(IEnumerable<string> roles, Action<IConfigurationManager>? overrides = null, ConsoleSettings? console = null,
+                                  bool progressOnTerminal = false)
     {
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
-        Configure(builder);
+        var builder = CreateBuilder(console, progressOnTerminal);
         overrides?.Invoke(builder.Configuration);
         builder.Services.AddStreamingRuntime(builder.Configuration);
         builder.Services.AddIngestStores();
@@ -99,9 +99,16 @@ public static class Cli
                 case "ingest": builder.Services.AddIngestRole(builder.Configuration); break;
                 case "sequence": builder.Services.AddSequenceRole(builder.Configuration); break;
                 case "knowledge": builder.Services.AddKnowledgeRole(builder.Configuration); break;
-                default: throw new ArgumentException($"Unknown role '{role}' (known: {string.Join(", ", Roles)})");
+                default: throw new UserException($"unknown role '{role}'; known roles: {string.Join(", ", Roles)}");
             }
         }
         return builder.Build();
+    }
+
+    /// <summary>Neither waits for nor reacts to console signals: <see cref="CliApp"/> turns them into cancellation.</summary>
+    private sealed class CommandLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -15,17 +16,24 @@ public static class KnowledgeCommand
 {
     public const string UsageLine = "reaseq knowledge show ITEM [--neighbours 5]";
 
-    public static async Task<int> ExecuteAsync(CliArgs args, CancellationToken ct)
+    public static Command Create()
     {
-        if (args.Positional is not ["show", var itemId]) return Cli.Fail($"usage: {UsageLine}");
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
-        var config = Cli.Configure(builder);
+        var item = new Argument<string>("item") { Description = "Item id", HelpName = "ITEM" };
+        var neighbours = CliParsers.Int("--neighbours", "Nearest items to list from the vector store", 5, 0, 1_000);
+        var show = new Command("show", "Print the stored knowledge of one item (dimensions, evidence, semantic id, nearest items)") { item, neighbours };
+        show.SetAction((r, ct) => ShowAsync(r.GetValue(item)!, r.GetValue(neighbours), ct));
+        return new Command("knowledge", "Knowledge processor tools") { show };
+    }
+
+    public static async Task<int> ShowAsync(string itemId, int limit, CancellationToken ct)
+    {
+        var config = Cli.CreateBuilder().Configuration;
         var connectionString = config[$"{PostgresOptions.Section}:{nameof(PostgresOptions.ConnectionString)}"];
         if (string.IsNullOrWhiteSpace(connectionString))
-            return Cli.Fail("Postgres:ConnectionString is not set (REASEQ__Postgres__ConnectionString).");
+            throw new UserException("Postgres:ConnectionString is not set (REASEQ__Postgres__ConnectionString)");
         await using var db = NpgsqlDataSource.Create(connectionString);
-        var knowledge = await new PostgresKnowledgeStore(db).GetAsync(itemId, ct);
-        if (knowledge is null) return Cli.Fail($"No knowledge stored for item '{itemId}'.");
+        var knowledge = await new PostgresKnowledgeStore(db).GetAsync(itemId, ct)
+            ?? throw new UserException($"no knowledge stored for item '{itemId}'; is the knowledge role running against this database?");
         var catalogRow = await new PostgresCatalogStore(db).GetAsync(itemId, ct);
 
         IReadOnlyList<VectorHit>? neighbours = null;
@@ -39,7 +47,6 @@ public static class KnowledgeCommand
             {
                 vectorOptions.FlushIntervalSeconds = 3_600; // read only: nothing changes, so nothing is written back
                 await using var store = KnowledgeServiceCollectionExtensions.CreateVectorStore(vectorOptions, knowledge.Vector.Count, NullLoggerFactory.Instance);
-                int limit = args.GetInt("neighbours", 5);
                 neighbours = (await store.SearchAsync(knowledge.Vector.ToArray(), limit + 1, cancellationToken: ct))
                     .Where(h => h.Id != itemId).Take(limit).ToList();
             }

@@ -1,8 +1,8 @@
-using ReaSeq.Ingestors.Replay;
+using System.CommandLine;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using ReaSeq.Ingestors.Replay;
 using ReaSeq.Ingestors.Streaming;
 
 namespace ReaSeq.Host;
@@ -10,24 +10,46 @@ namespace ReaSeq.Host;
 /// <summary>`reaseq replay SOURCE`: publishes a data set to a running cluster (e.g. one started with `reaseq broker`).</summary>
 public static class ReplayCommand
 {
-    public static async Task<int> ExecuteAsync(CliArgs args, CancellationToken ct)
+    public static Command Create()
     {
-        if (args.Positional.Count == 0) return Cli.Fail($"replay needs a source:\n{ReplaySetup.ReplayOptionsHelp}");
-        var source = ReplaySetup.Resolve(args, args.Positional[0])!;
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
-        var config = Cli.Configure(builder);
+        var source = new Argument<ReplayKind>("source")
+        {
+            Description = "Data set: online-retail, synthetic or csv",
+            HelpName = "online-retail|synthetic|csv",
+            CustomParser = r =>
+            {
+                var kind = CliParsers.Enum<ReplayKind>(r, "replay SOURCE") ?? ReplayKind.Synthetic;
+                if (kind is ReplayKind.None or ReplayKind.Auto) r.AddError($"replay SOURCE must be online-retail, synthetic or csv; got '{r.Tokens[0].Value}'");
+                return kind;
+            },
+        };
+        var options = new ReplayOptionSet();
+        var command = new Command("replay", "Publish a data set to a running cluster (Kafka:BootstrapServers, e.g. one started by `reaseq broker`) and print what was published")
+        {
+            source,
+        };
+        options.AddTo(command);
+        command.SetAction((r, ct) => ExecuteAsync(options.Bind(r, r.GetValue(source)), ct));
+        return command;
+    }
+
+    public static async Task<int> ExecuteAsync(ReplaySettings settings, CancellationToken ct)
+    {
+        var source = ReplaySources.Create(settings)!;
+        var builder = Cli.CreateBuilder();
         var kafkaOptions = new KafkaOptions();
-        config.GetSection(KafkaOptions.Section).Bind(kafkaOptions);
+        builder.Configuration.GetSection(KafkaOptions.Section).Bind(kafkaOptions);
         if (string.IsNullOrWhiteSpace(kafkaOptions.BootstrapServers))
-            return Cli.Fail("replay publishes to a running cluster: start `reaseq broker` and set REASEQ__Kafka__BootstrapServers, or use `reaseq run --replay ...` to replay into an embedded one");
+            throw new UserException("replay publishes to a running cluster: start `reaseq broker` and set REASEQ__Kafka__BootstrapServers, or use `reaseq run --replay ...` to replay into an embedded one");
         using var kafka = new KafkaClientSupplier(Options.Create(kafkaOptions), NullLogger<KafkaClientSupplier>.Instance);
         using var producer = new ContractProducer(kafka, "reaseq-replay");
         var publisher = new ReplayPublisher(producer);
-        var publishing = publisher.PublishAsync(source, ReplaySetup.ParseSpeed(args.Get("speed")), ct);
+        var publishing = publisher.PublishAsync(source, settings.Speed, ct);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (!publishing.IsCompleted)
         {
             await Task.WhenAny(publishing, Task.Delay(1_000, ct));
+            ct.ThrowIfCancellationRequested();
             Console.Error.WriteLine($"[{clock.Elapsed:mm\\:ss}] {source.Name}: published {publisher.Total:N0} (items {publisher.Items:N0}, clicks {publisher.Clicks:N0}, impressions {publisher.Impressions:N0})");
         }
         await publishing;

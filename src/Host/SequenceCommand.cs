@@ -1,6 +1,6 @@
+using System.CommandLine;
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Hosting;
 using ReaSeq.Ingestors.Replay;
 using ReaSeq.Processors.Sequence;
 using ReaSeq.Processors.Sequence.Model;
@@ -10,14 +10,26 @@ namespace ReaSeq.Host;
 /// <summary>`reaseq sequence stats`: runs the detector over a replayed data set in-process and prints the paper's Table 5 columns.</summary>
 public static class SequenceCommand
 {
-    public static Task<int> ExecuteAsync(CliArgs args, CancellationToken ct)
+    public static Command Create()
     {
-        if (args.Positional.FirstOrDefault() != "stats") return Task.FromResult(Cli.Fail("usage: reaseq sequence stats [--replay SOURCE ...] [--variant ...]"));
-        var source = ReplaySetup.Resolve(args, args.Get("replay") ?? "auto")!;
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
-        var config = Cli.Configure(builder);
+        var replay = ReplayOptionSet.KindOption(ReplayKind.Auto, allowNone: false);
+        var variant = CliParsers.Variant();
+        var options = new ReplayOptionSet();
+        var stats = new Command("stats", "Run the gap detector over a replayed data set in-process and print the paper's Table 5 columns")
+        {
+            replay, variant,
+        };
+        options.AddTo(stats);
+        stats.SetAction((r, ct) => StatsAsync(options.Bind(r, r.GetValue(replay) ?? ReplayKind.Auto), r.GetValue(variant), ct));
+        return new Command("sequence", "Sequence processor tools") { stats };
+    }
+
+    public static Task<int> StatsAsync(ReplaySettings replay, DetectionVariant? variant, CancellationToken ct)
+    {
+        var source = ReplaySources.Create(replay)!;
+        var config = Cli.CreateBuilder().Configuration;
         var detectorOptions = config.GetSection(SequenceDetectorOptions.Section).Get<SequenceDetectorOptions>() ?? new SequenceDetectorOptions();
-        if (args.Get("variant") is { } variant) detectorOptions.Variant = ParseVariant(variant);
+        if (variant is { } v) detectorOptions.Variant = v;
         var modelOptions = config.GetSection(SwingModelOptions.Section).Get<SwingModelOptions>() ?? new SwingModelOptions();
         using var detector = new SequenceDetector(detectorOptions, new SwingCooccurrenceModel(modelOptions));
 
@@ -43,14 +55,8 @@ public static class SequenceCommand
         return Task.FromResult(0);
     }
 
-    public static DetectionVariant ParseVariant(string text) => text.ToUpperInvariant() switch
-    {
-        "TD" => DetectionVariant.Temporal,
-        "CD" => DetectionVariant.Category,
-        "TDCD" => DetectionVariant.TemporalOrCategory,
-        "TDCD_RANK" or "TDCDRANK" => DetectionVariant.TemporalAndCategoryThenRank,
-        _ => Enum.TryParse<DetectionVariant>(text, out var v) ? v : throw new ArgumentException($"Unknown variant '{text}' (TD, CD, TDCD, TDCD_RANK)"),
-    };
+    public static DetectionVariant ParseVariant(string text) =>
+        CliParsers.ParseVariant(text) ?? throw new UserException($"unknown variant '{text}' (TD, CD, TDCD, TDCD_RANK)");
 
     /// <summary>Sums statistics of several partitions (ratios recomputed from the sums).</summary>
     public static SequenceStatistics? Merge(IReadOnlyList<SequenceStatistics> all)

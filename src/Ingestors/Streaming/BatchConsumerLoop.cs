@@ -16,6 +16,12 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>
+    /// How long a graceful close may take. librdkafka's close leaves the group through the coordinator; when the
+    /// cluster is unreachable it waits for it indefinitely, and a stop must not.
+    /// </summary>
+    public static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(3);
+
     public async Task RunAsync(IBatchHandler handler, string? instanceId, CancellationToken stoppingToken)
     {
         var groupId = $"{options.GroupPrefix}.{handler.Name}";
@@ -30,10 +36,12 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
         void CompleteInFlight()
         {
             if (inFlight is null) return;
-            inFlight.GetAwaiter().GetResult();
-            foreach (var r in inFlightBatch!) uncommitted[r.TopicPartition] = r.Offset.Value + 1;
+            var (task, batch) = (inFlight, inFlightBatch!);
+            // Awaited once: a batch that failed (cancelled at shutdown) is not waited for again by the revoke on close.
             inFlight = null;
             inFlightBatch = null;
+            task.GetAwaiter().GetResult();
+            foreach (var r in batch) uncommitted[r.TopicPartition] = r.Offset.Value + 1;
         }
 
         void CommitQuietly(IEnumerable<TopicPartition> partitions)
@@ -53,7 +61,7 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
             }
         }
 
-        using var consumer = kafka.CreateConsumer(groupId, $"{groupId}-{instanceId ?? Environment.ProcessId.ToString()}", b => b
+        var consumer = kafka.CreateConsumer(groupId, $"{groupId}-{instanceId ?? Environment.ProcessId.ToString()}", b => b
             .SetPartitionsAssignedHandler((_, partitions) =>
             {
                 CompleteInFlight();
@@ -136,17 +144,43 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
         finally
         {
             // Close leaves the group cleanly (revoke handler commits and drops state) so the others take over at once.
+            try { CompleteInFlight(); } catch (OperationCanceledException) { }
+            if (CloseWithin(consumer, handler.Name, CommitQuietly, owned, CloseTimeout)) consumer.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Commits and closes on another thread and waits at most <paramref name="timeout"/>; false when the close is still
+    /// running (the consumer is then left to the process's exit: disposing it would block the same way).
+    /// </summary>
+    private bool CloseWithin(IConsumer<byte[]?, byte[]?> consumer, string name, Action<IEnumerable<TopicPartition>> commit,
+                             HashSet<TopicPartition> owned, TimeSpan timeout)
+    {
+        var closing = Task.Factory.StartNew(() =>
+        {
             try
             {
-                try { CompleteInFlight(); } catch (OperationCanceledException) { }
-                CommitQuietly(owned);
+                commit(owned);
                 consumer.Close();
             }
             catch (KafkaException e)
             {
-                logger.LogWarning("{Handler}: close failed: {Reason}", handler.Name, e.Error.Reason);
+                logger.LogWarning("{Handler}: close failed: {Reason}", name, e.Error.Reason);
             }
+            catch (OperationCanceledException)
+            {
+                // The revoke on close met a batch cancelled by the stop: nothing of it was committed.
+            }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        try { closing.Wait(timeout); } catch (AggregateException) { /* rethrown unwrapped below */ }
+        if (closing.IsCompleted)
+        {
+            closing.GetAwaiter().GetResult();
+            return true;
         }
+        logger.LogWarning("{Handler}: consumer did not close within {Timeout} s (cluster unreachable?); leaving the group to the session timeout",
+            name, timeout.TotalSeconds);
+        return false;
     }
 
     private async Task HandleWithRetryAsync(IBatchHandler handler, List<ConsumeResult<byte[]?, byte[]?>> batch, CancellationToken ct)

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using ReaSeq.Host;
 using System.Runtime.InteropServices;
 using System.Text.Json;
@@ -5,7 +6,7 @@ using System.Text.Json.Nodes;
 
 namespace ReaSeq.Tools.Bench;
 
-/// <summary>`reaseq bench [NAME ...]`: runs the benchmarks and writes bench/results/NAME.json for each.</summary>
+/// <summary>`reaseq-tools bench [NAME ...]`: runs the benchmarks and writes bench/results/NAME.json for each.</summary>
 public static class BenchRunner
 {
     public static IReadOnlyList<IBenchmark> All() =>
@@ -15,19 +16,46 @@ public static class BenchRunner
             .OrderBy(b => b.Name, StringComparer.Ordinal)
             .ToList();
 
-    public static async Task<int> ExecuteAsync(CliArgs args, CancellationToken ct)
+    public static Command Create()
+    {
+        var names = new Argument<string[]>("name")
+        {
+            Description = "Benchmarks to run (default: all): " + string.Join(", ", All().Select(b => b.Name)),
+            HelpName = "NAME",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        names.Validators.Add(r =>
+        {
+            var known = All().Select(b => b.Name).ToHashSet(StringComparer.Ordinal);
+            if (r.Tokens.Select(t => t.Value).FirstOrDefault(n => !known.Contains(n)) is { } unknown)
+                r.AddError($"no benchmark named '{unknown}'; known: {string.Join(", ", known.Order(StringComparer.Ordinal))}");
+        });
+        var output = new Option<DirectoryInfo>("--out")
+        {
+            Description = "Folder of the NAME.json results",
+            HelpName = "DIR",
+            DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("bench", "results")),
+        };
+        var command = new Command("bench", "Run benchmarks against a real PostgreSQL (Postgres:ConnectionString) and the embedded broker; writes bench/results/NAME.json")
+        {
+            names, output,
+        };
+        command.SetAction((r, ct) => ExecuteAsync(r.GetValue(names) ?? [], r.GetValue(output)!.FullName, ct));
+        return command;
+    }
+
+    public static async Task<int> ExecuteAsync(IReadOnlyList<string> names, string output, CancellationToken ct)
     {
         var all = All();
-        var selected = args.Positional.Count == 0 ? all : all.Where(b => args.Positional.Contains(b.Name)).ToList();
-        if (selected.Count == 0) return Cli.Fail($"No benchmark named {string.Join(", ", args.Positional)} (known: {string.Join(", ", all.Select(b => b.Name))})");
-        var output = args.Get("out") ?? Path.Combine("bench", "results");
+        var selected = names.Count == 0 ? all : all.Where(b => names.Contains(b.Name)).ToList();
+        if (selected.Count == 0) throw new UserException($"no benchmark named {string.Join(", ", names)} (known: {string.Join(", ", all.Select(b => b.Name))})");
         Directory.CreateDirectory(output);
         foreach (var bench in selected)
         {
             Console.Error.WriteLine($"bench {bench.Name}: running…");
             var figures = await bench.RunAsync(ct);
             figures["machine"] = Machine();
-            figures["command"] = $"make bench (reaseq bench {bench.Name})";
+            figures["command"] = $"make bench (reaseq-tools bench {bench.Name})";
             figures["finished_utc"] = DateTime.UtcNow.ToString("O");
             var json = figures.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
             await File.WriteAllTextAsync(Path.Combine(output, bench.Name + ".json"), json + "\n", ct);

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using ReaSeq.Host;
 using System.Globalization;
 using System.Text.Json.Nodes;
@@ -8,36 +9,70 @@ using ReaSeq.Processors.Knowledge.Encoders;
 namespace ReaSeq.Tools.Eval;
 
 /// <summary>
-/// `reaseq eval representations`: the paper's Table 1 (HR@k, §4.1.1) on Online Retail for an ID-only co-occurrence
+/// `reaseq-tools eval representations`: the paper's Table 1 (HR@k, §4.1.1) on Online Retail for an ID-only co-occurrence
 /// baseline, MiniLM of the raw title, and the knowledge vectors of §2.1.2, from a time-ordered split.
 /// </summary>
 public static class EvalCommand
 {
-    public const string Usage =
-        "reaseq eval representations [--path FILE | --sample] [--split-date YYYY-MM-DD | --test-fraction 0.2] [--history 50] [--targets 10]\n" +
-        "                            [--limit-users N] [--methods cooc,title,knowledge] [--out eval/results] [--cache .state/eval]";
-
     public static readonly IReadOnlyList<int> Ks = [10, 50, 100, 200, 500];
     public static readonly IReadOnlyList<string> AllMethods = ["cooc", "title", "knowledge"];
 
-    public static async Task<int> ExecuteAsync(CliArgs args, CancellationToken ct)
+    public static Command Create()
     {
-        if (args.Positional.FirstOrDefault() != "representations") return Cli.Fail("usage: " + Usage);
-        var path = ResolvePath(args);
-        var split = new EvalSplitOptions
+        var path = CliParsers.ExistingFile("--path", "Online Retail CSV (default: online_retail.csv.gz in ../shared/data/online-retail or REASEQ_ONLINE_RETAIL_DIR)");
+        var sample = new Option<bool>("--sample") { Description = "Use the 2,000-row sample of the shared folder instead of the whole file" };
+        var splitDate = new Option<DateTimeOffset?>("--split-date")
         {
-            SplitAt = args.Get("split-date") is { } date ? ParseDate(date) : null,
-            TestFraction = args.Get("test-fraction") is { } f ? ParseDouble("test-fraction", f) : 0.2,
-            HistoryLength = args.GetInt("history", 50),
-            MaxTargets = args.GetInt("targets", 10),
-            LimitUsers = args.GetInt("limit-users", 0),
+            Description = "Split the purchases at this UTC date (default: the last --test-fraction of the time span)",
+            HelpName = "YYYY-MM-DD",
+            CustomParser = r =>
+            {
+                var text = r.Tokens[0].Value;
+                if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at)) return at;
+                r.AddError($"--split-date must be a date like 2011-09-01; got '{text}'");
+                return null;
+            },
         };
-        var methods = (args.Get("methods") ?? string.Join(',', AllMethods)).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (methods.Length == 0 || methods.FirstOrDefault(m => !AllMethods.Contains(m)) is { } unknown && unknown is not null)
-            return Cli.Fail($"--methods takes a list of {string.Join(", ", AllMethods)}");
-        var output = args.Get("out") ?? Path.Combine("eval", "results");
-        var cache = new VectorCache(args.Get("cache") ?? Path.Combine(".state", "eval"));
-        await RunAsync(path, split, methods, output, cache, ct);
+        var testFraction = CliParsers.Double("--test-fraction", "Share of the time span after the split", 0.2, 0.01, 0.99);
+        var history = CliParsers.Int("--history", "Most recent purchases per user before the split (the sequence)", 50, 1);
+        var targets = CliParsers.Int("--targets", "Targets per user after the split", 10, 1);
+        var limitUsers = CliParsers.Int("--limit-users", "Evaluate at most this many users (0: all)", 0, 0);
+        var methods = new Option<string[]>("--methods")
+        {
+            Description = $"Comma-separated methods: {string.Join(", ", AllMethods)}",
+            HelpName = "METHOD,...",
+            DefaultValueFactory = _ => [.. AllMethods],
+            CustomParser = r =>
+            {
+                var list = r.Tokens[0].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                if (list.Length == 0 || list.FirstOrDefault(m => !AllMethods.Contains(m)) is not null)
+                    r.AddError($"--methods takes a list of {string.Join(", ", AllMethods)}; got '{r.Tokens[0].Value}'");
+                return list;
+            },
+        };
+        var output = new Option<string>("--out") { Description = "Folder of representations.json/.png", HelpName = "DIR", DefaultValueFactory = _ => Path.Combine("eval", "results") };
+        var cache = new Option<string>("--cache") { Description = "Folder of cached item vectors", HelpName = "DIR", DefaultValueFactory = _ => Path.Combine(".state", "eval") };
+        var representations = new Command("representations", "HR@k and macro recall of item representations on Online Retail (paper Table 1): cooc, title, knowledge")
+        {
+            path, sample, splitDate, testFraction, history, targets, limitUsers, methods, output, cache,
+        };
+        representations.SetAction((r, ct) => ExecuteAsync(
+            ResolvePath(r.GetValue(path), r.GetValue(sample)),
+            new EvalSplitOptions
+            {
+                SplitAt = r.GetValue(splitDate),
+                TestFraction = r.GetValue(testFraction),
+                HistoryLength = r.GetValue(history),
+                MaxTargets = r.GetValue(targets),
+                LimitUsers = r.GetValue(limitUsers),
+            },
+            r.GetValue(methods)!, r.GetValue(output)!, r.GetValue(cache)!, ct));
+        return new Command("eval", "Evaluations") { representations };
+    }
+
+    public static async Task<int> ExecuteAsync(string path, EvalSplitOptions split, IReadOnlyList<string> methods, string output, string cacheDirectory, CancellationToken ct)
+    {
+        await RunAsync(path, split, methods, output, new VectorCache(cacheDirectory), ct);
         return 0;
     }
 
@@ -155,22 +190,14 @@ public static class EvalCommand
         }
     }
 
-    private static string ResolvePath(CliArgs args)
+    private static string ResolvePath(FileInfo? explicitPath, bool sample)
     {
-        if (args.Get("path") is { } explicitPath)
-            return File.Exists(explicitPath) ? explicitPath : throw new ArgumentException($"--path {explicitPath}: no such file");
+        if (explicitPath is not null) return explicitPath.FullName;
         var directory = OnlineRetailData.FindDirectory()
-            ?? throw new ArgumentException($"Online Retail data not found: pass --path or set {OnlineRetailData.EnvironmentVariable}");
-        var file = Path.Combine(directory, args.Has("sample") ? OnlineRetailData.SampleFileName : OnlineRetailData.FullFileName);
-        return File.Exists(file) ? file : throw new ArgumentException($"{file} does not exist");
+            ?? throw new UserException($"Online Retail data not found: pass --path or set {OnlineRetailData.EnvironmentVariable}");
+        var file = Path.Combine(directory, sample ? OnlineRetailData.SampleFileName : OnlineRetailData.FullFileName);
+        return File.Exists(file) ? file : throw new UserException($"{file} does not exist: pass --path or set {OnlineRetailData.EnvironmentVariable}");
     }
-
-    private static DateTimeOffset ParseDate(string text) =>
-        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
-            ? at : throw new ArgumentException($"--split-date must be a date like 2011-09-01, got '{text}'");
-
-    private static double ParseDouble(string name, string text) =>
-        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : throw new ArgumentException($"--{name} must be a number, got '{text}'");
 
     private static string Utc(long tsMs) => DateTimeOffset.FromUnixTimeMilliseconds(tsMs).ToString("u", CultureInfo.InvariantCulture);
 }

@@ -62,7 +62,7 @@ public sealed class CsvInteractionSource : IReplaySource
         {
             if (row.TsMs < lastTs)
                 throw new CsvFormatException(
-                    $"{_path}, line {row.Line}: rows are not in time order ({row.TsMs} ms after {lastTs} ms); enable sorting by time to replay this file");
+                    $"{_path} is not sorted by time at line {row.Line} (rows are not in time order: {Utc(row.TsMs)} after {Utc(lastTs)}); add --sort to sort it in memory");
             lastTs = row.TsMs;
             if (!state.Add(row)) continue;
             // The row opened a new basket: the previous basket is complete.
@@ -74,6 +74,9 @@ public sealed class CsvInteractionSource : IReplaySource
         foreach (var record in ready) yield return record;
     }
 
+    private static string Utc(long ms) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(ms).ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+
     private static CsvHeader ReadHeader(CsvRecordReader reader, string path) =>
         reader.ReadRecord() is { } columns && !(columns.Length == 1 && columns[0].Length == 0)
             ? new CsvHeader(columns, path)
@@ -81,33 +84,40 @@ public sealed class CsvInteractionSource : IReplaySource
 
     private IEnumerable<ParsedRow> ParseRows(CsvRecordReader reader, CsvHeader header, BoundMapping columns, CancellationToken ct)
     {
-        long rowNumber = 0;
+        long rowNumber = 0, unreadable = 0;
+        var unreadableReasons = new Dictionary<string, long>(StringComparer.Ordinal);
+        void Unreadable(string reason)
+        {
+            Stats.CountSkip(reason);
+            unreadable++;
+            unreadableReasons[reason] = unreadableReasons.GetValueOrDefault(reason) + 1;
+        }
         while (reader.ReadRecord() is { } fields)
         {
             ct.ThrowIfCancellationRequested();
             rowNumber++;
             Stats.CountRead();
-            if (fields.Length == 1 && fields[0].Length == 0) { Stats.CountSkip("blank_line"); continue; }
-            if (fields.Length != header.Columns.Count) { Stats.CountSkip("malformed_row"); continue; }
+            if (fields.Length == 1 && fields[0].Length == 0) { Unreadable("blank_line"); continue; }
+            if (fields.Length != header.Columns.Count) { Unreadable("malformed_row"); continue; }
             if (_rules?.SkipReason(fields) is { } reason) { Stats.CountSkip(reason); continue; }
 
             var user = fields[columns.User].Trim();
-            if (user.Length == 0) { Stats.CountSkip("missing_user"); continue; }
+            if (user.Length == 0) { Unreadable("missing_user"); continue; }
             var item = fields[columns.Item].Trim();
-            if (item.Length == 0) { Stats.CountSkip("missing_item"); continue; }
-            if (!TimestampParser.TryParseUnixMs(fields[columns.Ts], out var tsMs)) { Stats.CountSkip("bad_timestamp"); continue; }
+            if (item.Length == 0) { Unreadable("missing_item"); continue; }
+            if (!TimestampParser.TryParseUnixMs(fields[columns.Ts], _options.TimestampFormat, out var tsMs)) { Unreadable("bad_timestamp"); continue; }
 
             double? price = null;
             if (columns.Price is { } priceColumn && fields[priceColumn].Trim() is { Length: > 0 } priceText)
             {
                 if (!double.TryParse(priceText, NumberStyles.Float, CultureInfo.InvariantCulture, out var p) || !double.IsFinite(p) || p < 0)
-                { Stats.CountSkip("bad_price"); continue; }
+                { Unreadable("bad_price"); continue; }
                 price = p;
             }
 
             var action = _options.DefaultAction;
             if (columns.Action is { } actionColumn && !TryParseAction(fields[actionColumn], out action))
-            { Stats.CountSkip("unknown_action"); continue; }
+            { Unreadable("unknown_action"); continue; }
 
             string eventId;
             if (columns.Event is { } eventColumn && fields[eventColumn].Trim() is { Length: > 0 } sourceId)
@@ -122,6 +132,15 @@ public sealed class CsvInteractionSource : IReplaySource
                 : $"{user}\u001F{tsMs.ToString(CultureInfo.InvariantCulture)}";
 
             yield return new ParsedRow(reader.RecordLine, fields, columns, user, item, tsMs, price, action, eventId, basket);
+        }
+        // Checked once the file is read (a share needs the whole file); the published records stay published.
+        if (_options.MaxSkippedShare is { } maxShare && rowNumber > 0 && (double)unreadable / rowNumber > maxShare)
+        {
+            var reasons = string.Join(", ", unreadableReasons.OrderByDescending(kv => kv.Value).Select(kv => $"{kv.Key} {kv.Value:N0}"));
+            var hint = unreadableReasons.ContainsKey("bad_timestamp")
+                ? "check the ts column or give its layout with --ts-format" : "check --map";
+            throw new CsvFormatException(string.Create(CultureInfo.InvariantCulture,
+                $"{_path}: {unreadable:N0} of {rowNumber:N0} rows ({(double)unreadable / rowNumber:P1}) could not be read ({reasons}), more than --max-skipped-share {maxShare}; {hint}, or raise --max-skipped-share"));
         }
     }
 
@@ -250,3 +269,4 @@ public sealed class CsvInteractionSource : IReplaySource
         }
     }
 }
+

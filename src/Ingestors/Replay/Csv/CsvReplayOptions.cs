@@ -32,11 +32,28 @@ public sealed class CsvReplayOptions
     /// </summary>
     public bool SortByTime { get; set; }
 
+    /// <summary>
+    /// An exact .NET date and time format of the timestamp column (e.g. <c>dd/MM/yyyy HH:mm</c>); null accepts ISO 8601
+    /// date-times, ISO dates and Unix seconds/milliseconds (see <see cref="TimestampParser"/>). No offset means UTC.
+    /// </summary>
+    public string? TimestampFormat { get; set; }
+
+    /// <summary>
+    /// Largest share of data rows that may be skipped as unreadable (malformed, missing user/item, bad timestamp, price
+    /// or action) before the replay fails: a wrong mapping or timestamp format shows up as an error, not as an empty
+    /// replay. Rows skipped by data-set rules (<see cref="ICsvRowRules"/>) do not count. Null: no limit (the command
+    /// line's default is 0.1).
+    /// </summary>
+    public double? MaxSkippedShare { get; set; }
+
     public void Validate()
     {
         if (NegativesPerPositive is < 0 or > 1000)
             throw new ArgumentOutOfRangeException(nameof(NegativesPerPositive), NegativesPerPositive, "must be between 0 and 1000");
         if (string.IsNullOrWhiteSpace(Name)) throw new ArgumentException("Name must not be empty", nameof(Name));
+        if (MaxSkippedShare is { } share && !(share is >= 0 and <= 1))
+            throw new ArgumentOutOfRangeException(nameof(MaxSkippedShare), MaxSkippedShare, "must be between 0 and 1");
+        if (TimestampFormat is { Length: 0 }) throw new ArgumentException("TimestampFormat must not be empty", nameof(TimestampFormat));
         if (char.IsWhiteSpace(CategorySeparator)) throw new ArgumentException("CategorySeparator must not be white space", nameof(CategorySeparator));
     }
 }

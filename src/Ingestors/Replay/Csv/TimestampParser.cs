@@ -6,14 +6,29 @@ namespace ReaSeq.Ingestors.Replay.Csv;
 /// Event-time parsing for interaction files. Accepts, per value:
 /// <list type="bullet">
 /// <item><c>YYYY-MM-DD HH:MM[:SS]</c> — taken as UTC (fast path: this is the common export format);</item>
+/// <item><c>YYYY-MM-DD</c> (a date only) — midnight UTC;</item>
 /// <item>any ISO 8601 date-time, with or without offset (no offset means UTC);</item>
 /// <item>Unix epoch numbers: values of magnitude ≥ 10^11 are milliseconds (10^11 s would be year 5138,
 /// 10^11 ms is 1973), smaller ones seconds; fractional seconds are kept to the millisecond.</item>
 /// </list>
+/// With an exact format (a .NET custom date and time format string such as <c>dd/MM/yyyy HH:mm</c>), only that
+/// layout is accepted; a value without an offset is taken as UTC.
 /// </summary>
 public static class TimestampParser
 {
     private const double MillisecondThreshold = 1e11;
+
+    private const DateTimeStyles Utc = DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal | DateTimeStyles.AllowWhiteSpaces;
+
+    /// <summary>Parses with an exact .NET format when one is given, else by the rules above.</summary>
+    public static bool TryParseUnixMs(string text, string? exactFormat, out long unixMs)
+    {
+        if (string.IsNullOrEmpty(exactFormat)) return TryParseUnixMs(text, out unixMs);
+        unixMs = 0;
+        if (!DateTimeOffset.TryParseExact(text.AsSpan().Trim(), exactFormat, CultureInfo.InvariantCulture, Utc, out var parsed)) return false;
+        unixMs = parsed.ToUnixTimeMilliseconds();
+        return true;
+    }
 
     public static bool TryParseUnixMs(string text, out long unixMs)
     {
@@ -21,17 +36,17 @@ public static class TimestampParser
         var s = text.AsSpan().Trim();
         if (s.IsEmpty) return false;
         if (TryParseIsoFast(s, out unixMs)) return true;
-        if (LooksNumeric(s))
+        if (TryParseDateOnly(s, out unixMs)) return true;
+        if (LooksNumeric(s)
+            && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
         {
-            if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) || !double.IsFinite(number))
-                return false;
+            if (!double.IsFinite(number)) return false;
             var ms = Math.Abs(number) >= MillisecondThreshold ? number : number * 1000.0;
             if (Math.Abs(ms) > 253_402_300_799_000d) return false; // beyond year 9999
             unixMs = (long)Math.Round(ms);
             return true;
         }
-        if (DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture,
-                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal | DateTimeStyles.AllowWhiteSpaces, out var parsed))
+        if (DateTimeOffset.TryParse(s, CultureInfo.InvariantCulture, Utc, out var parsed))
         {
             unixMs = parsed.ToUnixTimeMilliseconds();
             return true;
@@ -43,6 +58,17 @@ public static class TimestampParser
     {
         foreach (var c in s)
             if (!(char.IsAsciiDigit(c) || c is '.' or '-' or '+' or 'e' or 'E')) return false;
+        return true;
+    }
+
+    // "YYYY-MM-DD" → midnight UTC (digits and dashes only, so it must not be mistaken for a number).
+    private static bool TryParseDateOnly(ReadOnlySpan<char> s, out long unixMs)
+    {
+        unixMs = 0;
+        if (s.Length != 10 || s[4] != '-' || s[7] != '-') return false;
+        if (!Digits(s[..4], out var year) || !Digits(s.Slice(5, 2), out var month) || !Digits(s.Slice(8, 2), out var day)) return false;
+        if (month is < 1 or > 12 || year < 1 || day < 1 || day > DateTime.DaysInMonth(year, month)) return false;
+        unixMs = new DateTimeOffset(year, month, day, 0, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
         return true;
     }
 
