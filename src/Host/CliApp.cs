@@ -189,7 +189,8 @@ public static class CliApp
                 Thread.Sleep(StopDeadline);
                 System.Console.Error.WriteLine($"{_program}: shutdown took longer than {StopDeadline.TotalSeconds:F0} s; exiting");
                 Environment.Exit(0);
-            }) { IsBackground = true, Name = "stop-watchdog" };
+            })
+            { IsBackground = true, Name = "stop-watchdog" };
             watchdog.Start();
             _cts.Cancel();
         }

@@ -43,11 +43,13 @@ public static class ConsoleLogging
         if (minimum is null && progressOnTerminal && ConsoleSettings.ErrorIsTerminal && !json)
             minimum = Enum.TryParse<LogLevel>(builder.Configuration[TerminalMinimumLevelKey], ignoreCase: true, out var configured) ? configured : LogLevel.Warning;
         if (minimum is { } level)
+        {
             builder.Services.PostConfigure<LoggerFilterOptions>(o =>
             {
                 o.Rules.Clear();
                 o.MinLevel = level;
                 if (level > LogLevel.Debug) o.Rules.Add(new LoggerFilterRule(null, "Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None, null));
             });
+        }
     }
 }

@@ -4,10 +4,10 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using ReaSeq.Contracts;
-using ReaSeq.Ingestors.Ingest;
 using ReaSeq.Contracts.Stores;
-using ReaSeq.Processors.Knowledge.Streaming;
+using ReaSeq.Ingestors.Ingest;
 using ReaSeq.Ingestors.Streaming;
+using ReaSeq.Processors.Knowledge.Streaming;
 
 namespace ReaSeq.Host;
 
@@ -42,7 +42,9 @@ public static class KnowledgeCommand
         try
         {
             if (vectorOptions.Backend.Trim().ToLowerInvariant() == KnowledgeVectorStoreOptions.Embedded && !File.Exists(vectorOptions.Path))
+            {
                 vectorNote = $"no embedded index at {vectorOptions.Path}";
+            }
             else
             {
                 vectorOptions.FlushIntervalSeconds = 3_600; // read only: nothing changes, so nothing is written back
@@ -86,7 +88,10 @@ public static class KnowledgeCommand
         }
         double norm = Math.Sqrt(knowledge.Vector.Sum(x => (double)x * x));
         output.WriteLine(string.Create(inv, $"   vector           {knowledge.Vector.Count} dims, norm {norm:F4}, first [{string.Join(", ", knowledge.Vector.Take(6).Select(x => x.ToString("F4", inv)))}, …]"));
-        if (neighbours is null) output.WriteLine($"   nearest items    ({vectorNote})");
+        if (neighbours is null)
+        {
+            output.WriteLine($"   nearest items    ({vectorNote})");
+        }
         else
         {
             output.WriteLine($"   nearest items    ({neighbours.Count})");

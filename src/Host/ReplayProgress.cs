@@ -99,8 +99,11 @@ public static class ReplayProgress
         }
 
         if (stalled)
+        {
             Console.Error.WriteLine($"replay: records published were not processed within {StallLimit.TotalSeconds:F0} s after publishing ended; " +
                 "look for 'offset reset' warnings (records dropped by the log before they were read) or failing batches in the log. Summarising what was processed.");
+        }
+
         await PrintSummaryAsync(services, source, publisher, stats, dlq, clock.Elapsed, ct);
         return stalled ? 1 : 0;
     }
@@ -130,7 +133,11 @@ public static class ReplayProgress
             {
                 if (stalled.Elapsed > StallLimit) return true;
             }
-            else stalled.Restart();
+            else
+            {
+                stalled.Restart();
+            }
+
             lastLag = snapshot.Lag;
         }
     }

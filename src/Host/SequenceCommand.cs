@@ -74,13 +74,22 @@ public static class SequenceCommand
                 .Select(g => new HistogramBucket(g.Key.LowerInclusive, g.Key.UpperExclusive, g.Sum(b => b.Count))).OrderBy(b => b.LowerInclusive).ToList();
         return all[0] with
         {
-            EventsReceived = all.Sum(s => s.EventsReceived), EventsAccepted = accepted, EventsOutOfOrder = all.Sum(s => s.EventsOutOfOrder),
-            Duplicates = all.Sum(s => s.Duplicates), RejectedTooLate = all.Sum(s => s.RejectedTooLate), RejectedOutsideWindow = all.Sum(s => s.RejectedOutsideWindow),
-            RejectedInvalid = all.Sum(s => s.RejectedInvalid), Users = all.Sum(s => s.Users), Transitions = all.Sum(s => s.Transitions), Variants = variants,
+            EventsReceived = all.Sum(s => s.EventsReceived),
+            EventsAccepted = accepted,
+            EventsOutOfOrder = all.Sum(s => s.EventsOutOfOrder),
+            Duplicates = all.Sum(s => s.Duplicates),
+            RejectedTooLate = all.Sum(s => s.RejectedTooLate),
+            RejectedOutsideWindow = all.Sum(s => s.RejectedOutsideWindow),
+            RejectedInvalid = all.Sum(s => s.RejectedInvalid),
+            Users = all.Sum(s => s.Users),
+            Transitions = all.Sum(s => s.Transitions),
+            Variants = variants,
             Reasons = all.SelectMany(s => s.Reasons).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Sum(kv => kv.Value)),
-            DeltaTMs = Buckets(all.Select(s => s.DeltaTMs)), Rank = Buckets(all.Select(s => s.Rank)),
+            DeltaTMs = Buckets(all.Select(s => s.DeltaTMs)),
+            Rank = Buckets(all.Select(s => s.Rank)),
             Unranked = all.SelectMany(s => s.Unranked).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Sum(kv => kv.Value)),
-            LabelCandidates = all.Sum(s => s.LabelCandidates), LabeledPositions = all.Sum(s => s.LabeledPositions),
+            LabelCandidates = all.Sum(s => s.LabelCandidates),
+            LabeledPositions = all.Sum(s => s.LabeledPositions),
             Thresholds = all.SelectMany(s => s.Thresholds).ToList(),
         };
     }

@@ -1,4 +1,3 @@
-using ReaSeq.Host;
 using ReaSeq.Tools;
 
 return await ToolsCli.RunAsync(args);

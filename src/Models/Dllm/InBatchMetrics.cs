@@ -1,4 +1,3 @@
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ReaSeq.Models.Dllm;
@@ -30,13 +29,19 @@ public static class InBatchMetrics
         ArgumentNullException.ThrowIfNull(sequenceNegatives);
         if (!(temperature > 0)) throw new ArgumentOutOfRangeException(nameof(temperature), temperature, "Temperature must be > 0.");
         if (predictions.dim() != 2 || !predictions.shape.SequenceEqual(positives.shape))
+        {
             throw new ArgumentException(
                 $"Predictions [{Shape(predictions)}] and positives [{Shape(positives)}] must both be [tokens, dim].");
+        }
+
         if (tokenSequences.dim() != 1 || tokenSequences.shape[0] != predictions.shape[0])
             throw new ArgumentException($"Token sequences must be [{predictions.shape[0]}], got [{Shape(tokenSequences)}].");
         if (sequenceNegatives.dim() != 2 || sequenceNegatives.shape[1] != predictions.shape[1])
+        {
             throw new ArgumentException(
                 $"Sequence negatives must be [sequences, {predictions.shape[1]}], got [{Shape(sequenceNegatives)}].");
+        }
+
         if (predictions.shape[0] == 0) return InBatchMetricResult.Empty;
 
         long sequences = sequenceNegatives.shape[0];
@@ -85,11 +90,16 @@ public static class InBatchMetrics
         ArgumentNullException.ThrowIfNull(maskTargets);
         ArgumentNullException.ThrowIfNull(maskSequences);
         if (fillPredictions.dim() != 2 || maskTargets.dim() != 2 || fillPredictions.shape[1] != maskTargets.shape[1])
+        {
             throw new ArgumentException(
                 $"Fill predictions [{Shape(fillPredictions)}] and mask targets [{Shape(maskTargets)}] must be [n, dim] of one width.");
+        }
+
         if (fillSequences.dim() != 1 || fillSequences.shape[0] != fillPredictions.shape[0] ||
             maskSequences.dim() != 1 || maskSequences.shape[0] != maskTargets.shape[0])
+        {
             throw new ArgumentException("Sequence indices must hold one entry per fill and per mask.");
+        }
 
         using var _ = no_grad();
         using var scope = NewDisposeScope();

@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using ReaSeq.Models.Training;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -330,11 +329,17 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
         var vectors = batch[ItemVectorsField];
         var kinds = batch[PositionKindsField];
         if (vectors.dim() != 3 || vectors.shape[2] != _options.ItemVectorDim)
+        {
             throw new ArgumentException(
                 $"Field '{ItemVectorsField}' must be [batch, length, {_options.ItemVectorDim}], got [{string.Join(", ", vectors.shape)}].");
+        }
+
         if (kinds.dim() != 2 || kinds.shape[0] != vectors.shape[0] || kinds.shape[1] != vectors.shape[1])
+        {
             throw new ArgumentException(
                 $"Field '{PositionKindsField}' must be [{vectors.shape[0]}, {vectors.shape[1]}], got [{string.Join(", ", kinds.shape)}].");
+        }
+
         if (kinds.dtype != ScalarType.Int64)
             throw new ArgumentException($"Field '{PositionKindsField}' must be int64, got {kinds.dtype}.");
         return (vectors, kinds);

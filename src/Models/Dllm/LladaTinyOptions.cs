@@ -58,11 +58,17 @@ public sealed class LladaTinyOptions : IValidatableObject
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Heads > 0 && ModelDim % Heads != 0)
+        {
             yield return new ValidationResult(
                 $"{nameof(ModelDim)} ({ModelDim}) must be divisible by {nameof(Heads)} ({Heads}).", [nameof(ModelDim), nameof(Heads)]);
+        }
+
         if (WarmupSteps > TotalSteps)
+        {
             yield return new ValidationResult(
                 $"{nameof(WarmupSteps)} ({WarmupSteps}) must not exceed {nameof(TotalSteps)} ({TotalSteps}).", [nameof(WarmupSteps)]);
+        }
+
         if (!Enum.IsDefined(Loss))
             yield return new ValidationResult($"Unknown {nameof(Loss)} {(int)Loss}.", [nameof(Loss)]);
         if (!Enum.IsDefined(UnmaskedLabels))

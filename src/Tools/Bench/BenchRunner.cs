@@ -1,8 +1,7 @@
 using System.CommandLine;
-using ReaSeq.Host;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using System.Text.Json.Nodes;
+using ReaSeq.Host;
 
 namespace ReaSeq.Tools.Bench;
 

@@ -61,11 +61,13 @@ public sealed class EncoderBenchmark
         var clock = Stopwatch.StartNew();
         // Repeat passes until the run is long enough to average out scheduling noise (at least one pass).
         do
+        {
             for (int start = 0; start + batch <= texts.Length && !cancellationToken.IsCancellationRequested; start += batch)
             {
                 encoder.Encode(new ArraySegment<string>(texts, start, batch));
                 encoded += batch;
             }
+        }
         while (clock.Elapsed < _minimumDuration && !cancellationToken.IsCancellationRequested);
         return encoded / clock.Elapsed.TotalSeconds;
     }

@@ -143,7 +143,10 @@ public sealed class IngestBenchmark : IBenchmark
 
     private static ClickEvent Click(int i, int phase) => new()
     {
-        EventId = $"b{phase}-{i}", UserId = $"u{i % 20_000}", ItemId = $"i{(i * 31) % 50_000}",
-        TsMs = 1_700_000_000_000 + i * 10L, Action = ClickAction.CLICK,
+        EventId = $"b{phase}-{i}",
+        UserId = $"u{i % 20_000}",
+        ItemId = $"i{(i * 31) % 50_000}",
+        TsMs = 1_700_000_000_000 + i * 10L,
+        Action = ClickAction.CLICK,
     };
 }

@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using ReaSeq.Contracts.Stores;
-using ReaSeq.Tools.Eval;
 using ReaSeq.Ingestors.Replay.OnlineRetail;
 using ReaSeq.Processors.Knowledge;
 using ReaSeq.Processors.Knowledge.Agents;
 using ReaSeq.Processors.Knowledge.Encoders;
 using ReaSeq.Processors.Knowledge.Taxonomy;
 using ReaSeq.Processors.VectorStores;
+using ReaSeq.Tools.Eval;
 
 namespace ReaSeq.Tools.Bench;
 

@@ -190,8 +190,15 @@ public sealed class SequenceDetectionBenchmark(int users, int items, int events,
                 var within = (lastItem[u] % itemsPerCategory + random.Next(-20, 21) + itemsPerCategory) % itemsPerCategory;
                 item = category * itemsPerCategory + within;
             }
-            else if (roll < 0.95) item = favourites[2 * u + random.Next(2)] * itemsPerCategory + random.Next(itemsPerCategory);
-            else item = random.Next(items);
+            else if (roll < 0.95)
+            {
+                item = favourites[2 * u + random.Next(2)] * itemsPerCategory + random.Next(itemsPerCategory);
+            }
+            else
+            {
+                item = random.Next(items);
+            }
+
             item = Math.Min(item, items - 1);
             lastItem[u] = item;
             var timestamp = random.NextDouble() < 0.01 ? clock[u] - random.Next(0, 300_000) : clock[u];

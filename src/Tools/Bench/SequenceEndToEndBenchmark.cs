@@ -129,7 +129,11 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
         var item = (int)(i * 7919L % 5_000);
         return new ClickEvent
         {
-            EventId = $"s{i}", UserId = $"u{user}", ItemId = $"i{item}", TsMs = 1_700_000_000_000 + i * 50L, Action = ClickAction.CLICK,
+            EventId = $"s{i}",
+            UserId = $"u{user}",
+            ItemId = $"i{item}",
+            TsMs = 1_700_000_000_000 + i * 50L,
+            Action = ClickAction.CLICK,
             Context = new() { ["category"] = Categories[item % Categories.Length] },
         };
     }

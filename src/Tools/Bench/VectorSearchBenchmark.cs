@@ -116,7 +116,9 @@ public sealed class VectorSearchBenchmark
         var floatScan = new List<double>(50);
         await using (var floatIndex = new EmbeddedVectorIndex(new EmbeddedVectorIndexOptions
         {
-            Dimension = _dimension, InitialCapacity = _vectorCount, QuantizedCandidateSearch = false,
+            Dimension = _dimension,
+            InitialCapacity = _vectorCount,
+            QuantizedCandidateSearch = false,
         }))
         {
             for (int start = 0; start < _vectorCount; start += upsertChunk)

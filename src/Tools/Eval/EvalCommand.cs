@@ -1,8 +1,7 @@
 using System.CommandLine;
-using ReaSeq.Host;
 using System.Globalization;
 using System.Text.Json.Nodes;
-using ReaSeq.Ingestors.Replay;
+using ReaSeq.Host;
 using ReaSeq.Ingestors.Replay.OnlineRetail;
 using ReaSeq.Processors.Knowledge.Encoders;
 
@@ -156,35 +155,35 @@ public static class EvalCommand
         switch (method)
         {
             case "cooc":
-            {
-                var options = new CooccurrenceOptions();
-                var vectors = CooccurrenceVectors.Compute(data.Items, split.Training, options);
-                return (vectors, $"ID-only: PPMI of invoice co-occurrence before the split, rank-{options.Dimension} SVD", null);
-            }
-            case "title":
-            {
-                var key = VectorCache.Key(["title", encoder!.ModelName], itemKey);
-                var vectors = cache.TryLoad(method, key, data.Items.Count);
-                if (vectors is null) cache.Save(method, key, vectors = TitleVectors.Compute(encoder, data.Items, ct));
-                else Console.Error.WriteLine($"eval title: vectors from {cache.PathFor(method, key)}");
-                return (vectors, $"{encoder.ModelName} of the raw title", null);
-            }
-            case "knowledge":
-            {
-                // The backend's name and prompt version are part of the key: new prompts mean new knowledge.
-                var backend = KnowledgeVectors.Backend(encoder!);
-                var key = VectorCache.Key(["knowledge", encoder!.ModelName, backend.Name, backend.PromptVersion], itemKey);
-                var vectors = cache.TryLoad(method, key, data.Items.Count);
-                if (vectors is null) cache.Save(method, key, vectors = (await KnowledgeVectors.ComputeAsync(encoder, data.Items, ct)).Vectors);
-                else Console.Error.WriteLine($"eval knowledge: vectors from {cache.PathFor(method, key)}");
-                var extra = new JsonObject
                 {
-                    ["backend"] = backend.Name,
-                    ["prompt_version"] = backend.PromptVersion,
-                    ["items_without_grounded_knowledge"] = vectors.Count(v => v is null),
-                };
-                return (vectors, $"{backend.Name} layer 1-3 knowledge, demand + attribute perspectives encoded by {encoder.ModelName} and added (§2.1.2)", extra);
-            }
+                    var options = new CooccurrenceOptions();
+                    var vectors = CooccurrenceVectors.Compute(data.Items, split.Training, options);
+                    return (vectors, $"ID-only: PPMI of invoice co-occurrence before the split, rank-{options.Dimension} SVD", null);
+                }
+            case "title":
+                {
+                    var key = VectorCache.Key(["title", encoder!.ModelName], itemKey);
+                    var vectors = cache.TryLoad(method, key, data.Items.Count);
+                    if (vectors is null) cache.Save(method, key, vectors = TitleVectors.Compute(encoder, data.Items, ct));
+                    else Console.Error.WriteLine($"eval title: vectors from {cache.PathFor(method, key)}");
+                    return (vectors, $"{encoder.ModelName} of the raw title", null);
+                }
+            case "knowledge":
+                {
+                    // The backend's name and prompt version are part of the key: new prompts mean new knowledge.
+                    var backend = KnowledgeVectors.Backend(encoder!);
+                    var key = VectorCache.Key(["knowledge", encoder!.ModelName, backend.Name, backend.PromptVersion], itemKey);
+                    var vectors = cache.TryLoad(method, key, data.Items.Count);
+                    if (vectors is null) cache.Save(method, key, vectors = (await KnowledgeVectors.ComputeAsync(encoder, data.Items, ct)).Vectors);
+                    else Console.Error.WriteLine($"eval knowledge: vectors from {cache.PathFor(method, key)}");
+                    var extra = new JsonObject
+                    {
+                        ["backend"] = backend.Name,
+                        ["prompt_version"] = backend.PromptVersion,
+                        ["items_without_grounded_knowledge"] = vectors.Count(v => v is null),
+                    };
+                    return (vectors, $"{backend.Name} layer 1-3 knowledge, demand + attribute perspectives encoded by {encoder.ModelName} and added (§2.1.2)", extra);
+                }
             default:
                 throw new ArgumentException($"Unknown method '{method}'");
         }

@@ -92,8 +92,10 @@ public sealed record EvalSplit(long SplitTsMs, IReadOnlyList<EvalInteraction> Tr
         long first = data.Interactions[0].TsMs, last = data.Interactions[^1].TsMs;
         long split = options.SplitAt?.ToUnixTimeMilliseconds() ?? first + (long)((last - first) * (1 - options.TestFraction));
         if (split <= first || split > last)
+        {
             throw new ArgumentException($"The split {DateTimeOffset.FromUnixTimeMilliseconds(split):u} is outside the data " +
                                         $"({DateTimeOffset.FromUnixTimeMilliseconds(first):u} .. {DateTimeOffset.FromUnixTimeMilliseconds(last):u}).");
+        }
 
         var training = data.Interactions.Where(i => i.TsMs < split).ToList();
         var before = training.GroupBy(i => i.UserId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(i => i.ItemId).ToList(), StringComparer.Ordinal);

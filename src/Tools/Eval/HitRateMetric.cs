@@ -78,8 +78,11 @@ public static class HitRateMetric
                 // The target is in the union of top-k lists exactly when its best rank over the sequence is below k.
                 int best = int.MaxValue;
                 if (vectors.IndexOf(target) is { } t)
+                {
                     foreach (var ranks in history)
                         if (ranks.TryGetValue(t, out var rank) && rank < best) best = rank;
+                }
+
                 for (int j = 0; j < ks.Count; j++)
                     if (best < ks[j]) userHits[j]++;
             }

@@ -4,7 +4,6 @@ using ReaSeq.Contracts.Knowledge;
 using ReaSeq.Models.Training;
 using ReaSeq.Processors.Knowledge;
 using ReaSeq.Processors.Knowledge.Agents;
-using ReaSeq.Processors.Knowledge.Encoders;
 using ReaSeq.Processors.Knowledge.Taxonomy;
 using static TorchSharp.torch;
 
@@ -115,8 +114,10 @@ public static class CooccurrenceVectors
         {
             var members = basket.Select(t => index[t.ItemId]).Distinct().ToArray();
             foreach (var a in members)
+            {
                 foreach (var b in members)
                     if (a != b) counts[(long)a * n + b] += 1;
+            }
         }
         var rowSums = new double[n];
         double total = 0;
@@ -127,12 +128,14 @@ public static class CooccurrenceVectors
         }
         if (total == 0) return new float[]?[n];
         for (int a = 0; a < n; a++)
+        {
             for (int b = 0; b < n; b++)
             {
                 long at = (long)a * n + b;
                 if (counts[at] == 0) continue;
                 counts[at] = (float)Math.Max(0, Math.Log(counts[at] * total / (rowSums[a] * rowSums[b])));
             }
+        }
 
         int rank = Math.Min(options.Dimension, n);
         var embedding = TruncatedSvd(counts, n, rank, options);

@@ -17,11 +17,14 @@ public sealed class VectorCache(string directory)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var part in parts)
+        {
             foreach (var value in part)
             {
                 // Length-prefixed so that ("ab","c") and ("a","bc") hash differently.
                 hash.AppendData(Encoding.UTF8.GetBytes($"{value.Length}:{value}|"));
             }
+        }
+
         return Convert.ToHexStringLower(hash.GetHashAndReset())[..24];
     }
 

@@ -13,8 +13,10 @@ public sealed class CommandLineTests
     {
         yield return (path, command);
         foreach (var sub in command.Subcommands)
+        {
             foreach (var inner in Commands(sub, [.. path, sub.Name]))
                 yield return inner;
+        }
     }
 
     public static TheoryData<string, string> EveryCommand()
@@ -62,7 +64,10 @@ public sealed class CommandLineTests
         var run = await HelpOfAsync("reaseq", "run");
         foreach (var name in new[] { "--roles", "--replay", "--path", "--sample", "--serve", "--speed", "--max-backlog", "--negatives", "--seed", "--users",
                                      "--items", "--days", "--events-per-user", "--off-platform", "--ground-truth", "--map", "--sort", "--ts-format", "--max-skipped-share" })
+        {
             Assert.Contains(name, run);
+        }
+
         Assert.Contains("--brokers", await HelpOfAsync("reaseq", "broker"));
         Assert.Contains("--partitions", await HelpOfAsync("reaseq", "broker"));
         Assert.Contains("--neighbours", await HelpOfAsync("reaseq", "knowledge show"));

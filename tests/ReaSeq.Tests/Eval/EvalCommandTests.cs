@@ -1,9 +1,9 @@
-using ReaSeq.Tests.Infrastructure;
 using System.Text;
 using System.Text.Json.Nodes;
 using ReaSeq.Ingestors.Replay.OnlineRetail;
 using ReaSeq.Models.Training;
 using ReaSeq.Processors.Knowledge.Encoders;
+using ReaSeq.Tests.Infrastructure;
 using ReaSeq.Tests.Replay;
 using ReaSeq.Tools.Eval;
 

@@ -1,10 +1,10 @@
-using ReaSeq.Tests.Infrastructure;
 using System.Text.Json;
 using ReaSeq.Contracts.Knowledge;
 using ReaSeq.Processors.Knowledge;
 using ReaSeq.Processors.Knowledge.Agents;
 using ReaSeq.Processors.Knowledge.Guards;
 using ReaSeq.Processors.Knowledge.Taxonomy;
+using ReaSeq.Tests.Infrastructure;
 
 namespace ReaSeq.Tests.Knowledge;
 

@@ -1,9 +1,9 @@
-using ReaSeq.Tests.Infrastructure;
 using ReaSeq.Processors.Knowledge;
 using ReaSeq.Processors.Knowledge.Agents;
 using ReaSeq.Processors.Knowledge.Agents.LlamaSharp;
 using ReaSeq.Processors.Knowledge.Guards;
 using ReaSeq.Processors.Knowledge.Taxonomy;
+using ReaSeq.Tests.Infrastructure;
 
 namespace ReaSeq.Tests.Knowledge;
 

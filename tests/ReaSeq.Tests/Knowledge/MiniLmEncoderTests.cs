@@ -1,5 +1,5 @@
-using ReaSeq.Tests.Infrastructure;
 using ReaSeq.Processors.Knowledge.Encoders;
+using ReaSeq.Tests.Infrastructure;
 
 namespace ReaSeq.Tests.Knowledge;
 

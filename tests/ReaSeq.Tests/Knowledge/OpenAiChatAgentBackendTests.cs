@@ -1,8 +1,8 @@
-using ReaSeq.Tests.Infrastructure;
 using ReaSeq.Processors.Knowledge;
 using ReaSeq.Processors.Knowledge.Agents;
 using ReaSeq.Processors.Knowledge.Agents.OpenAi;
 using ReaSeq.Processors.Knowledge.Taxonomy;
+using ReaSeq.Tests.Infrastructure;
 
 namespace ReaSeq.Tests.Knowledge;
 

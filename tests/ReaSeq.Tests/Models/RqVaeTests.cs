@@ -1,5 +1,5 @@
-using ReaSeq.Tests.Infrastructure;
 using ReaSeq.Models.SemanticIds;
+using ReaSeq.Tests.Infrastructure;
 
 namespace ReaSeq.Tests.Models;
 

@@ -1,6 +1,6 @@
-using ReaSeq.Tests.Infrastructure;
 using ReaSeq.Build;
 using ReaSeq.Models.Training;
+using ReaSeq.Tests.Infrastructure;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,5 +1,5 @@
-using ReaSeq.Tests.Infrastructure;
 using ReaSeq.Models.Training;
+using ReaSeq.Tests.Infrastructure;
 using static TorchSharp.torch;
 
 namespace ReaSeq.Tests.Models;

@@ -1,8 +1,8 @@
-using ReaSeq.Tests.Infrastructure;
 using ReaSeq.Contracts;
 using ReaSeq.Contracts.Validation;
 using ReaSeq.Ingestors.Replay;
 using ReaSeq.Ingestors.Replay.OnlineRetail;
+using ReaSeq.Tests.Infrastructure;
 using R = ReaSeq.Ingestors.Replay.OnlineRetail.OnlineRetailRules;
 
 namespace ReaSeq.Tests.Replay;

@@ -62,8 +62,11 @@ public sealed class ColumnMapping
                 throw new ColumnMappingException($"Mapping role '{role}' is given twice");
         }
         foreach (var role in Required)
+        {
             if (!roles.ContainsKey(role))
                 throw new ColumnMappingException($"Column mapping lacks the required role '{role}' (required: {string.Join(", ", Required)})");
+        }
+
         return new ColumnMapping(roles, context, attributes);
     }
 

@@ -1,6 +1,3 @@
-using System.IO.Compression;
-using System.Text;
-
 namespace ReaSeq.Ingestors.Replay.Csv;
 
 /// <summary>Raised for input that is not valid CSV; names the file and line.</summary>

@@ -61,8 +61,11 @@ public sealed class CsvInteractionSource : IReplaySource
         foreach (var row in rows)
         {
             if (row.TsMs < lastTs)
+            {
                 throw new CsvFormatException(
                     $"{_path} is not sorted by time at line {row.Line} (rows are not in time order: {Utc(row.TsMs)} after {Utc(lastTs)}); add --sort to sort it in memory");
+            }
+
             lastTs = row.TsMs;
             if (!state.Add(row)) continue;
             // The row opened a new basket: the previous basket is complete.
@@ -211,7 +214,11 @@ public sealed class CsvInteractionSource : IReplaySource
 
                 var click = new ClickEvent
                 {
-                    EventId = row.EventId, UserId = row.User, ItemId = row.Item, TsMs = row.TsMs, Action = row.Action,
+                    EventId = row.EventId,
+                    UserId = row.User,
+                    ItemId = row.Item,
+                    TsMs = row.TsMs,
+                    Action = row.Action,
                     Context = ContextOf(row),
                 };
                 into.Add(stats.Count(new ReplayClick(click)));
@@ -231,7 +238,11 @@ public sealed class CsvInteractionSource : IReplaySource
 
         private static LabeledImpression Impression(ClickEvent click, string id, string item, int label, string kind) => new()
         {
-            ImpressionId = id, UserId = click.UserId, ItemId = item, TsMs = click.TsMs, Label = label,
+            ImpressionId = id,
+            UserId = click.UserId,
+            ItemId = item,
+            TsMs = click.TsMs,
+            Label = label,
             Context = new(click.Context, StringComparer.Ordinal) { ["impression"] = kind },
         };
 
@@ -256,7 +267,10 @@ public sealed class CsvInteractionSource : IReplaySource
 
             var update = new ItemUpdate
             {
-                ItemId = row.Item, Title = title, TsMs = row.TsMs, Op = ItemOp.UPSERT,
+                ItemId = row.Item,
+                Title = title,
+                TsMs = row.TsMs,
+                Op = ItemOp.UPSERT,
                 Description = columns.Description is { } d ? row.Fields[d].Trim() : "",
                 Price = _items[row.Item].Price,
             };

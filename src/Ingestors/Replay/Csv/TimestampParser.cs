@@ -81,12 +81,18 @@ public static class TimestampParser
         if (s.Length == 19 && s[16] != ':') return false;
         if (!Digits(s[..4], out var year) || !Digits(s.Slice(5, 2), out var month) || !Digits(s.Slice(8, 2), out var day)
             || !Digits(s.Slice(11, 2), out var hour) || !Digits(s.Slice(14, 2), out var minute))
+        {
             return false;
+        }
+
         var second = 0;
         if (s.Length == 19 && !Digits(s.Slice(17, 2), out second)) return false;
         if (month is < 1 or > 12 || year < 1 || day < 1 || day > DateTime.DaysInMonth(year, month)
             || hour > 23 || minute > 59 || second > 59)
+        {
             return false;
+        }
+
         unixMs = new DateTimeOffset(year, month, day, hour, minute, second, TimeSpan.Zero).ToUnixTimeMilliseconds();
         return true;
     }

@@ -163,7 +163,11 @@ public sealed class SequenceProcessor(
             if (entry.Incoming is not { } t || !t.IsGap(variant)) continue;
             var gap = new SequenceGap
             {
-                Position = i, DeltaMs = t.DeltaMs, ThresholdMs = t.ThresholdMs, PrevCategory = t.FromCategory ?? "", NextCategory = t.ToCategory ?? "",
+                Position = i,
+                DeltaMs = t.DeltaMs,
+                ThresholdMs = t.ThresholdMs,
+                PrevCategory = t.FromCategory ?? "",
+                NextCategory = t.ToCategory ?? "",
                 Rank = t.RankStatus == RankStatus.Ranked ? t.Rank : -1,
             };
             if ((t.Reasons & GapReasonFlags.Temporal) != 0) gap.Reasons.Add(GapReason.TD);

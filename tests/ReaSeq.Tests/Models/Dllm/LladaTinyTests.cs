@@ -1,7 +1,7 @@
-using ReaSeq.Tests.Infrastructure;
 using System.ComponentModel.DataAnnotations;
 using ReaSeq.Models.Dllm;
 using ReaSeq.Models.Training;
+using ReaSeq.Tests.Infrastructure;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,6 +1,5 @@
-using ReaSeq.Tests.Infrastructure;
 using ReaSeq.Models.Dllm;
-using TorchSharp;
+using ReaSeq.Tests.Infrastructure;
 using static TorchSharp.torch;
 
 namespace ReaSeq.Tests.Models.Dllm;
