@@ -1,3 +1,4 @@
+using ReaSeq.Tests.Infrastructure;
 using System.CommandLine;
 using ReaSeq.Tests.Replay;
 
@@ -7,6 +8,7 @@ namespace ReaSeq.Tests.Cli;
 /// Issue 7: every command and option has help; a user's mistake is one line on stderr and exit code 2, never a stack
 /// trace; stdout carries only the command's output.
 /// </summary>
+[Trait(Tier.Name, Tier.Integration)]
 public sealed class CommandLineTests
 {
     private static IEnumerable<(string[] Path, Command Command)> Commands(Command command, string[] path)
