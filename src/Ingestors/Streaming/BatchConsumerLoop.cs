@@ -96,14 +96,15 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
         consumer.Subscribe(handler.Topics);
 
         var wait = TimeSpan.FromMilliseconds(options.MaxBatchWaitMs);
+        var maxBatchSize = Math.Min(options.MaxBatchSize, handler.MaxBatchSize ?? int.MaxValue);
         var lastCommit = Stopwatch.StartNew();
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                var batch = new List<ConsumeResult<byte[]?, byte[]?>>(Math.Min(options.MaxBatchSize, 4_096));
+                var batch = new List<ConsumeResult<byte[]?, byte[]?>>(Math.Min(maxBatchSize, 4_096));
                 var filling = new Stopwatch();
-                while (batch.Count < options.MaxBatchSize)
+                while (batch.Count < maxBatchSize)
                 {
                     // Wait for the first record (briefly, to stay responsive to shutdown), then fill the batch for
                     // at most MaxBatchWaitMs: large batches under load, low latency when traffic is light.

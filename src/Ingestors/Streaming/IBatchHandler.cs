@@ -14,6 +14,12 @@ public interface IBatchHandler
 
     IReadOnlyList<string> Topics { get; }
 
+    /// <summary>
+    /// A tighter bound than Kafka:MaxBatchSize for handlers whose per-record work is slow (agent calls): progress, offsets
+    /// and the work a crash repeats then move in small steps. Null: the loop's bound.
+    /// </summary>
+    int? MaxBatchSize => null;
+
     /// <summary>Partitions now owned: load their state; return the next offset to read for each partition that has one stored.</summary>
     IReadOnlyDictionary<TopicPartition, long> OnAssigned(IReadOnlyCollection<TopicPartition> partitions);
 

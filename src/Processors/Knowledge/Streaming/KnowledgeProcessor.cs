@@ -66,6 +66,8 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
 
     public IReadOnlyList<string> Topics { get; } = [Contracts.Topics.ItemUpdates];
 
+    public int? MaxBatchSize => _options.MaxBatchItems;
+
     private string Group => $"{_kafkaOptions.GroupPrefix}.{Name}";
 
     public KnowledgeProcessorStats Stats => _stats;
