@@ -98,12 +98,18 @@ public sealed class SharedTemporalThresholds(SequenceDetectorOptions options, IG
     {
         var missing = needed.Where(n => !_frozen.ContainsKey(n)).Distinct().ToList();
         if (missing.Count == 0) return;
-        foreach (var (partition, detector) in partitions())
+        await PublishAsync(partitions(), ct);
+        foreach (var (domain, epoch) in missing)
+            _frozen[(domain, epoch)] = await store.FreezeAsync(domain, epoch, merged => Compute(domain, epoch, merged), ct);
+    }
+
+    /// <summary>Upserts each partition's current gap sketch per domain (its contribution to the merged sketch).</summary>
+    public async Task PublishAsync(IEnumerable<(int Partition, SequenceDetector Detector)> partitions, CancellationToken ct)
+    {
+        foreach (var (partition, detector) in partitions)
         {
             foreach (var (domain, counts) in detector.GapSketchCounts()) await store.PublishAsync(partition, domain, counts, ct);
         }
-        foreach (var (domain, epoch) in missing)
-            _frozen[(domain, epoch)] = await store.FreezeAsync(domain, epoch, merged => Compute(domain, epoch, merged), ct);
     }
 
     /// <summary>T from a merged sketch: fixed, initial during warm-up, else its percentile.</summary>
