@@ -40,6 +40,31 @@ public sealed class GapQuantileSketch
         for (var i = 0; i < _counts.Length; i++) TotalWeight += _counts[i] >>= 1;
     }
 
+    /// <summary>The bucket counts up to the last non-empty bucket (what a partition publishes for the deployment-wide merge).</summary>
+    public long[] UsedCounts()
+    {
+        var used = _counts.Length;
+        while (used > 0 && _counts[used - 1] == 0) used--;
+        return _counts[..used];
+    }
+
+    /// <summary>
+    /// Adds another sketch's bucket counts (same relative accuracy): the merge of two sketches is the sketch of the
+    /// union of their gaps, and summing is order-independent, so a merge over partitions is deterministic.
+    /// No halving is applied to a merged sketch.
+    /// </summary>
+    public void Merge(ReadOnlySpan<long> counts)
+    {
+        if (counts.Length > _counts.Length)
+            throw new ArgumentException($"A sketch has at most {_counts.Length} buckets; {counts.Length} were given.", nameof(counts));
+        for (var i = 0; i < counts.Length; i++)
+        {
+            if (counts[i] < 0) throw new ArgumentException($"Bucket {i} has a negative count ({counts[i]}).", nameof(counts));
+            _counts[i] += counts[i];
+            TotalWeight += counts[i];
+        }
+    }
+
     /// <summary>The q-quantile of the gaps seen (0 when empty), within the sketch's relative accuracy.</summary>
     public long Quantile(double q)
     {

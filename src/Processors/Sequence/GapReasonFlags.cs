@@ -9,6 +9,6 @@ public enum GapReasonFlags : byte
     Temporal = 1,
     /// <summary>CD: both categories known and different.</summary>
     Category = 2,
-    /// <summary>RANK: rank &gt; κ, or the model could not rank the item (see <see cref="Transition.RankStatus"/>).</summary>
+    /// <summary>RANK: rank &gt; κ; never without model evidence (see <see cref="Transition.RankStatus"/>).</summary>
     Rank = 4,
 }

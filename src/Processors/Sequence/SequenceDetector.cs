@@ -22,9 +22,16 @@ namespace ReaSeq.Processors.Sequence;
 /// DeduplicationCapacity accepted ids) are ignored. A user's first event has no transition.
 /// </para>
 /// <para>
-/// Unknown category (null or empty) on either side: no CD decision (CD does not fire). Items the model
-/// cannot rank (never seen, no context evidence, outside the context's candidates) count as rank = ∞ &gt; κ
-/// and carry their <see cref="RankStatus"/> as a distinct marker.
+/// Unknown category (null or empty) on either side: no CD decision (CD does not fire). Without model evidence
+/// (the item was never seen, or no context item has neighbours) RANK makes no decision either: it does not fire,
+/// and the cause is counted separately (<see cref="RankStatus"/>). An item outside the context's candidates has the
+/// exact rank 1 + number of candidates (every candidate scores above it; ties with other unscored items rank
+/// optimistically), which RANK compares with κ like any other rank.
+/// </para>
+/// <para>
+/// TD works on baskets: consecutive events of a user at most BasketToleranceMs apart form one basket and are never
+/// a TD gap; only gaps between baskets feed the T sketch and are compared with T. T comes from this detector's
+/// sketch, or from <see cref="SharedThresholds"/> (one T per domain and epoch for the whole deployment).
 /// </para>
 /// Not thread-safe: one detector per consumer partition.
 /// </summary>
@@ -32,10 +39,10 @@ public sealed class SequenceDetector : IDisposable
 {
     public const string MeterName = "ReaSeq.Sequence";
     private const string Magic = "RSQD";
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2;
 
     private readonly SequenceDetectorOptions _options;
-    private readonly ICollaborativeModel _model;
+    private ICollaborativeModel _model;
     private readonly Dictionary<string, UserSequence> _users = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TemporalThreshold> _thresholds = new(StringComparer.Ordinal);
     // Copy-on-write list so the metrics thread can read thresholds while clicks are processed.
@@ -60,6 +67,32 @@ public sealed class SequenceDetector : IDisposable
     public SequenceDetectorOptions Options => _options;
 
     public ICollaborativeModel Model => _model;
+
+    /// <summary>When set, T comes from here (deployment-wide, per epoch); the detector's own sketch still learns and is published.</summary>
+    public ITemporalThresholdSource? SharedThresholds { get; set; }
+
+    /// <summary>
+    /// Swaps in another collaborative model (e.g. a new version of the global model) and re-resolves every retained
+    /// event's item index against it. Decisions already made are kept; later ones use the new model.
+    /// </summary>
+    public void ReplaceModel(ICollaborativeModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (model.LearningWindow > _context.Length)
+            throw new ArgumentException($"The model learns from {model.LearningWindow} preceding items; this detector was built for {_context.Length}.", nameof(model));
+        _model = model;
+        foreach (var user in _users.Values)
+        {
+            for (var i = 0; i < user.Count; i++)
+            {
+                ref var entry = ref user.At(i);
+                entry = entry with { ItemIndex = model.IndexOf(entry.ItemId) };
+            }
+        }
+    }
+
+    /// <summary>This detector's gap sketch counts per domain (its contribution to the deployment-wide T).</summary>
+    public IEnumerable<(string Domain, long[] Counts)> GapSketchCounts() => _thresholdList.Select(t => (t.Domain, t.Sketch.UsedCounts()));
 
     public int UserCount => _users.Count;
 
@@ -125,7 +158,8 @@ public sealed class SequenceDetector : IDisposable
         ref var inserted = ref user.At(k);
         if (inserted.Incoming is { } incoming)
         {
-            ThresholdFor(click.Domain).Observe(incoming.DeltaMs);
+            // Only gaps between baskets describe the platform's activity rhythm; lines of one basket would pin T to 0.
+            if (incoming.DeltaMs > _options.BasketToleranceMs) ThresholdFor(click.Domain).Observe(incoming.DeltaMs);
             _metrics.NewTransition(incoming);
         }
         if (_options.LearnOnline)
@@ -162,10 +196,11 @@ public sealed class SequenceDetector : IDisposable
         ref var current = ref user.At(position);
         ref readonly var previous = ref user[position - 1];
         var delta = current.TimestampMs - previous.TimestampMs;
-        var threshold = ThresholdFor(current.Domain).CurrentMs;
+        var threshold = SharedThresholds?.ThresholdMs(current.Domain, current.TimestampMs) ?? ThresholdFor(current.Domain).CurrentMs;
 
         var reasons = GapReasonFlags.None;
-        if (delta > threshold) reasons |= GapReasonFlags.Temporal;
+        // Events of one basket are never a TD gap; between baskets, TD compares the gap with T.
+        if (delta > _options.BasketToleranceMs && delta > threshold) reasons |= GapReasonFlags.Temporal;
         if (!string.IsNullOrEmpty(previous.Category) && !string.IsNullOrEmpty(current.Category)
             && !string.Equals(previous.Category, current.Category, StringComparison.Ordinal))
         {
@@ -173,7 +208,8 @@ public sealed class SequenceDetector : IDisposable
         }
 
         var prediction = _model.Predict(FillContext(user, position, _options.ContextLength), current.ItemIndex);
-        if (!prediction.IsRanked || prediction.Rank > _options.RankThreshold) reasons |= GapReasonFlags.Rank;
+        // No evidence (unknown item, no context neighbours) is no decision, not "rank beyond κ".
+        if (prediction.IsRanked && prediction.Rank > _options.RankThreshold) reasons |= GapReasonFlags.Rank;
 
         var transition = new Transition(delta, threshold, previous.Category, current.Category, prediction.Rank, prediction.Status,
             prediction.LogProbability, reasons, Transition.Combine(reasons));
@@ -184,10 +220,14 @@ public sealed class SequenceDetector : IDisposable
 
     private void EvaluateLabel(UserSequence user, int position)
     {
-        // Δ = log p(x_{i+1} | c items ending at x_i) − log p(x_{i+1} | c items ending at x_{i−1}).
+        // Δ = log p(x_{i+1} | x_{i−c+1..i}) − log p(x_{i+1} | the same context without x_i) (§3.2.1). The second
+        // context is the first with x_i blanked (-1 contributes nothing; the other items keep their recency weights),
+        // not a window shifted back by one, which would bring in x_{i−c}.
         var target = user.ItemIndexAt(position + 1);
-        var withItem = _model.LogProbability(FillContext(user, position + 1, _options.ContextLength), target);
-        var withoutItem = _model.LogProbability(FillContext(user, position, _options.ContextLength), target);
+        var context = FillContext(user, position + 1, _options.ContextLength);
+        var withItem = _model.LogProbability(context, target);
+        _context[context.Length - 1] = -1;
+        var withoutItem = _model.LogProbability(context, target);
         var delta = withItem - withoutItem;
         var labeled = delta > _options.LabelThreshold;
 
@@ -373,6 +413,7 @@ public sealed class SequenceDetector : IDisposable
         writer.Write(_options.OutOfOrderToleranceMs);
         writer.Write(_options.FixedTemporalThresholdMs ?? -1);
         writer.Write(_options.TemporalPercentile);
+        writer.Write(_options.BasketToleranceMs);
     }
 
     private void ReadAndCheckSettings(BinaryReader reader)
@@ -386,6 +427,7 @@ public sealed class SequenceDetector : IDisposable
         SnapshotIO.ExpectSetting(what, nameof(SequenceDetectorOptions.OutOfOrderToleranceMs), reader.ReadInt64(), _options.OutOfOrderToleranceMs);
         SnapshotIO.ExpectSetting(what, nameof(SequenceDetectorOptions.FixedTemporalThresholdMs), reader.ReadInt64(), _options.FixedTemporalThresholdMs ?? -1);
         SnapshotIO.ExpectSetting(what, nameof(SequenceDetectorOptions.TemporalPercentile), reader.ReadDouble(), _options.TemporalPercentile);
+        SnapshotIO.ExpectSetting(what, nameof(SequenceDetectorOptions.BasketToleranceMs), reader.ReadInt64(), _options.BasketToleranceMs);
     }
 
     private IEnumerable<Measurement<long>> ObserveThresholds()

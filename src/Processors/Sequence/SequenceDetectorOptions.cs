@@ -21,7 +21,14 @@ public sealed class SequenceDetectorOptions : IValidatableObject
     /// <summary>A fixed T in ms; null derives T from the data (percentile of each domain's gaps).</summary>
     public long? FixedTemporalThresholdMs { get; set; }
 
-    /// <summary>The percentile of inter-event gaps used as T when it is data-driven.</summary>
+    /// <summary>
+    /// Basket tolerance: consecutive events of one user at most this far apart belong to one basket (e.g. the lines of
+    /// one order). Only the gap between two baskets (Δt &gt; tolerance) feeds the T sketch and can be a TD gap; 0 makes
+    /// only equal timestamps one basket.
+    /// </summary>
+    public long BasketToleranceMs { get; set; } = 60_000;
+
+    /// <summary>The percentile of gaps between baskets used as T when it is data-driven.</summary>
     public double TemporalPercentile { get; set; } = 0.95;
 
     /// <summary>T until a domain has seen <see cref="TemporalWarmupGaps"/> gaps.</summary>
@@ -37,10 +44,10 @@ public sealed class SequenceDetectorOptions : IValidatableObject
     /// <summary>Halve the gap sketch's counts beyond this weight, so T follows drift.</summary>
     public long SketchMaxWeight { get; set; } = 1_000_000;
 
-    /// <summary>κ: RANK fires when the observed item's rank is &gt; κ (or it cannot be ranked).</summary>
+    /// <summary>κ: RANK fires when the observed item's rank is &gt; κ; without model evidence (unknown item, no context neighbours) RANK makes no decision.</summary>
     public int RankThreshold { get; set; } = 20;
 
-    /// <summary>θ (nats): position i is labeled when log p(x_{i+1} | …x_i) − log p(x_{i+1} | …x_{i−1}) &gt; θ.</summary>
+    /// <summary>θ (nats): position i is labeled when log p(x_{i+1} | x_{i−c+1..i}) − log p(x_{i+1} | the same context without x_i) &gt; θ.</summary>
     public double LabelThreshold { get; set; } = 1.0;
 
     /// <summary>Events older than the user's newest event by more than this are rejected (dead-lettered).</summary>
@@ -59,6 +66,7 @@ public sealed class SequenceDetectorOptions : IValidatableObject
         // Re-evaluating a label needs c items before the labeled one plus the next one.
         if (WindowSize < ContextLength + 2) throw new ArgumentOutOfRangeException(nameof(WindowSize), WindowSize, $"WindowSize must be at least ContextLength + 2 ({ContextLength + 2}).");
         if (FixedTemporalThresholdMs is < 0) throw new ArgumentOutOfRangeException(nameof(FixedTemporalThresholdMs), FixedTemporalThresholdMs, "FixedTemporalThresholdMs must not be negative.");
+        if (BasketToleranceMs < 0) throw new ArgumentOutOfRangeException(nameof(BasketToleranceMs), BasketToleranceMs, "BasketToleranceMs must not be negative.");
         if (!(TemporalPercentile > 0 && TemporalPercentile < 1)) throw new ArgumentOutOfRangeException(nameof(TemporalPercentile), TemporalPercentile, "TemporalPercentile must be in (0, 1).");
         if (InitialTemporalThresholdMs < 0) throw new ArgumentOutOfRangeException(nameof(InitialTemporalThresholdMs), InitialTemporalThresholdMs, "InitialTemporalThresholdMs must not be negative.");
         if (TemporalWarmupGaps < 1) throw new ArgumentOutOfRangeException(nameof(TemporalWarmupGaps), TemporalWarmupGaps, "TemporalWarmupGaps must be at least 1.");

@@ -52,7 +52,7 @@ internal sealed class SequenceMetrics : IDisposable
         }
 
         if (_deltaT.Enabled) _deltaT.Record(transition.DeltaMs / 1000.0);
-        if (_rank.Enabled && transition.RankStatus == Model.RankStatus.Ranked) _rank.Record(transition.Rank);
+        if (_rank.Enabled && transition.RankStatus is Model.RankStatus.Ranked or Model.RankStatus.OutsideCandidates) _rank.Record(transition.Rank);
     }
 
     public void Labeled(long count)

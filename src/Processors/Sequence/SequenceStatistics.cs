@@ -20,8 +20,9 @@ namespace ReaSeq.Processors.Sequence;
 /// <param name="Variants"></param>
 /// <param name="Reasons">Transitions per combination of fired rules, e.g. "TD+CD", "none".</param>
 /// <param name="DeltaTMs">Δt in log2 buckets: [0,1) then [2^(b−1), 2^b) ms.</param>
-/// <param name="Rank">Ranks of rankable transitions in log2 buckets [2^(b−1), 2^b).</param>
-/// <param name="Unranked">Transitions the model could not rank, by cause.</param>
+/// <param name="Rank">Ranks of transitions RANK decided on (in the candidates or outside them) in log2 buckets [2^(b−1), 2^b).</param>
+/// <param name="Unranked">Transitions not among the context's candidates, by cause: UnknownItem and NoContextEvidence made no
+/// RANK decision (no evidence); OutsideCandidates were ranked 1 + number of candidates.</param>
 /// <param name="LabelCandidates">Positions whose Δ has been evaluated.</param>
 /// <param name="LabeledPositions"></param>
 /// <param name="Thresholds"></param>
@@ -49,6 +50,12 @@ public sealed record SequenceStatistics(
     public double LabeledRatio => EventsAccepted == 0 ? 0 : (double)LabeledPositions / EventsAccepted;
 
     public VariantStatistics For(DetectionVariant variant) => Variants.Single(v => v.Variant == variant);
+
+    /// <summary>Transitions without model evidence, on which RANK made no decision.</summary>
+    public long RankUndecided => Unranked.GetValueOrDefault(RankStatus.UnknownItem) + Unranked.GetValueOrDefault(RankStatus.NoContextEvidence);
+
+    /// <summary>Transitions on which RANK fired (rank &gt; κ).</summary>
+    public long RankFired => Reasons.Where(kv => kv.Key.Contains("RANK", StringComparison.Ordinal)).Sum(kv => kv.Value);
 }
 
 /// <param name="Variant"></param>

@@ -57,8 +57,8 @@ internal sealed class SequenceStatisticsAccumulator
             if (((int)transition.GapIn & (1 << v)) != 0) Gaps[v] += sign;
         _reasons[(int)transition.Reasons] += sign;
         _delta[DeltaBucket(transition.DeltaMs)] += sign;
-        if (transition.RankStatus == RankStatus.Ranked) _rank[RankBucket(transition.Rank)] += sign;
-        else _unranked[(int)transition.RankStatus] += sign;
+        if (transition.RankStatus is RankStatus.Ranked or RankStatus.OutsideCandidates) _rank[RankBucket(transition.Rank)] += sign;
+        if (transition.RankStatus != RankStatus.Ranked) _unranked[(int)transition.RankStatus] += sign;
     }
 
     public void CountLabel(bool labeled, int sign)

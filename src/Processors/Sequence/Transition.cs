@@ -10,7 +10,7 @@ namespace ReaSeq.Processors.Sequence;
 /// <param name="ThresholdMs">The T this decision used (recorded for replay and audit).</param>
 /// <param name="FromCategory"></param>
 /// <param name="ToCategory"></param>
-/// <param name="Rank">Finite only when <paramref name="RankStatus"/> is Ranked, else <see cref="Prediction.Unranked"/>.</param>
+/// <param name="Rank">Finite when <paramref name="RankStatus"/> is Ranked or OutsideCandidates, else <see cref="Prediction.Unranked"/> (no RANK decision).</param>
 /// <param name="RankStatus"></param>
 /// <param name="LogProbability">log p(this item | the c preceding items) under the model.</param>
 /// <param name="Reasons"></param>

@@ -78,11 +78,11 @@ internal static class BatchReference
                 var previous = list[m - 1];
                 var delta = click.TimestampMs - previous.TimestampMs;
                 var reasons = GapReasonFlags.None;
-                if (delta > threshold) reasons |= GapReasonFlags.Temporal;
+                if (delta > options.BasketToleranceMs && delta > threshold) reasons |= GapReasonFlags.Temporal;
                 if (!string.IsNullOrEmpty(previous.Category) && !string.IsNullOrEmpty(click.Category) && previous.Category != click.Category)
                     reasons |= GapReasonFlags.Category;
                 var prediction = model.Predict(Context(list, m, options.ContextLength, model), model.IndexOf(click.ItemId));
-                if (prediction.Status != RankStatus.Ranked || prediction.Rank > options.RankThreshold) reasons |= GapReasonFlags.Rank;
+                if (prediction.Status is RankStatus.Ranked or RankStatus.OutsideCandidates && prediction.Rank > options.RankThreshold) reasons |= GapReasonFlags.Rank;
                 entries.Add(new Entry(click, delta, reasons, prediction, double.NaN, false, true));
 
                 transitions++;
@@ -97,8 +97,11 @@ internal static class BatchReference
             for (var j = 1; j + 1 < list.Count; j++)
             {
                 var target = model.IndexOf(list[j + 1].ItemId);
-                var delta = model.LogProbability(Context(list, j + 1, options.ContextLength, model), target)
-                    - model.LogProbability(Context(list, j, options.ContextLength, model), target);
+                // Δ: the c items ending at x_j, against the same items with x_j removed (its slot contributes nothing).
+                var with = Context(list, j + 1, options.ContextLength, model);
+                var without = (int[])with.Clone();
+                without[^1] = -1;
+                var delta = model.LogProbability(with, target) - model.LogProbability(without, target);
                 var isLabeled = delta > options.LabelThreshold;
                 entries[j] = entries[j] with { LabelDelta = delta, Labeled = isLabeled };
                 labelCandidates++;

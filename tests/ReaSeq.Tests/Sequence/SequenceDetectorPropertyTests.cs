@@ -24,6 +24,7 @@ public sealed class SequenceDetectorPropertyTests
                 RankThreshold = kappa,
                 LabelThreshold = new[] { -0.5, 0.0, 0.5, 1.0 }[theta],
                 FixedTemporalThresholdMs = threshold == 0 ? 500 : 1500,
+                BasketToleranceMs = threshold == 0 ? 0 : 300,
                 OutOfOrderToleranceMs = 1000,
                 Variant = (DetectionVariant)variant,
                 LearnOnline = false,

@@ -9,6 +9,7 @@ public sealed class SequenceDetectorRuleTests
     private static SequenceDetectorOptions Fixed(long thresholdMs = 1000, int window = 10, int context = 2, int kappa = 2) => new()
     {
         FixedTemporalThresholdMs = thresholdMs,
+        BasketToleranceMs = 0,
         WindowSize = window,
         ContextLength = context,
         RankThreshold = kappa,
@@ -77,7 +78,7 @@ public sealed class SequenceDetectorRuleTests
     }
 
     [Fact]
-    public void Rank_rule_uses_the_collaborative_model_and_marks_unrankable_items()
+    public void Rank_rule_uses_the_collaborative_model_ranks_items_outside_the_candidates_and_makes_no_decision_without_evidence()
     {
         using var detector = new SequenceDetector(Fixed(kappa: 1), ChainModel());
         detector.Process(Click("u", "e1", 0, 0));
@@ -87,11 +88,13 @@ public sealed class SequenceDetectorRuleTests
 
         Assert.Equal((RankStatus.Ranked, 1), (expected.RankStatus, expected.Rank));
         Assert.Equal(GapReasonFlags.None, expected.Reasons & GapReasonFlags.Rank);
-        Assert.Equal(RankStatus.OutsideCandidates, unrelated.RankStatus);
-        Assert.Equal(Prediction.Unranked, unrelated.Rank);
+        // Item 9 is known but outside the candidates of the context (0, 1), which are items 1, 0 and 2: its rank is 4 > κ.
+        Assert.Equal((RankStatus.OutsideCandidates, 4), (unrelated.RankStatus, unrelated.Rank));
         Assert.Equal(GapReasonFlags.Rank, unrelated.Reasons & GapReasonFlags.Rank);
+        // An unknown item is no evidence: no RANK decision.
         Assert.Equal(RankStatus.UnknownItem, unknown.RankStatus);
-        Assert.Equal(GapReasonFlags.Rank, unknown.Reasons & GapReasonFlags.Rank);
+        Assert.Equal(GapReasonFlags.None, unknown.Reasons & GapReasonFlags.Rank);
+        Assert.Equal(1, detector.GetStatistics().RankUndecided);
         Assert.True(double.IsFinite(unknown.LogProbability));
         Assert.True(unknown.LogProbability < expected.LogProbability);
     }
@@ -245,7 +248,7 @@ public sealed class SequenceDetectorRuleTests
         detector.Process(Click("u", "e1", 0, 0, "toys"));
         detector.Process(Click("u", "e2", 1, 10, "toys"));     // none
         detector.Process(Click("u", "e3", 9, 1000, "food"));   // TD + CD + RANK
-        detector.Process(Click("u", "e4", 2, 1010, "toys"));   // CD + RANK: item 2 ranks 2nd after item 1, 9 predicts nothing
+        detector.Process(Click("u", "e4", 2, 1010, "toys"));   // CD + RANK: item 9 predicts nothing, item 2 ranks 2nd after item 1
         var stats = detector.GetStatistics();
 
         Assert.Equal(4, stats.EventsAccepted);
@@ -260,15 +263,17 @@ public sealed class SequenceDetectorRuleTests
         Assert.Equal(1, stats.Reasons["CD+RANK"]);
         Assert.Equal(3, stats.DeltaTMs.Sum(b => b.Count));
         Assert.Contains(stats.DeltaTMs, b => b.LowerInclusive == 512 && b.UpperExclusive == 1024 && b.Count == 1);
-        Assert.Equal(2, stats.Rank.Sum(b => b.Count));
-        Assert.Contains(stats.Rank, b => b.LowerInclusive == 2 && b.Count == 1);
+        // e2: rank 1; e3: item 9 is outside the candidates {0, 1, 2} of the context (0, 1): rank 4; e4: item 2 is 2nd after item 1 in the context (1, 9).
+        Assert.Equal(3, stats.Rank.Sum(b => b.Count));
+        Assert.All(stats.Rank, b => Assert.Equal(1, b.Count));
+        Assert.Equal([1L, 2L, 4L], stats.Rank.Select(b => b.LowerInclusive));
         Assert.Equal(1, stats.Unranked[RankStatus.OutsideCandidates]);
     }
 
     [Fact]
     public void Data_driven_threshold_follows_the_gap_percentile_and_each_decision_records_it()
     {
-        var options = new SequenceDetectorOptions { TemporalPercentile = 0.9, TemporalWarmupGaps = 100, TemporalRefreshEvery = 10, InitialTemporalThresholdMs = 7, LearnOnline = false };
+        var options = new SequenceDetectorOptions { BasketToleranceMs = 0, TemporalPercentile = 0.9, TemporalWarmupGaps = 100, TemporalRefreshEvery = 10, InitialTemporalThresholdMs = 7, LearnOnline = false };
         using var detector = new SequenceDetector(options, ChainModel());
         var time = 0L;
         var recorded = new List<long>();

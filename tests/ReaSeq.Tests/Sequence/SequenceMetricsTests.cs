@@ -31,7 +31,7 @@ public sealed class SequenceMetricsTests
         listener.SetMeasurementEventCallback<double>((i, v, t, _) => Record(i, v, t));
         listener.Start();
 
-        using var detector = new SequenceDetector(new SequenceDetectorOptions { FixedTemporalThresholdMs = 100, LearnOnline = false }, new SwingCooccurrenceModel(), meterFactory);
+        using var detector = new SequenceDetector(new SequenceDetectorOptions { FixedTemporalThresholdMs = 100, BasketToleranceMs = 0, LearnOnline = false }, new SwingCooccurrenceModel(), meterFactory);
         detector.Process(Click("u", "e1", 0, 0, "a"));
         detector.Process(Click("u", "e2", 1, 5_000, "b"));
         detector.Process(Click("u", "e2", 1, 5_000, "b"));

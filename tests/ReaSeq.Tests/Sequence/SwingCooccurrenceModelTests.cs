@@ -35,7 +35,7 @@ public sealed class SwingCooccurrenceModelTests
             Assert.Equal(Math.Log(expectedP), prediction.LogProbability, 1e-9);
             var expectedStatus = target < 0 ? RankStatus.UnknownItem : total == 0 ? RankStatus.NoContextEvidence : targetScore == 0 ? RankStatus.OutsideCandidates : RankStatus.Ranked;
             Assert.Equal(expectedStatus, prediction.Status);
-            if (expectedStatus == RankStatus.Ranked)
+            if (expectedStatus is RankStatus.Ranked or RankStatus.OutsideCandidates)
                 Assert.Equal(1 + scores.Count(s => s > targetScore + 1e-12), prediction.Rank);
             else
                 Assert.Equal(Prediction.Unranked, prediction.Rank);

@@ -120,10 +120,34 @@ public sealed class SequenceRoleTests(PostgresFixture postgres)
         await victim.WaitForExitAsync();
 
         var restarted = StartSequence(platform.Broker.BootstrapServers, crashDb, "crash", "gaps.crash");
-        var reference = StartSequence(platform.Broker.BootstrapServers, referenceDb, "reference", "gaps.reference");
+        Process? reference = null;
         try
         {
             List<Confluent.Kafka.ConsumeResult<byte[]?, byte[]?>> crashed = [], clean = [];
+            await TestPlatform.WaitUntilAsync(() =>
+            {
+                crashed = platform.ReadToEnd("gaps.crash");
+                return Task.FromResult(Final(crashed) == events);
+            }, TimeSpan.FromSeconds(150), "the restarted run processed every click");
+
+            // T is one per domain and epoch for the deployment, frozen on first use from the partitions' merged sketches
+            // and recorded: outputs are a pure function of the input and that record. A deployment with its own database
+            // would freeze its own T (how far each partition got when an epoch was first needed is timing), so the
+            // uninterrupted reference run is given the crashed run's record.
+            var copied = 0;
+            await using (var referenceData = Npgsql.NpgsqlDataSource.Create(referenceDb))
+            {
+                await using var read = platform.Db.CreateCommand("select domain, epoch, threshold_ms, gaps, data_driven from sequence_thresholds where consumer_group = 'crash.sequence'");
+                await using var rows = await read.ExecuteReaderAsync();
+                while (await rows.ReadAsync())
+                {
+                    await using var copy = referenceData.CreateCommand("insert into sequence_thresholds (consumer_group, domain, epoch, threshold_ms, gaps, data_driven) values ('reference.sequence', $1, $2, $3, $4, $5)");
+                    for (var i = 0; i < 5; i++) copy.Parameters.AddWithValue(rows.GetValue(i));
+                    copied += await copy.ExecuteNonQueryAsync();
+                }
+            }
+            Assert.True(copied > 0, "the crashed run recorded no threshold");
+            reference = StartSequence(platform.Broker.BootstrapServers, referenceDb, "reference", "gaps.reference");
             await TestPlatform.WaitUntilAsync(() =>
             {
                 crashed = platform.ReadToEnd("gaps.crash");
@@ -145,7 +169,7 @@ public sealed class SequenceRoleTests(PostgresFixture postgres)
         }
         finally
         {
-            foreach (var p in new[] { restarted, reference })
+            foreach (var p in new[] { restarted, reference }.OfType<Process>())
             {
                 if (!p.HasExited) p.Kill(true);
                 await p.WaitForExitAsync();

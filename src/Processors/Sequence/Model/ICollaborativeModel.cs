@@ -2,14 +2,15 @@ namespace ReaSeq.Processors.Sequence.Model;
 
 /// <summary>Score of one observed next item given a context.</summary>
 /// <param name="LogProbability">Natural log of the smoothed p(item | context); always finite.</param>
-/// <param name="Rank">1 + number of candidates scoring strictly higher (ties rank optimistically);
-/// <see cref="Unranked"/> unless <paramref name="Status"/> is <see cref="RankStatus.Ranked"/>.</param>
+/// <param name="Rank">1 + number of items scoring strictly higher (ties rank optimistically); finite for
+/// <see cref="RankStatus.Ranked"/> and <see cref="RankStatus.OutsideCandidates"/>, else <see cref="Unranked"/>.</param>
 /// <param name="Status"></param>
 public readonly record struct Prediction(double LogProbability, int Rank, RankStatus Status)
 {
     public const int Unranked = int.MaxValue;
 
-    public bool IsRanked => Status == RankStatus.Ranked;
+    /// <summary>True when the model has evidence and a finite rank: the RANK rule can decide.</summary>
+    public bool IsRanked => Status is RankStatus.Ranked or RankStatus.OutsideCandidates;
 }
 
 /// <summary>

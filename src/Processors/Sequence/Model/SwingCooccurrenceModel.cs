@@ -150,7 +150,8 @@ public sealed class SwingCooccurrenceModel : ICollaborativeModel
         var logProbability = SmoothedLog(targetScore, totalWeight);
         if (target < 0) return new(logProbability, Prediction.Unranked, RankStatus.UnknownItem);
         if (totalWeight == 0) return new(logProbability, Prediction.Unranked, RankStatus.NoContextEvidence);
-        if (targetScore == 0) return new(logProbability, Prediction.Unranked, RankStatus.OutsideCandidates);
+        // Outside the candidates: every candidate of the context (score > 0) ranks above it, nothing else does.
+        if (targetScore == 0) return new(logProbability, 1 + CountScoringAbove(lists, 0), RankStatus.OutsideCandidates);
         return new(logProbability, 1 + CountScoringAbove(lists, targetScore), RankStatus.Ranked);
     }
 

@@ -6,6 +6,9 @@ namespace ReaSeq.Processors.Sequence.Streaming;
 
 public sealed class PostgresSequenceCheckpointStore(NpgsqlDataSource db) : ISequenceCheckpointStore
 {
+    /// <summary>The database the role's other shared state (gap sketches, thresholds, global models) lives in.</summary>
+    public NpgsqlDataSource Database => db;
+
     public async Task<SequenceCheckpoint?> LoadAsync(string consumerGroup, string topic, int partition, CancellationToken ct)
     {
         await using var cmd = db.CreateCommand(

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 using ReaSeq.Contracts;
 using ReaSeq.Contracts.Serialization;
 using ReaSeq.Ingestors.Streaming;
@@ -27,12 +28,15 @@ public sealed class SequenceProcessor(
     SwingModelOptions modelOptions,
     SequenceProcessorOptions options,
     KafkaOptions kafkaOptions,
-    ILogger<SequenceProcessor> logger) : IBatchHandler, IDisposable
+    ILogger<SequenceProcessor> logger,
+    NpgsqlDataSource? db = null) : IBatchHandler, IDisposable
 {
     private sealed class PartitionState(SequenceDetector detector, SwingCooccurrenceModel model)
     {
         public readonly SequenceDetector Detector = detector;
-        public readonly SwingCooccurrenceModel Model = model;
+        public SwingCooccurrenceModel Model = model;
+        /// <summary>The global model version in use (0: none loaded; partition-local model).</summary>
+        public long ModelVersion;
         public long NextOffset;
         public readonly Stopwatch SinceCheckpoint = Stopwatch.StartNew();
         public bool Dirty;
@@ -44,6 +48,13 @@ public sealed class SequenceProcessor(
     private long _published;
     private long _skippedInvalid;
     private long _consumed;
+    private readonly NpgsqlDataSource? _db = db ?? (checkpoints as PostgresSequenceCheckpointStore)?.Database;
+    private SharedTemporalThresholds? _sharedThresholds;
+    private PostgresGlobalModelStore? _globalModels;
+    private (long Version, SwingCooccurrenceModel Model, byte[] Bytes)? _globalModel;
+    private volatile Tuple<long, byte[]>? _pendingGlobalModel;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task? _globalModelLoop;
 
     public string Name => "sequence";
 
@@ -65,6 +76,7 @@ public sealed class SequenceProcessor(
         {
             var state = NewState();
             var checkpoint = checkpoints.LoadAsync(Group, tp.Topic, tp.Partition.Value, CancellationToken.None).GetAwaiter().GetResult();
+            if (checkpoint is null && options.ModelSource == SequenceModelSource.Global) UseGlobalModel(state, LatestGlobalModel());
             if (checkpoint is not null)
             {
                 Restore(state, checkpoint.Snapshot);
@@ -111,15 +123,23 @@ public sealed class SequenceProcessor(
         }
         // Only clicks without their own category need the catalog.
         await categories.PrefetchAsync(decoded.Where(d => d.Click is { } c && !c.Context.ContainsKey("category")).Select(d => d.Click!.ItemId), ct);
+        await SwapGlobalModelAsync(decoded.Select(d => d.Source.Partition.Value).Distinct().ToList(), ct);
+        var clicks = decoded.Select(d => d.Click is { } c ? ToSequenceClick(c) : (SequenceClick?)null).ToList();
+        if (_sharedThresholds is { } shared)
+        {
+            await shared.PrepareAsync(clicks.Where(c => c is not null).SelectMany(c => shared.Needed(c!.Value.Domain, c.Value.TimestampMs)),
+                () => _partitions.Select(kv => (kv.Key, kv.Value.Detector)).OrderBy(p => p.Key), ct);
+        }
 
         var changed = new Dictionary<(int Partition, string User), UserSequence>();
-        foreach (var (source, click) in decoded)
+        for (var n = 0; n < decoded.Count; n++)
         {
+            var (source, click) = decoded[n];
             var state = _partitions[source.Partition.Value];
             state.NextOffset = source.Offset.Value + 1;
             state.Dirty = true;
             if (click is null) continue;
-            var result = state.Detector.Process(new SequenceClick(click.UserId, click.EventId, click.ItemId, click.TsMs, categories.Resolve(click.ItemId, click.Context)));
+            var result = state.Detector.Process(clicks[n]!.Value);
             if (result.IsAccepted) changed[(source.Partition.Value, click.UserId)] = result.Sequence!;
             else if (result.ShouldDeadLetter) deadLetters.Publish(source, Name, ErrorClasses.OutOfOrder, $"{result.Status}: {result.Detail}");
         }
@@ -168,7 +188,7 @@ public sealed class SequenceProcessor(
                 ThresholdMs = t.ThresholdMs,
                 PrevCategory = t.FromCategory ?? "",
                 NextCategory = t.ToCategory ?? "",
-                Rank = t.RankStatus == RankStatus.Ranked ? t.Rank : -1,
+                Rank = t.RankStatus is RankStatus.Ranked or RankStatus.OutsideCandidates ? t.Rank : -1,
             };
             if ((t.Reasons & GapReasonFlags.Temporal) != 0) gap.Reasons.Add(GapReason.TD);
             if ((t.Reasons & GapReasonFlags.Category) != 0) gap.Reasons.Add(GapReason.CD);
@@ -178,10 +198,111 @@ public sealed class SequenceProcessor(
         return update;
     }
 
+    private SequenceClick ToSequenceClick(ClickEvent click)
+    {
+        var category = categories.Resolve(click.ItemId, click.Context);
+        return new SequenceClick(click.UserId, click.EventId, click.ItemId, click.TsMs, category, options.DomainOf(category, click.Context));
+    }
+
     private PartitionState NewState()
     {
         var model = new SwingCooccurrenceModel(modelOptions);
-        return new PartitionState(new SequenceDetector(detectorOptions, model), model);
+        var detector = new SequenceDetector(detectorOptions, model);
+        if (options.SharedThresholds)
+        {
+            _sharedThresholds ??= new SharedTemporalThresholds(detectorOptions,
+                _db is null ? new InMemoryGapSketchStore(detectorOptions) : new PostgresGapSketchStore(_db, Group, detectorOptions), options.ThresholdEpochMs);
+            detector.SharedThresholds = _sharedThresholds;
+        }
+        return new PartitionState(detector, model);
+    }
+
+    private PostgresGlobalModelStore GlobalModels => _globalModels ??= new PostgresGlobalModelStore(
+        _db ?? throw new InvalidOperationException("Sequence:Processor:ModelSource=Global needs PostgreSQL."), Group);
+
+    /// <summary>The latest global model version (trained now if none exists yet); starts the refresh loop.</summary>
+    private (long Version, SwingCooccurrenceModel Model, byte[] Bytes) LatestGlobalModel()
+    {
+        _globalModelLoop ??= Task.Run(() => RefreshGlobalModelLoopAsync(_stopping.Token));
+        var latest = GlobalModels.LatestVersionAsync(CancellationToken.None).GetAwaiter().GetResult();
+        if (latest == 0)
+        {
+            latest = GlobalModels.TrainIfDueAsync(modelOptions, options.GlobalModelRefreshMs, CancellationToken.None).GetAwaiter().GetResult()
+                ?? GlobalModels.LatestVersionAsync(CancellationToken.None).GetAwaiter().GetResult();
+        }
+        return GlobalModel(latest);
+    }
+
+    private (long Version, SwingCooccurrenceModel Model, byte[] Bytes) GlobalModel(long version, byte[]? bytes = null)
+    {
+        if (_globalModel is { } loaded && loaded.Version == version) return loaded;
+        bytes ??= GlobalModels.LoadAsync(version, CancellationToken.None).GetAwaiter().GetResult();
+        var model = new SwingCooccurrenceModel(modelOptions);
+        model.RestoreSnapshot(new MemoryStream(bytes, writable: false));
+        _globalModel = (version, model, bytes);
+        return _globalModel.Value;
+    }
+
+    /// <summary>
+    /// Puts a global model version into a partition: a shared read-only instance, or a private copy when partitions
+    /// also learn online.
+    /// </summary>
+    private void UseGlobalModel(PartitionState state, (long Version, SwingCooccurrenceModel Model, byte[] Bytes) global)
+    {
+        var model = global.Model;
+        if (detectorOptions.LearnOnline)
+        {
+            model = new SwingCooccurrenceModel(modelOptions);
+            model.RestoreSnapshot(new MemoryStream(global.Bytes, writable: false));
+        }
+        state.Model = model;
+        state.ModelVersion = global.Version;
+        state.Detector.ReplaceModel(model);
+    }
+
+    /// <summary>
+    /// Moves the batch's partitions to a newer global model version, and checkpoints them at once: every output is then
+    /// produced by a state a restart would restore (same offset, same model version).
+    /// </summary>
+    private async Task SwapGlobalModelAsync(IReadOnlyList<int> partitions, CancellationToken ct)
+    {
+        if (options.ModelSource != SequenceModelSource.Global || _pendingGlobalModel is not { } pending) return;
+        var swapped = new List<int>();
+        foreach (var p in partitions)
+        {
+            var state = _partitions[p];
+            if (state.ModelVersion >= pending.Item1) continue;
+            UseGlobalModel(state, GlobalModel(pending.Item1, pending.Item2));
+            state.Dirty = true;
+            swapped.Add(p);
+        }
+        if (swapped.Count == 0) return;
+        logger.LogInformation("sequence: partitions {Partitions} now use global model version {Version}", swapped, pending.Item1);
+        await Checkpoint(swapped, force: true, ct);
+    }
+
+    private async Task RefreshGlobalModelLoopAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(options.GlobalModelCheckMs, ct);
+                if (await GlobalModels.TrainIfDueAsync(modelOptions, options.GlobalModelRefreshMs, ct) is { } trained)
+                    logger.LogInformation("sequence: trained global model version {Version}", trained);
+                var latest = await GlobalModels.LatestVersionAsync(ct);
+                if (latest > (_pendingGlobalModel?.Item1 ?? 0) && latest > (_globalModel?.Version ?? 0))
+                    _pendingGlobalModel = Tuple.Create(latest, await GlobalModels.LoadAsync(latest, ct));
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "sequence: global model refresh failed; partitions keep their current version");
+            }
+        }
     }
 
     private async Task Checkpoint(IReadOnlyList<int> partitions, bool force, CancellationToken ct)
@@ -199,12 +320,20 @@ public sealed class SequenceProcessor(
         }
     }
 
-    private static byte[] Snapshot(PartitionState state)
+    private byte[] Snapshot(PartitionState state)
     {
         using var stream = new MemoryStream();
         using var writer = new BinaryWriter(stream);
-        using (var model = new MemoryStream())
+        if (state.ModelVersion > 0)
         {
+            // A global model version: the reference suffices unless the partition also learned online.
+            writer.Write(-1L);
+            writer.Write(state.ModelVersion);
+            writer.Write(detectorOptions.LearnOnline);
+        }
+        if (state.ModelVersion == 0 || detectorOptions.LearnOnline)
+        {
+            using var model = new MemoryStream();
             state.Model.WriteSnapshot(model);
             writer.Write(model.Length);
             writer.Write(model.GetBuffer(), 0, (int)model.Length);
@@ -213,19 +342,38 @@ public sealed class SequenceProcessor(
         return stream.ToArray();
     }
 
-    private static void Restore(PartitionState state, byte[] snapshot)
+    private void Restore(PartitionState state, byte[] snapshot)
     {
         using var stream = new MemoryStream(snapshot, writable: false);
         using var reader = new BinaryReader(stream);
         var modelLength = reader.ReadInt64();
+        if (modelLength == -1)
+        {
+            var version = reader.ReadInt64();
+            var learned = reader.ReadBoolean();
+            UseGlobalModel(state, GlobalModel(version));
+            if (!learned)
+            {
+                state.Detector.RestoreSnapshot(stream);
+                return;
+            }
+            modelLength = reader.ReadInt64();
+            // Never restore into the shared read-only instance.
+            if (!detectorOptions.LearnOnline) state.Model = new SwingCooccurrenceModel(modelOptions);
+        }
         // The model first: restored users refer to its item indices.
         state.Model.RestoreSnapshot(new MemoryStream(snapshot, (int)stream.Position, (int)modelLength, writable: false));
+        if (!ReferenceEquals(state.Detector.Model, state.Model)) state.Detector.ReplaceModel(state.Model);
         stream.Position += modelLength;
         state.Detector.RestoreSnapshot(stream);
     }
 
     public void Dispose()
     {
+        _stopping.Cancel();
+        try { _globalModelLoop?.Wait(TimeSpan.FromSeconds(5)); }
+        catch (AggregateException) { }
+        _stopping.Dispose();
         _producer.Flush(TimeSpan.FromSeconds(5));
         _producer.Dispose();
     }

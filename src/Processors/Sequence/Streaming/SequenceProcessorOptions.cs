@@ -23,4 +23,46 @@ public sealed class SequenceProcessorOptions
     /// updates, which another role ingests). 0: never wait; unknown items then make no CD decision.
     /// </summary>
     [Range(0, 60_000)] public int CatalogWaitMs { get; set; } = 2_000;
+
+    /// <summary>
+    /// Whose gaps share a T: "" (one domain for the whole platform), "category" (the click's primary category; unknown
+    /// categories form the domain "") or "context:KEY" (the click's context[KEY], "" when absent).
+    /// </summary>
+    [RegularExpression("^(|category|context:.+)$")] public string ThresholdDomain { get; set; } = "";
+
+    /// <summary>
+    /// True: one T per domain for the whole deployment, merged over every partition's gap sketch in PostgreSQL and
+    /// frozen per event-time epoch of <see cref="ThresholdEpochMs"/>. False: each partition's own T (not recommended).
+    /// </summary>
+    public bool SharedThresholds { get; set; } = true;
+
+    /// <summary>Length of a T refresh epoch in event time (T is recorded once per domain and epoch).</summary>
+    [Range(60_000, long.MaxValue)] public long ThresholdEpochMs { get; set; } = 24L * 3600 * 1000;
+
+    /// <summary>
+    /// Partition: each partition learns its own model online from its users (a 1/N sample). Global: every partition
+    /// loads the latest version of one model trained on the whole click stream (user_clicks), refreshed every
+    /// <see cref="GlobalModelRefreshMs"/>; Sequence:LearnOnline additionally updates each partition's copy.
+    /// </summary>
+    public SequenceModelSource ModelSource { get; set; } = SequenceModelSource.Partition;
+
+    [Range(1_000, int.MaxValue)] public int GlobalModelRefreshMs { get; set; } = 3_600_000;
+
+    /// <summary>How often a processor looks for a newer global model version.</summary>
+    [Range(100, int.MaxValue)] public int GlobalModelCheckMs { get; set; } = 10_000;
+
+    /// <summary>The threshold domain of a click under <see cref="ThresholdDomain"/>.</summary>
+    public string DomainOf(string? category, IReadOnlyDictionary<string, string> context) => ThresholdDomain switch
+    {
+        "" => "",
+        "category" => category ?? "",
+        _ when ThresholdDomain.StartsWith("context:", StringComparison.Ordinal) => context.GetValueOrDefault(ThresholdDomain["context:".Length..]) ?? "",
+        _ => "",
+    };
+}
+
+public enum SequenceModelSource
+{
+    Partition,
+    Global,
 }
