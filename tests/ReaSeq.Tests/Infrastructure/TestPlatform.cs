@@ -18,19 +18,31 @@ public sealed class TestPlatform : IAsyncDisposable
     private readonly List<(CancellationTokenSource Cts, Task Loop)> _loops = [];
     private readonly List<IDisposable> _handlers = [];
 
-    private TestPlatform(string connectionString, int partitions)
+    private TestPlatform(string connectionString, int partitions, Action<KafkaOptions>? configure)
     {
         ConnectionString = connectionString;
         Broker = new EmbeddedKafkaBroker(3);
         KafkaOptions = new KafkaOptions { Partitions = partitions, MaxBatchSize = 2_000, MaxBatchWaitMs = 20 };
+        configure?.Invoke(KafkaOptions);
         Kafka = new KafkaClientSupplier(KafkaOptions, Broker);
         Db = NpgsqlDataSource.Create(connectionString);
         DeadLetters = new DeadLetterPublisher(Kafka, new AvroSerde<DeadLetter>(), NullLogger<DeadLetterPublisher>.Instance);
         Producer = new ContractProducer(Kafka, "test-producer");
     }
 
-    public static async Task<TestPlatform> StartAsync(PostgresFixture postgres, int partitions = 6) =>
-        new(await postgres.CreateDatabaseAsync(), partitions);
+    public static async Task<TestPlatform> StartAsync(PostgresFixture postgres, int partitions = 6, Action<KafkaOptions>? configure = null) =>
+        new(await postgres.CreateDatabaseAsync(), partitions, configure);
+
+    /// <summary>
+    /// Client settings for outage tests: a produced record fails its delivery after <paramref name="messageTimeoutMs"/>,
+    /// and clients reconnect within a fraction of a second once the brokers are back.
+    /// </summary>
+    public static Action<KafkaOptions> ShortTimeouts(int messageTimeoutMs = 1_500) => o =>
+    {
+        o.Client["message.timeout.ms"] = messageTimeoutMs.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        o.Client["reconnect.backoff.ms"] = "50";
+        o.Client["reconnect.backoff.max.ms"] = "250";
+    };
 
     public string ConnectionString { get; }
     public EmbeddedKafkaBroker Broker { get; }
