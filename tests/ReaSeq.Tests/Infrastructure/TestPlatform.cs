@@ -26,7 +26,7 @@ public sealed class TestPlatform : IAsyncDisposable
         configure?.Invoke(KafkaOptions);
         Kafka = new KafkaClientSupplier(KafkaOptions, Broker);
         Db = NpgsqlDataSource.Create(connectionString);
-        DeadLetters = new DeadLetterPublisher(Kafka, new AvroSerde<DeadLetter>(), NullLogger<DeadLetterPublisher>.Instance);
+        DeadLetters = new DeadLetterPublisher(Kafka, new AvroSerde<DeadLetter>(), NullLogger<DeadLetterPublisher>.Instance, KafkaOptions);
         Producer = new ContractProducer(Kafka, "test-producer");
     }
 
@@ -69,7 +69,7 @@ public sealed class TestPlatform : IAsyncDisposable
 
     public ReaSeq.Processors.Sequence.Streaming.SequenceProcessor NewSequenceProcessor(
         ReaSeq.Processors.Sequence.SequenceDetectorOptions? detector = null, ReaSeq.Processors.Sequence.Streaming.SequenceProcessorOptions? options = null) =>
-        new(new AvroSerde<ClickEvent>(), new AvroSerde<SequenceUpdate>(), Kafka, DeadLetters,
+        new(new AvroSerde<ClickEvent>(), new AvroSerde<SequenceUpdate>(), Validator, Kafka, DeadLetters,
             new ReaSeq.Processors.Sequence.Streaming.PostgresSequenceCheckpointStore(Db), new ReaSeq.Processors.Sequence.Streaming.ItemCategoryResolver(Db, options ?? new()),
             detector ?? new ReaSeq.Processors.Sequence.SequenceDetectorOptions(), new ReaSeq.Processors.Sequence.Model.SwingModelOptions(),
             options ?? new ReaSeq.Processors.Sequence.Streaming.SequenceProcessorOptions(), KafkaOptions,
