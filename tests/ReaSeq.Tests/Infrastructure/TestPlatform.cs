@@ -56,6 +56,9 @@ public sealed class TestPlatform : IAsyncDisposable
 
     public ContractLimits Limits { get; } = new();
 
+    /// <summary>What the consumer loops started by <see cref="Run"/> report about their progress.</summary>
+    public RoleHealth Health { get; } = new();
+
     public ContractValidator Validator => new(Limits);
 
     public ClickIngestor NewClickIngestor() =>
@@ -81,7 +84,7 @@ public sealed class TestPlatform : IAsyncDisposable
         if (handler is IDisposable disposable) _handlers.Add(disposable);
         var cts = new CancellationTokenSource();
         var loop = Task.Factory.StartNew(
-            () => new BatchConsumerLoop(Kafka, KafkaOptions, NullLogger.Instance).RunAsync(handler, instance, cts.Token),
+            () => new BatchConsumerLoop(Kafka, KafkaOptions, NullLogger.Instance, Health).RunAsync(handler, instance, cts.Token),
             cts.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
         _loops.Add((cts, loop));
         return cts;

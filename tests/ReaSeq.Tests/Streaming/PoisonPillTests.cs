@@ -53,6 +53,7 @@ public sealed class PoisonPillTests(PostgresFixture postgres)
         Assert.Equal(poison.Length, letter.ValueBytes);
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(poison)), letter.ValueSha256);
         Assert.Contains("truncated", letter.Message);
+        Assert.True(platform.Health.IsHealthy);
     }
 
     [Fact]
