@@ -9,6 +9,7 @@ namespace ReaSeq.Tests.Cli;
 /// broker up, and while a configured broker is unreachable.
 /// </summary>
 [Collection(PlatformCollection.Name)]
+[Trait(Tier.Name, Tier.Integration)]
 public sealed class ShutdownTests(PostgresFixture postgres)
 {
     private static readonly TimeSpan StopLimit = TimeSpan.FromSeconds(10);
