@@ -20,6 +20,15 @@ public sealed class DeadLetter : ISpecificRecord
     public string Processor { get; set; } = "";
     public long TsMs { get; set; }
 
+    /// <summary>Size of the original value (null: it had none, or an old writer).</summary>
+    public int? ValueBytes { get; set; }
+
+    /// <summary>Lowercase hex SHA-256 of the original value.</summary>
+    public string? ValueSha256 { get; set; }
+
+    /// <summary>Whether <see cref="Value"/> holds only the first bytes of the original.</summary>
+    public bool ValueTruncated { get; set; }
+
     public object? Get(int fieldPos) => fieldPos switch
     {
         0 => SourceTopic,
@@ -31,6 +40,9 @@ public sealed class DeadLetter : ISpecificRecord
         6 => Message,
         7 => Processor,
         8 => TsMs,
+        9 => ValueBytes,
+        10 => ValueSha256,
+        11 => ValueTruncated,
         _ => throw Contracts.Put.BadField(fieldPos),
     };
 
@@ -47,6 +59,9 @@ public sealed class DeadLetter : ISpecificRecord
             case 6: Message = (string)fieldValue; break;
             case 7: Processor = (string)fieldValue; break;
             case 8: TsMs = (long)fieldValue; break;
+            case 9: ValueBytes = (int?)fieldValue; break;
+            case 10: ValueSha256 = (string?)fieldValue; break;
+            case 11: ValueTruncated = (bool)fieldValue; break;
             default: throw Contracts.Put.BadField(fieldPos);
         }
     }

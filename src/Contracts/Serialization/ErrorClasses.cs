@@ -10,4 +10,7 @@ public static class ErrorClasses
     public const string Duplicate = "duplicate";
     public const string OutOfOrder = "out_of_order";
     public const string Processing = "processing";
+
+    /// <summary>A record keyed by something else than the id that decides its partition (a click not keyed by its user_id).</summary>
+    public const string KeyMismatch = "key_mismatch";
 }

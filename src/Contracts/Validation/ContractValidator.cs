@@ -41,6 +41,12 @@ public sealed class ContractValidator(ContractLimits limits, TimeProvider? clock
         Context(click.Context);
     }
 
+    /// <summary>
+    /// Clicks are keyed by user_id, so all of a user's clicks land on one partition and one owner. A click keyed by
+    /// anything else (or nothing) would split its user across partitions: error class "key_mismatch".
+    /// </summary>
+    public void ValidateKey(ClickEvent click, byte[]? key) => Key("user_id", click.UserId, key);
+
     public void Validate(LabeledImpression impression)
     {
         Id("impression_id", impression.ImpressionId);
@@ -65,6 +71,18 @@ public sealed class ContractValidator(ContractLimits limits, TimeProvider? clock
         {
             Text("context key", k, limits.MaxCollectionValueLength, required: true);
             Text($"context[{Clip(k)}]", v, limits.MaxCollectionValueLength, required: false);
+        }
+    }
+
+    private static void Key(string field, string expected, byte[]? key)
+    {
+        if (key is null)
+            throw new ContractException(ErrorClasses.KeyMismatch, $"record has no key; it must be keyed by its {field} '{Clip(expected)}'");
+        var actual = System.Text.Encoding.UTF8.GetString(key);
+        if (!string.Equals(actual, expected, StringComparison.Ordinal))
+        {
+            throw new ContractException(ErrorClasses.KeyMismatch,
+                $"record key '{Clip(actual)}' differs from its {field} '{Clip(expected)}' (records are partitioned by {field})");
         }
     }
 

@@ -27,6 +27,9 @@ public sealed class ClickIngestor(AvroSerde<ClickEvent> serde, ContractValidator
 
     private readonly ConcurrentDictionary<string, UserState> _users = new(StringComparer.Ordinal);
 
+    /// <summary>A click keyed by anything but its user_id would split the user across partitions: dead-lettered.</summary>
+    protected override void ValidateSource(ConsumeResult<byte[]?, byte[]?> source, ClickEvent record) => validator.ValidateKey(record, source.Message.Key);
+
     /// <summary>Users currently owned by this instance (for tests and metrics).</summary>
     public int OwnedUsers => _users.Count;
 

@@ -43,6 +43,7 @@ public abstract class IngestorBase<T>(
     public async Task HandleBatchAsync(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
+        var deliveries = new DeliveryTracker();
         var valid = new List<(ConsumeResult<byte[]?, byte[]?> Source, T Record)>(batch.Count);
         var next = new Dictionary<(string, int), long>();
         long rejected = 0;
@@ -56,19 +57,24 @@ public abstract class IngestorBase<T>(
                     throw new ContractException(ErrorClasses.Validation, $"record is {value.Length} bytes, limit {kafkaOptions.MaxRecordBytes}");
                 var record = serde.Deserialize(value);
                 validate(record);
+                ValidateSource(result, record);
                 valid.Add((result, record));
             }
             catch (ContractException e)
             {
-                deadLetters.Publish(result, name, e);
+                deadLetters.Publish(deliveries, result, name, e);
                 rejected++;
             }
         }
-        deadLetters.Flush(ct);
+        // This batch's dead letters are delivered before its offsets commit; one that is not fails the batch (retried).
+        await deliveries.WaitAsync(ct);
         var offsets = next.Select(kv => new PartitionOffset(kv.Key.Item1, kv.Key.Item2, kv.Value)).ToList();
         var (accepted, duplicates) = await CommitAsync(valid, offsets, ct);
         stats.Record(topic, batch.Count, accepted, duplicates, rejected, Stopwatch.GetElapsedTime(started).TotalSeconds);
     }
+
+    /// <summary>Checks what the record says against where it came from (its key); throws <see cref="ContractException"/>.</summary>
+    protected virtual void ValidateSource(ConsumeResult<byte[]?, byte[]?> source, T record) { }
 
     /// <summary>Loads the in-memory state of newly owned partitions (nothing for stateless ingestors).</summary>
     protected virtual Task LoadStateAsync(IReadOnlyList<int> partitions, CancellationToken ct) => Task.CompletedTask;

@@ -9,9 +9,11 @@ namespace ReaSeq.Ingestors.Streaming;
 /// assignment, resume from the handler's stored offsets, commit on revoke, graceful close. In-flight work is
 /// bounded: while the handler makes one batch durable, the loop fills (and the handler starts decoding) at most the
 /// next one, then waits (backpressure). Batches are handed over strictly in order.
-/// A failing batch is retried with backoff; the loop itself never dies on bad input.
+/// A failing batch is retried with backoff, without end (no data is skipped); past <see cref="KafkaOptions.BatchRetryBudget"/>
+/// attempts every retry logs an error and <paramref name="health"/> reports the job stalled until a batch succeeds.
+/// The loop itself never dies on bad input.
 /// </summary>
-public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions options, ILogger logger)
+public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions options, ILogger logger, IRoleHealth? health = null)
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan IdlePoll = TimeSpan.FromMilliseconds(100);
@@ -194,13 +196,29 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
             try
             {
                 await handler.HandleBatchAsync(batch, ct);
+                if (attempt > 1)
+                {
+                    logger.LogInformation("{Handler}: batch of {Count} succeeded after {Attempts} attempts", handler.Name, batch.Count, attempt);
+                    health?.ReportHealthy(handler.Name);
+                }
                 return;
             }
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
             {
                 // Per-record problems are the handler's to dead-letter; what reaches here is infrastructure (state
-                // store down, ...). The batch is retried as a whole: its state transaction never committed.
-                logger.LogError(e, "{Handler}: batch of {Count} failed (attempt {Attempt}); retrying in {Backoff}", handler.Name, batch.Count, attempt, backoff);
+                // store down, outputs not delivered, ...). The batch is retried as a whole: its state never committed.
+                if (attempt >= options.BatchRetryBudget)
+                {
+                    health?.ReportStalled(handler.Name, attempt, e);
+                    logger.LogError(e, "{Handler}: UNHEALTHY: batch of {Count} ({Partitions}) failed {Attempt} times, past the retry budget of {Budget}; " +
+                                       "its partitions make no progress. Retrying in {Backoff} (nothing is skipped)",
+                        handler.Name, batch.Count, Describe(batch.Select(r => r.TopicPartition).Distinct()), attempt, options.BatchRetryBudget, backoff);
+                }
+                else
+                {
+                    logger.LogWarning(e, "{Handler}: batch of {Count} failed (attempt {Attempt} of a budget of {Budget}); retrying in {Backoff}",
+                        handler.Name, batch.Count, attempt, options.BatchRetryBudget, backoff);
+                }
                 await Task.Delay(backoff, ct);
                 backoff = TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, backoff.Ticks * 2));
             }

@@ -4,12 +4,12 @@ using Microsoft.Extensions.Logging;
 namespace ReaSeq.Ingestors.Streaming;
 
 /// <summary>One BackgroundService per consumer job: runs the shared batch loop for one handler.</summary>
-public sealed class ConsumerWorker<THandler>(THandler handler, IKafkaClientSupplier kafka, KafkaOptions options, ILogger<THandler> logger)
+public sealed class ConsumerWorker<THandler>(THandler handler, IKafkaClientSupplier kafka, KafkaOptions options, IRoleHealth health, ILogger<THandler> logger)
     : BackgroundService where THandler : IBatchHandler
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         // The loop blocks in librdkafka calls; give it its own thread instead of a pool thread.
         Task.Factory.StartNew(
-            () => new BatchConsumerLoop(kafka, options, logger).RunAsync(handler, null, stoppingToken),
+            () => new BatchConsumerLoop(kafka, options, logger, health).RunAsync(handler, null, stoppingToken),
             stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
 }

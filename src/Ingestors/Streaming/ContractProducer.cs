@@ -4,13 +4,19 @@ using ReaSeq.Contracts.Serialization;
 
 namespace ReaSeq.Ingestors.Streaming;
 
-/// <summary>Publishes contract records with the configured framing (single-object or Confluent) through an idempotent producer.</summary>
+/// <summary>
+/// Publishes contract records with the configured framing (single-object or Confluent) through an idempotent producer.
+/// Records that a batch's state depends on are produced with that batch's <see cref="DeliveryTracker"/>, whose wait
+/// fails when any of them is not delivered; <see cref="Flush"/> only serves publishers (replay, tests) that own their
+/// producer and check <see cref="Failed"/>.
+/// </summary>
 public sealed class ContractProducer : IDisposable
 {
     private readonly IProducer<byte[]?, byte[]?> _producer;
     private readonly ISchemaRegistry? _registry;
     private readonly Dictionary<Type, object> _serdes = new();
     private long _failed;
+    private int _disposed;
 
     public ContractProducer(IKafkaClientSupplier kafka, string clientId, ISchemaRegistry? registry = null)
     {
@@ -21,14 +27,20 @@ public sealed class ContractProducer : IDisposable
     /// <summary>Deliveries that failed after librdkafka's own retries.</summary>
     public long Failed => Interlocked.Read(ref _failed);
 
-    public void Produce<T>(string topic, string key, T record) where T : ISpecificRecord, new()
+    public void Produce<T>(string topic, string key, T record, DeliveryTracker? tracker = null) where T : ISpecificRecord, new()
     {
         var value = Serde<T>().Serialize(record);
-        ProduceRaw(topic, System.Text.Encoding.UTF8.GetBytes(key), value);
+        ProduceRaw(topic, System.Text.Encoding.UTF8.GetBytes(key), value, tracker);
     }
 
-    public void ProduceRaw(string topic, byte[]? key, byte[]? value)
+    /// <summary>
+    /// Produces one record. With a tracker, its delivery is reported there (a failure fails the tracker's wait); a record
+    /// the producer refuses outright (too large for the broker, ...) throws <see cref="DeliveryFailedException"/>.
+    /// </summary>
+    public void ProduceRaw(string topic, byte[]? key, byte[]? value, DeliveryTracker? tracker = null)
     {
+        var what = $"record for {topic}";
+        var track = tracker?.Track(what);
         while (true)
         {
             try
@@ -36,6 +48,7 @@ public sealed class ContractProducer : IDisposable
                 _producer.Produce(topic, new Message<byte[]?, byte[]?> { Key = key, Value = value }, report =>
                 {
                     if (report.Error.IsError) Interlocked.Increment(ref _failed);
+                    track?.Invoke(report);
                 });
                 return;
             }
@@ -44,9 +57,22 @@ public sealed class ContractProducer : IDisposable
                 // Backpressure: the local queue is full, let librdkafka deliver some first.
                 _producer.Poll(TimeSpan.FromMilliseconds(50));
             }
+            catch (KafkaException e)
+            {
+                Interlocked.Increment(ref _failed);
+                if (tracker is null) throw;
+                tracker.Abandon(what, $"{e.Error.Code}: {e.Error.Reason}");
+                throw new DeliveryFailedException(1, 1, $"{what} refused by the producer: {e.Error.Code}: {e.Error.Reason}");
+            }
+            catch (Exception e) when (tracker is not null)
+            {
+                tracker.Abandon(what, e.Message);
+                throw;
+            }
         }
     }
 
+    /// <summary>Waits until the producer's queue is empty. Says nothing about success: use a <see cref="DeliveryTracker"/> for that.</summary>
     public void Flush(CancellationToken ct = default) => _producer.Flush(ct);
 
     private AvroSerde<T> Serde<T>() where T : ISpecificRecord, new()
@@ -58,9 +84,13 @@ public sealed class ContractProducer : IDisposable
         }
     }
 
-    public void Dispose()
+    /// <summary>Flushes for at most <paramref name="timeout"/> (a stopping process must not hang on an unreachable cluster) and closes.</summary>
+    public void Dispose(TimeSpan timeout)
     {
-        _producer.Flush(TimeSpan.FromSeconds(10));
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _producer.Flush(timeout);
         _producer.Dispose();
     }
+
+    public void Dispose() => Dispose(TimeSpan.FromSeconds(10));
 }

@@ -54,6 +54,55 @@ public sealed class EmbeddedKafkaBroker : IDisposable
         }
     }
 
+    /// <summary>
+    /// Fault injection: disconnects broker <paramref name="brokerId"/> (1 … <see cref="Brokers"/>) and refuses new connections
+    /// until <see cref="SetBrokerUp"/>. Leadership does not move, so the partitions it leads are unreachable meanwhile.
+    /// </summary>
+    public void SetBrokerDown(int brokerId) => Fault(brokerId, up: false);
+
+    /// <summary>Lets a broker taken down by <see cref="SetBrokerDown"/> accept connections again.</summary>
+    public void SetBrokerUp(int brokerId) => Fault(brokerId, up: true);
+
+    /// <summary>Takes every broker of the cluster down (a full outage) or brings them all back.</summary>
+    public void SetAllBrokers(bool up)
+    {
+        for (var id = 1; id <= Brokers; id++) Fault(id, up);
+    }
+
+    /// <summary>
+    /// Fault injection: the next <paramref name="errors"/>.Length requests of Kafka API <paramref name="apiKey"/> (0 = Produce,
+    /// 1 = Fetch, ...) to any broker fail with these Kafka error codes, one per request, in order.
+    /// </summary>
+    public void PushRequestErrors(short apiKey, params int[] errors)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_cluster == IntPtr.Zero, this);
+            Native.rd_kafka_mock_push_request_errors_array(_cluster, apiKey, (UIntPtr)errors.Length, errors);
+        }
+    }
+
+    /// <summary>Drops the request errors still queued for an API key.</summary>
+    public void ClearRequestErrors(short apiKey)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_cluster == IntPtr.Zero, this);
+            Native.rd_kafka_mock_clear_request_errors(_cluster, apiKey);
+        }
+    }
+
+    private void Fault(int brokerId, bool up)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_cluster == IntPtr.Zero, this);
+            var err = up ? Native.rd_kafka_mock_broker_set_up(_cluster, brokerId) : Native.rd_kafka_mock_broker_set_down(_cluster, brokerId);
+            if (err != 0)
+                throw new InvalidOperationException($"Mock cluster could not set broker {brokerId} {(up ? "up" : "down")}: {Marshal.PtrToStringAnsi(Native.rd_kafka_err2str(err))}");
+        }
+    }
+
     public void Dispose()
     {
         lock (_gate)
@@ -110,5 +159,9 @@ public sealed class EmbeddedKafkaBroker : IDisposable
         [DllImport(Lib)] public static extern IntPtr rd_kafka_mock_cluster_bootstraps(IntPtr cluster);
         [DllImport(Lib)] public static extern int rd_kafka_mock_topic_create(IntPtr cluster, string topic, int partitions, int replicationFactor);
         [DllImport(Lib)] public static extern IntPtr rd_kafka_err2str(int err);
+        [DllImport(Lib)] public static extern int rd_kafka_mock_broker_set_down(IntPtr cluster, int brokerId);
+        [DllImport(Lib)] public static extern int rd_kafka_mock_broker_set_up(IntPtr cluster, int brokerId);
+        [DllImport(Lib)] public static extern void rd_kafka_mock_push_request_errors_array(IntPtr cluster, short apiKey, UIntPtr count, int[] errors);
+        [DllImport(Lib)] public static extern void rd_kafka_mock_clear_request_errors(IntPtr cluster, short apiKey);
     }
 }

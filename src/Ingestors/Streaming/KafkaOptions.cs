@@ -34,6 +34,18 @@ public sealed class KafkaOptions
     /// <summary>Largest record value accepted; bigger ones are dead-lettered unread.</summary>
     [Range(1, 100_000_000)] public int MaxRecordBytes { get; set; } = 1_000_000;
 
+    /// <summary>
+    /// Most bytes of a rejected record's value a dead letter carries (its original size and SHA-256 always): a letter must
+    /// stay well below the broker's message size limit even for a record at that limit.
+    /// </summary>
+    [Range(0, 512 * 1024)] public int DeadLetterMaxValueBytes { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// Attempts a failing batch (state store or cluster unreachable, outputs not delivered) gets before its role reports
+    /// itself unhealthy. The loop keeps retrying the batch after that (no data is skipped), logging an error each time.
+    /// </summary>
+    [Range(1, 1_000_000)] public int BatchRetryBudget { get; set; } = 8;
+
     /// <summary>Extra librdkafka properties passed to every client (security.protocol, sasl.*, ...).</summary>
     public Dictionary<string, string> Client { get; set; } = new();
 }

@@ -16,7 +16,7 @@ public static class StreamingServiceCollectionExtensions
 
     /// <summary>
     /// The runtime every role shares: validated options, Kafka (real or embedded), serdes, the contract validator,
-    /// PostgreSQL with migrations applied at start, the dead-letter publisher.
+    /// PostgreSQL with migrations applied at start, the dead-letter publisher, the role health the consumer loops report to.
     /// </summary>
     public static IServiceCollection AddStreamingRuntime(this IServiceCollection services, IConfiguration configuration)
     {
@@ -33,6 +33,7 @@ public static class StreamingServiceCollectionExtensions
         services.AddSingleton(typeof(AvroSerde<>));
         services.AddSingleton(sp => new ContractValidator(sp.GetRequiredService<ContractLimits>()));
         services.AddSingleton<DeadLetterPublisher>();
+        services.AddSingleton<IRoleHealth, RoleHealth>();
 
         services.AddSingleton(sp => new NpgsqlDataSourceBuilder(sp.GetRequiredService<PostgresOptions>().ConnectionString).Build());
         // Registered first so the schema exists before any consumer starts.

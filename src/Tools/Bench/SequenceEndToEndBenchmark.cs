@@ -50,7 +50,7 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
 
         var processorOptions = new SequenceProcessorOptions { CatalogWaitMs = 0 };
         using var deadLetters = new DeadLetterPublisher(kafka, new AvroSerde<DeadLetter>(), NullLogger<DeadLetterPublisher>.Instance);
-        using var processor = new SequenceProcessor(clickSerde, new AvroSerde<SequenceUpdate>(), kafka, deadLetters,
+        using var processor = new SequenceProcessor(clickSerde, new AvroSerde<SequenceUpdate>(), new ReaSeq.Contracts.Validation.ContractValidator(new()), kafka, deadLetters,
             new PostgresSequenceCheckpointStore(db), new ItemCategoryResolver(db, processorOptions), new SequenceDetectorOptions(),
             new SwingModelOptions(), processorOptions, kafkaOptions, NullLogger<SequenceProcessor>.Instance);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);

@@ -131,6 +131,41 @@ public sealed class SerdeTests
     }
 
     [Fact]
+    public void A_dead_letter_written_with_schema_v1_is_read_by_the_current_schema()
+    {
+        var v1 = SchemaCatalog.Files.Single(f => f.Resource == "schemas/history/dead-letter.v1.avsc");
+        var writerSchema = (RecordSchema)Schema.Parse(v1.Json);
+        var record = new GenericRecord(writerSchema);
+        record.Add("source_topic", "reaseq.clicks");
+        record.Add("source_partition", 3);
+        record.Add("source_offset", 41L);
+        record.Add("key", new byte[] { 1 });
+        record.Add("value", new byte[] { 0x42, 0x43 });
+        record.Add("error_class", ErrorClasses.UnknownEncoding);
+        record.Add("message", "m");
+        record.Add("processor", "ingest-clicks");
+        record.Add("ts_ms", 7L);
+
+        using var stream = new MemoryStream();
+        stream.Write([0xC3, 0x01]);
+        Span<byte> fingerprint = stackalloc byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(fingerprint, SchemaNormalization.ParsingFingerprint64(writerSchema));
+        stream.Write(fingerprint);
+        new GenericDatumWriter<GenericRecord>(writerSchema).Write(record, new BinaryEncoder(stream));
+
+        var letter = new AvroSerde<DeadLetter>().Deserialize(stream.ToArray());
+
+        Assert.Equal(("reaseq.clicks", 41L), (letter.SourceTopic, letter.SourceOffset));
+        Assert.Equal(new byte[] { 0x42, 0x43 }, letter.Value);
+        // The fields v2 added take their defaults.
+        Assert.Equal((null, null, false), (letter.ValueBytes, letter.ValueSha256, letter.ValueTruncated));
+        Assert.NotEqual(SchemaCatalog.Fingerprint(writerSchema), SchemaCatalog.Fingerprint(DeadLetter._SCHEMA));
+
+        var current = RoundTrip(new DeadLetter { SourceTopic = "t", ValueBytes = 2_000_000, ValueSha256 = "ab", ValueTruncated = true, ErrorClass = "e", Message = "m" }, "single-object");
+        Assert.Equal((2_000_000, "ab", true), (current.ValueBytes, current.ValueSha256, current.ValueTruncated));
+    }
+
+    [Fact]
     public void Readers_accept_both_framings_whatever_they_write()
     {
         var click = new ClickEvent { EventId = "e", UserId = "u", ItemId = "i", TsMs = 1, Action = ClickAction.CLICK };

@@ -18,19 +18,31 @@ public sealed class TestPlatform : IAsyncDisposable
     private readonly List<(CancellationTokenSource Cts, Task Loop)> _loops = [];
     private readonly List<IDisposable> _handlers = [];
 
-    private TestPlatform(string connectionString, int partitions)
+    private TestPlatform(string connectionString, int partitions, Action<KafkaOptions>? configure)
     {
         ConnectionString = connectionString;
         Broker = new EmbeddedKafkaBroker(3);
         KafkaOptions = new KafkaOptions { Partitions = partitions, MaxBatchSize = 2_000, MaxBatchWaitMs = 20 };
+        configure?.Invoke(KafkaOptions);
         Kafka = new KafkaClientSupplier(KafkaOptions, Broker);
         Db = NpgsqlDataSource.Create(connectionString);
-        DeadLetters = new DeadLetterPublisher(Kafka, new AvroSerde<DeadLetter>(), NullLogger<DeadLetterPublisher>.Instance);
+        DeadLetters = new DeadLetterPublisher(Kafka, new AvroSerde<DeadLetter>(), NullLogger<DeadLetterPublisher>.Instance, KafkaOptions);
         Producer = new ContractProducer(Kafka, "test-producer");
     }
 
-    public static async Task<TestPlatform> StartAsync(PostgresFixture postgres, int partitions = 6) =>
-        new(await postgres.CreateDatabaseAsync(), partitions);
+    public static async Task<TestPlatform> StartAsync(PostgresFixture postgres, int partitions = 6, Action<KafkaOptions>? configure = null) =>
+        new(await postgres.CreateDatabaseAsync(), partitions, configure);
+
+    /// <summary>
+    /// Client settings for outage tests: a produced record fails its delivery after <paramref name="messageTimeoutMs"/>,
+    /// and clients reconnect within a fraction of a second once the brokers are back.
+    /// </summary>
+    public static Action<KafkaOptions> ShortTimeouts(int messageTimeoutMs = 1_500) => o =>
+    {
+        o.Client["message.timeout.ms"] = messageTimeoutMs.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        o.Client["reconnect.backoff.ms"] = "50";
+        o.Client["reconnect.backoff.max.ms"] = "250";
+    };
 
     public string ConnectionString { get; }
     public EmbeddedKafkaBroker Broker { get; }
@@ -43,6 +55,9 @@ public sealed class TestPlatform : IAsyncDisposable
     public IngestOptions IngestOptions { get; } = new();
 
     public ContractLimits Limits { get; } = new();
+
+    /// <summary>What the consumer loops started by <see cref="Run"/> report about their progress.</summary>
+    public RoleHealth Health { get; } = new();
 
     public ContractValidator Validator => new(Limits);
 
@@ -57,7 +72,7 @@ public sealed class TestPlatform : IAsyncDisposable
 
     public ReaSeq.Processors.Sequence.Streaming.SequenceProcessor NewSequenceProcessor(
         ReaSeq.Processors.Sequence.SequenceDetectorOptions? detector = null, ReaSeq.Processors.Sequence.Streaming.SequenceProcessorOptions? options = null) =>
-        new(new AvroSerde<ClickEvent>(), new AvroSerde<SequenceUpdate>(), Kafka, DeadLetters,
+        new(new AvroSerde<ClickEvent>(), new AvroSerde<SequenceUpdate>(), Validator, Kafka, DeadLetters,
             new ReaSeq.Processors.Sequence.Streaming.PostgresSequenceCheckpointStore(Db), new ReaSeq.Processors.Sequence.Streaming.ItemCategoryResolver(Db, options ?? new()),
             detector ?? new ReaSeq.Processors.Sequence.SequenceDetectorOptions(), new ReaSeq.Processors.Sequence.Model.SwingModelOptions(),
             options ?? new ReaSeq.Processors.Sequence.Streaming.SequenceProcessorOptions(), KafkaOptions,
@@ -69,7 +84,7 @@ public sealed class TestPlatform : IAsyncDisposable
         if (handler is IDisposable disposable) _handlers.Add(disposable);
         var cts = new CancellationTokenSource();
         var loop = Task.Factory.StartNew(
-            () => new BatchConsumerLoop(Kafka, KafkaOptions, NullLogger.Instance).RunAsync(handler, instance, cts.Token),
+            () => new BatchConsumerLoop(Kafka, KafkaOptions, NullLogger.Instance, Health).RunAsync(handler, instance, cts.Token),
             cts.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
         _loops.Add((cts, loop));
         return cts;

@@ -37,7 +37,7 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
     private readonly KnowledgeProcessorOptions _options;
     private readonly KafkaOptions _kafkaOptions;
     private readonly ILogger<KnowledgeProcessor> _logger;
-    private readonly IProducer<byte[]?, byte[]?> _producer;
+    private readonly ContractProducer _producer;
     private volatile bool _vectorStoreChecked;
 
     public KnowledgeProcessor(AvroSerde<ItemUpdate> updateSerde, AvroSerde<ItemKnowledge> knowledgeSerde, ContractValidator validator,
@@ -59,7 +59,7 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
         _options = options;
         _kafkaOptions = kafkaOptions;
         _logger = logger;
-        _producer = kafka.CreateProducer("reaseq-knowledge");
+        _producer = new ContractProducer(kafka, "reaseq-knowledge");
     }
 
     public string Name => "knowledge";
@@ -87,6 +87,7 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
         if (!_vectorStoreChecked) await RestoreVectorStoreAsync(ct);
 
         var next = new Dictionary<(string, int), long>();
+        var deliveries = new DeliveryTracker();
         // The newest valid update per item, in offset order (an item's updates share a partition: keyed by item id).
         var latest = new Dictionary<string, (ConsumeResult<byte[]?, byte[]?> Source, ItemUpdate Update, KnowledgeItem? Item)>(StringComparer.Ordinal);
         long deadLettered = 0, superseded = 0;
@@ -106,7 +107,7 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
             }
             catch (ContractException e)
             {
-                _deadLetters.Publish(result, Name, e);
+                _deadLetters.Publish(deliveries, result, Name, e);
                 deadLettered++;
             }
         }
@@ -151,7 +152,7 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
         {
             if (failures[i] is { } failure)
             {
-                _deadLetters.Publish(changed[i].Source, Name, failure.ErrorClass, failure.Message);
+                _deadLetters.Publish(deliveries, changed[i].Source, Name, failure.ErrorClass, failure.Message);
                 deadLettered++;
                 continue;
             }
@@ -177,10 +178,11 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
         using (await _gate.EnterAsync(ct))
         {
             // Outputs first, then the state commit: a crash in between replays the batch and re-publishes identical records.
+            // Every output and dead letter of the batch must be delivered: one that is not fails the batch (it is retried
+            // from its records; nothing of it committed).
             foreach (var record in records)
-                _producer.Produce(_options.OutputTopic, new Message<byte[]?, byte[]?> { Key = Encoding.UTF8.GetBytes(record.ItemId), Value = _knowledgeSerde.Serialize(record) });
-            _producer.Flush(ct);
-            _deadLetters.Flush(ct);
+                _producer.ProduceRaw(_options.OutputTopic, Encoding.UTF8.GetBytes(record.ItemId), _knowledgeSerde.Serialize(record), deliveries);
+            await deliveries.WaitAsync(ct);
             var offsets = next.Select(kv => new PartitionOffset(kv.Key.Item1, kv.Key.Item2, kv.Value)).ToList();
             await _store.CommitAsync(Group, records, deleted, offsets, ct);
         }
@@ -268,7 +270,6 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        _producer.Flush(TimeSpan.FromSeconds(5));
-        _producer.Dispose();
+        _producer.Dispose(TimeSpan.FromSeconds(5));
     }
 }

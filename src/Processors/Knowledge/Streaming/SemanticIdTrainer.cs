@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Confluent.Kafka;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ReaSeq.Contracts;
@@ -28,7 +27,7 @@ public sealed class SemanticIdTrainer(
     KnowledgeProcessorOptions processorOptions,
     ILogger<SemanticIdTrainer> logger) : BackgroundService
 {
-    private readonly IProducer<byte[]?, byte[]?> _producer = kafka.CreateProducer("reaseq-knowledge-ids");
+    private readonly ContractProducer _producer = new(kafka, "reaseq-knowledge-ids");
 
     /// <summary>Models trained by this instance.</summary>
     public int Trainings { get; private set; }
@@ -125,9 +124,12 @@ public sealed class SemanticIdTrainer(
                     rows[i].SemanticIdVersion = assignedBy;
                 }
                 // ts_ms stays the item update's: the record differs from the earlier one only in its semantic id.
+                // The rows' new ids are stored only once every record is delivered; otherwise the round fails and the
+                // next one finds the same rows outdated and publishes them again.
+                var deliveries = new DeliveryTracker();
                 foreach (var row in rows)
-                    _producer.Produce(processorOptions.OutputTopic, new Message<byte[]?, byte[]?> { Key = Encoding.UTF8.GetBytes(row.ItemId), Value = serde.Serialize(row) });
-                _producer.Flush(ct);
+                    _producer.ProduceRaw(processorOptions.OutputTopic, Encoding.UTF8.GetBytes(row.ItemId), serde.Serialize(row), deliveries);
+                await deliveries.WaitAsync(ct);
                 await store.UpdateSemanticIdsAsync(rows, ct);
                 total += rows.Count;
                 after = rows[^1].ItemId;
@@ -148,7 +150,6 @@ public sealed class SemanticIdTrainer(
         // Registered both as itself and as a hosted service: the container may dispose it twice.
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         base.Dispose();
-        _producer.Flush(TimeSpan.FromSeconds(5));
-        _producer.Dispose();
+        _producer.Dispose(TimeSpan.FromSeconds(5));
     }
 }

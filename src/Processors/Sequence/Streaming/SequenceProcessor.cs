@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using ReaSeq.Contracts;
 using ReaSeq.Contracts.Serialization;
+using ReaSeq.Contracts.Validation;
 using ReaSeq.Ingestors.Streaming;
 using ReaSeq.Processors.Sequence.Model;
 
@@ -14,12 +15,16 @@ namespace ReaSeq.Processors.Sequence.Streaming;
 /// partition's state is self-contained: it moves with the partition on a rebalance and is checkpointed with that
 /// partition's offset. Decisions are a pure function of (checkpoint, records), so after a crash the records since
 /// the checkpoint are replayed and re-publish byte-identical updates (same key and sequence_version), never
-/// different ones. Invalid clicks are the ingest role's to dead-letter; this role dead-letters what only it can
-/// judge (too late, outside the window).
+/// different ones. Clicks are checked by the same <see cref="ContractValidator"/> as the ingest role (and must be keyed by
+/// their user), so both roles dead-letter the same records with the same reasons and an invalid click never reaches the
+/// detector (it never moves a user's newest time or the model's clock); this role also dead-letters what only it can
+/// judge (too late, outside the window). A batch's updates and dead letters are delivered before its checkpoint can
+/// commit; when one is not, the batch fails and its retry re-sends the same records (its decisions are already made).
 /// </summary>
 public sealed class SequenceProcessor(
     AvroSerde<ClickEvent> clickSerde,
     AvroSerde<SequenceUpdate> updateSerde,
+    ContractValidator validator,
     IKafkaClientSupplier kafka,
     DeadLetterPublisher deadLetters,
     ISequenceCheckpointStore checkpoints,
@@ -42,8 +47,22 @@ public sealed class SequenceProcessor(
         public bool Dirty;
     }
 
+    /// <summary>
+    /// A batch whose decisions are made (the detectors moved on) but not yet durable: its outputs, as re-sendable
+    /// actions, until all are delivered; then only its checkpoint is due. The loop retries exactly this batch.
+    /// </summary>
+    private sealed class DecidedBatch(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch, List<Action<DeliveryTracker>> sends, HashSet<int> partitions, int updates)
+    {
+        public readonly IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> Batch = batch;
+        public readonly List<Action<DeliveryTracker>> Sends = sends;
+        public readonly HashSet<int> Partitions = partitions;
+        public readonly int Updates = updates;
+        public bool Delivered;
+    }
+
     private readonly Dictionary<int, PartitionState> _partitions = new();
-    private readonly IProducer<byte[]?, byte[]?> _producer = kafka.CreateProducer("reaseq-sequence");
+    private readonly ContractProducer _producer = new(kafka, "reaseq-sequence");
+    private DecidedBatch? _decided;
     private readonly object _gate = new();
     private long _published;
     private long _skippedInvalid;
@@ -64,6 +83,7 @@ public sealed class SequenceProcessor(
 
     public long Published => Interlocked.Read(ref _published);
 
+    /// <summary>Clicks rejected before the detector (undecodable, invalid, keyed by another user) and dead-lettered.</summary>
     public long SkippedInvalid => Interlocked.Read(ref _skippedInvalid);
 
     /// <summary>Click records handled (any outcome), for progress and lag.</summary>
@@ -91,7 +111,8 @@ public sealed class SequenceProcessor(
 
     public void OnRevoked(IReadOnlyCollection<TopicPartition> partitions)
     {
-        // Hand over cleanly: checkpoint what we own so the next owner replays nothing.
+        // Hand over cleanly: checkpoint what we own so the next owner replays nothing (Checkpoint leaves out partitions
+        // whose outputs are not delivered: their next owner replays from the previous checkpoint and re-publishes them).
         var owned = partitions.Select(p => p.Partition.Value).Where(_partitions.ContainsKey).ToList();
         try
         {
@@ -109,16 +130,46 @@ public sealed class SequenceProcessor(
                 _partitions.Remove(p);
             }
         }
+        if (_decided is { } decided && decided.Partitions.Overlaps(owned))
+        {
+            decided.Partitions.ExceptWith(owned);
+            if (decided.Partitions.Count == 0) _decided = null;
+        }
     }
 
     public async Task HandleBatchAsync(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch, CancellationToken ct)
     {
+        if (_decided is { } retried)
+        {
+            // The consumer loop retries a failed batch until it succeeds; it never moves on before.
+            if (!ReferenceEquals(retried.Batch, batch))
+            {
+                throw new InvalidOperationException("sequence: the previous batch's outputs are not durable; it must be retried before another batch is handled");
+            }
+            await CompleteAsync(retried, ct);
+            return;
+        }
+
         var decoded = new List<(ConsumeResult<byte[]?, byte[]?> Source, ClickEvent? Click)>(batch.Count);
+        var sends = new List<Action<DeliveryTracker>>();
         foreach (var r in batch)
         {
             ClickEvent? click = null;
-            try { click = clickSerde.Deserialize(r.Message.Value); }
-            catch (ContractException) { Interlocked.Increment(ref _skippedInvalid); }
+            try
+            {
+                var value = r.Message.Value;
+                if (value is not null && value.Length > kafkaOptions.MaxRecordBytes)
+                    throw new ContractException(ErrorClasses.Validation, $"record is {value.Length} bytes, limit {kafkaOptions.MaxRecordBytes}");
+                click = clickSerde.Deserialize(value);
+                validator.Validate(click);
+                validator.ValidateKey(click, r.Message.Key);
+            }
+            catch (ContractException e)
+            {
+                click = null;
+                Interlocked.Increment(ref _skippedInvalid);
+                sends.Add(t => deadLetters.Publish(t, r, Name, e));
+            }
             decoded.Add((r, click));
         }
         // Only clicks without their own category need the catalog.
@@ -140,21 +191,43 @@ public sealed class SequenceProcessor(
             state.Dirty = true;
             if (click is null) continue;
             var result = state.Detector.Process(clicks[n]!.Value);
-            if (result.IsAccepted) changed[(source.Partition.Value, click.UserId)] = result.Sequence!;
-            else if (result.ShouldDeadLetter) deadLetters.Publish(source, Name, ErrorClasses.OutOfOrder, $"{result.Status}: {result.Detail}");
+            if (result.IsAccepted)
+            {
+                changed[(source.Partition.Value, click.UserId)] = result.Sequence!;
+            }
+            else if (result.ShouldDeadLetter)
+            {
+                var errorClass = result.Status == ClickStatus.RejectedInvalid ? ErrorClasses.Validation : ErrorClasses.OutOfOrder;
+                var message = $"{result.Status}: {result.Detail}";
+                sends.Add(t => deadLetters.Publish(t, source, Name, errorClass, message));
+            }
         }
 
         // Outputs first, then the checkpoint: a crash in between replays and re-publishes identical updates.
         foreach (var ((partition, user), sequence) in changed)
         {
-            var update = ToContract(sequence, _partitions[partition].Detector.Options.Variant);
-            _producer.Produce(options.OutputTopic, new Message<byte[]?, byte[]?> { Key = System.Text.Encoding.UTF8.GetBytes(user), Value = updateSerde.Serialize(update) });
+            var key = System.Text.Encoding.UTF8.GetBytes(user);
+            var value = updateSerde.Serialize(ToContract(sequence, _partitions[partition].Detector.Options.Variant));
+            sends.Add(t => _producer.ProduceRaw(options.OutputTopic, key, value, t));
         }
-        _producer.Flush(ct);
-        deadLetters.Flush(ct);
-        Interlocked.Add(ref _published, changed.Count);
-        await Checkpoint(decoded.Select(d => d.Source.Partition.Value).Distinct().ToList(), force: false, ct);
-        Interlocked.Add(ref _consumed, batch.Count);
+        _decided = new DecidedBatch(batch, sends, decoded.Select(d => d.Source.Partition.Value).ToHashSet(), changed.Count);
+        await CompleteAsync(_decided, ct);
+    }
+
+    /// <summary>Delivers a decided batch's outputs (again, after a failure), then checkpoints what is due.</summary>
+    private async Task CompleteAsync(DecidedBatch decided, CancellationToken ct)
+    {
+        if (!decided.Delivered)
+        {
+            var deliveries = new DeliveryTracker();
+            foreach (var send in decided.Sends) send(deliveries);
+            await deliveries.WaitAsync(ct);
+            decided.Delivered = true;
+            Interlocked.Add(ref _published, decided.Updates);
+        }
+        await Checkpoint(decided.Partitions.ToList(), force: false, ct);
+        _decided = null;
+        Interlocked.Add(ref _consumed, decided.Batch.Count);
     }
 
     /// <summary>Quiet partitions still get their due checkpoint, so a restart replays little.</summary>
@@ -307,7 +380,9 @@ public sealed class SequenceProcessor(
 
     private async Task Checkpoint(IReadOnlyList<int> partitions, bool force, CancellationToken ct)
     {
-        var due = partitions.Select(p => (Partition: p, State: _partitions[p]))
+        // Never the state of a batch whose outputs are not delivered.
+        var undelivered = _decided is { Delivered: false } d ? d.Partitions : [];
+        var due = partitions.Where(p => !undelivered.Contains(p)).Select(p => (Partition: p, State: _partitions[p]))
             .Where(x => x.State.Dirty && (force || x.State.SinceCheckpoint.ElapsedMilliseconds >= options.CheckpointIntervalMs))
             .ToList();
         if (due.Count == 0) return;
@@ -374,7 +449,6 @@ public sealed class SequenceProcessor(
         try { _globalModelLoop?.Wait(TimeSpan.FromSeconds(5)); }
         catch (AggregateException) { }
         _stopping.Dispose();
-        _producer.Flush(TimeSpan.FromSeconds(5));
-        _producer.Dispose();
+        _producer.Dispose(TimeSpan.FromSeconds(5));
     }
 }
