@@ -4,7 +4,7 @@ namespace ReaSeq.Models.Representation;
 public sealed class IuiAdapterOptions
 {
     /// <summary>Width of the residual MLP's hidden layer; 0 makes the residual a single linear map.</summary>
-    public int HiddenDim { get; set; } = 512;
+    public int HiddenDim { get; set; }
 
     /// <summary>Events of one user's time-ordered sequence at most this far apart form a positive pair.</summary>
     public int Window { get; set; } = 3;
@@ -12,15 +12,15 @@ public sealed class IuiAdapterOptions
     /// <summary>InfoNCE temperature: cosine similarities are divided by it before the softmax over the batch.</summary>
     public double Temperature { get; set; } = 0.1;
 
-    public int Epochs { get; set; } = 4;
+    public int Epochs { get; set; } = 3;
 
     /// <summary>Pairs per optimiser step; the other pairs of the batch are the negatives.</summary>
-    public int BatchSize { get; set; } = 1024;
+    public int BatchSize { get; set; } = 512;
 
     /// <summary>Pairs drawn (without replacement) per epoch; 0 uses every pair once per epoch.</summary>
-    public int PairsPerEpoch { get; set; } = 200_000;
+    public int PairsPerEpoch { get; set; } = 100_000;
 
-    public double LearningRate { get; set; } = 1e-3;
+    public double LearningRate { get; set; } = 3e-3;
 
     public double WeightDecay { get; set; }
 
