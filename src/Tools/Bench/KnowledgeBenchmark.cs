@@ -14,7 +14,8 @@ namespace ReaSeq.Tools.Bench;
 /// <summary>
 /// The knowledge figures in one file: encoder sentences/s at batch 1/32/64, vector search latency (single and
 /// batched), and items/s through the per-item path (extractive layer 3 + encode + upsert, taxonomies prebuilt)
-/// against encode-only items/s (MiniLM of the title, batch 32) measured in the same run.
+/// against encode-only items/s (MiniLM of the title, batch 32) measured in the same run, and the IUI adapter's
+/// training pairs/s and catalog re-embedding time (<see cref="IuiBenchmark"/>) beside a matmul and that encode-only rate.
 /// Reproduce with `reaseq bench knowledge`.
 /// </summary>
 public sealed class KnowledgeBenchmark : IBenchmark
@@ -23,12 +24,14 @@ public sealed class KnowledgeBenchmark : IBenchmark
     private readonly int _pipelineItems;
     private readonly EncoderBenchmark _encoder;
     private readonly VectorSearchBenchmark _search;
+    private readonly IuiBenchmark _iui;
 
-    public KnowledgeBenchmark() : this(pipelineItems: 300, new EncoderBenchmark(), new VectorSearchBenchmark()) { }
+    public KnowledgeBenchmark() : this(pipelineItems: 300, new EncoderBenchmark(), new VectorSearchBenchmark(), new IuiBenchmark()) { }
 
     /// <summary>Smaller parts are for trying the benchmark quickly; the reported figures use the defaults.</summary>
-    public KnowledgeBenchmark(int pipelineItems, EncoderBenchmark encoder, VectorSearchBenchmark search)
+    public KnowledgeBenchmark(int pipelineItems, EncoderBenchmark encoder, VectorSearchBenchmark search, IuiBenchmark iui)
     {
+        _iui = iui;
         if (pipelineItems < 1) throw new ArgumentOutOfRangeException(nameof(pipelineItems), pipelineItems, "At least one item is needed.");
         _pipelineItems = pipelineItems;
         _encoder = encoder;
@@ -46,6 +49,8 @@ public sealed class KnowledgeBenchmark : IBenchmark
         Merge(figures, await _search.RunAsync(cancellationToken));
         Console.Error.WriteLine("bench knowledge: per-item pipeline…");
         Merge(figures, await PipelineAsync(cancellationToken));
+        Console.Error.WriteLine("bench knowledge: IUI adapter…");
+        Merge(figures, _iui.Run((double)figures["baseline_encode_only_items_per_s"]!, cancellationToken));
         figures["targets"] = new JsonObject
         {
             ["encoder_sentences_per_s_batch32"] = ">= 150",

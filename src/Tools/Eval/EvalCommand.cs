@@ -3,18 +3,20 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using ReaSeq.Host;
 using ReaSeq.Ingestors.Replay.OnlineRetail;
+using ReaSeq.Models.Representation;
 using ReaSeq.Processors.Knowledge.Encoders;
 
 namespace ReaSeq.Tools.Eval;
 
 /// <summary>
-/// `reaseq-tools eval representations`: the paper's Table 1 (HR@k, §4.1.1) on Online Retail for an ID-only co-occurrence
-/// baseline, MiniLM of the raw title, and the knowledge vectors of §2.1.2, from a time-ordered split.
+/// `reaseq-tools eval representations`: the paper's Table 1 (HR@k, §4.1.1) and Table 2 (SM-HR@k) on Online Retail for an
+/// ID-only co-occurrence baseline, MiniLM of the raw title, the knowledge vectors of §2.1.2, and title and knowledge
+/// vectors through the IUI adapter, from a time-ordered split.
 /// </summary>
 public static class EvalCommand
 {
     public static readonly IReadOnlyList<int> Ks = [10, 50, 100, 200, 500];
-    public static readonly IReadOnlyList<string> AllMethods = ["cooc", "title", "knowledge"];
+    public static readonly IReadOnlyList<string> AllMethods = ["cooc", "title", "title+iui", "knowledge", "knowledge+iui"];
 
     public static Command Create()
     {
@@ -24,13 +26,13 @@ public static class EvalCommand
         {
             Description = "Split the purchases at this UTC date (default: the last --test-fraction of the time span)",
             HelpName = "YYYY-MM-DD",
-            CustomParser = r =>
-            {
-                var text = r.Tokens[0].Value;
-                if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at)) return at;
-                r.AddError($"--split-date must be a date like 2011-09-01; got '{text}'");
-                return null;
-            },
+            CustomParser = r => ParseDate(r, "--split-date"),
+        };
+        var until = new Option<DateTimeOffset?>("--until")
+        {
+            Description = "First drop every purchase at or after this UTC date: a validation run inside the training period, for tuning",
+            HelpName = "YYYY-MM-DD",
+            CustomParser = r => ParseDate(r, "--until"),
         };
         var testFraction = CliParsers.Double("--test-fraction", "Share of the time span after the split", 0.2, 0.01, 0.99);
         var history = CliParsers.Int("--history", "Most recent purchases per user before the split (the sequence)", 50, 1);
@@ -49,11 +51,19 @@ public static class EvalCommand
                 return list;
             },
         };
+        var defaults = new IuiAdapterOptions();
+        var iuiWindow = CliParsers.Int("--iui-window", "IUI: events of a user's sequence at most this far apart form a pair", defaults.Window, 1);
+        var iuiTemperature = CliParsers.Double("--iui-temperature", "IUI: InfoNCE temperature", defaults.Temperature, 0.001, 10);
+        var iuiEpochs = CliParsers.Int("--iui-epochs", "IUI: training epochs", defaults.Epochs, 1);
+        var iuiPairs = CliParsers.Int("--iui-pairs-per-epoch", "IUI: pairs drawn per epoch (0: all)", defaults.PairsPerEpoch, 0);
+        var iuiLearningRate = CliParsers.Double("--iui-lr", "IUI: AdamW learning rate", defaults.LearningRate, 1e-6, 0.5);
+        var iuiHidden = CliParsers.Int("--iui-hidden", "IUI: hidden width of the residual MLP (0: linear)", defaults.HiddenDim, 0);
         var output = new Option<string>("--out") { Description = "Folder of representations.json/.png", HelpName = "DIR", DefaultValueFactory = _ => Path.Combine("eval", "results") };
         var cache = new Option<string>("--cache") { Description = "Folder of cached item vectors", HelpName = "DIR", DefaultValueFactory = _ => Path.Combine(".state", "eval") };
-        var representations = new Command("representations", "HR@k and macro recall of item representations on Online Retail (paper Table 1): cooc, title, knowledge")
+        var representations = new Command("representations", "HR@k and macro recall (paper Table 1) and same-product hit rate SM-HR@k (Table 2) of item representations on Online Retail")
         {
-            path, sample, splitDate, testFraction, history, targets, limitUsers, methods, output, cache,
+            path, sample, splitDate, until, testFraction, history, targets, limitUsers, methods,
+            iuiWindow, iuiTemperature, iuiEpochs, iuiPairs, iuiLearningRate, iuiHidden, output, cache,
         };
         representations.SetAction((r, ct) => ExecuteAsync(
             ResolvePath(r.GetValue(path), r.GetValue(sample)),
@@ -64,22 +74,40 @@ public static class EvalCommand
                 HistoryLength = r.GetValue(history),
                 MaxTargets = r.GetValue(targets),
                 LimitUsers = r.GetValue(limitUsers),
+                Until = r.GetValue(until),
             },
-            r.GetValue(methods)!, r.GetValue(output)!, r.GetValue(cache)!, ct));
+            r.GetValue(methods)!,
+            new IuiAdapterOptions
+            {
+                Window = r.GetValue(iuiWindow),
+                Temperature = r.GetValue(iuiTemperature),
+                Epochs = r.GetValue(iuiEpochs),
+                PairsPerEpoch = r.GetValue(iuiPairs),
+                LearningRate = r.GetValue(iuiLearningRate),
+                HiddenDim = r.GetValue(iuiHidden),
+            },
+            r.GetValue(output)!, r.GetValue(cache)!, ct));
         return new Command("eval", "Evaluations") { representations };
     }
 
-    public static async Task<int> ExecuteAsync(string path, EvalSplitOptions split, IReadOnlyList<string> methods, string output, string cacheDirectory, CancellationToken ct)
+    public static async Task<int> ExecuteAsync(string path, EvalSplitOptions split, IReadOnlyList<string> methods, IuiAdapterOptions iui, string output,
+                                               string cacheDirectory, CancellationToken ct)
     {
-        await RunAsync(path, split, methods, output, new VectorCache(cacheDirectory), ct);
+        await RunAsync(path, split, methods, iui, output, new VectorCache(cacheDirectory), ct);
         return 0;
     }
 
-    public static async Task<JsonObject> RunAsync(string path, EvalSplitOptions splitOptions, IReadOnlyList<string> methods, string outputDirectory,
-                                                  VectorCache cache, CancellationToken ct)
+    public static async Task<JsonObject> RunAsync(string path, EvalSplitOptions splitOptions, IReadOnlyList<string> methods, IuiAdapterOptions iuiOptions,
+                                                  string outputDirectory, VectorCache cache, CancellationToken ct)
     {
         Console.Error.WriteLine($"eval: reading {path}…");
         var data = EvalDataset.Load(new OnlineRetailSource(path, new OnlineRetailOptions { NegativesPerPurchase = 0 }), ct);
+        if (splitOptions.Until is { } until)
+        {
+            long untilMs = until.ToUnixTimeMilliseconds();
+            data = EvalDataset.FromParts(data.Items, data.Interactions.Where(i => i.TsMs < untilMs).ToList());
+            Console.Error.WriteLine($"eval: validation run, purchases from {Utc(untilMs)} on dropped");
+        }
         var split = EvalSplit.Build(data, splitOptions);
         int pairs = split.Users.Sum(u => u.Targets.Count);
         Console.Error.WriteLine($"eval: {data.Items.Count:N0} items, {data.Interactions.Count:N0} purchases, split at {Utc(split.SplitTsMs)}, " +
@@ -87,21 +115,38 @@ public static class EvalCommand
 
         var ids = data.Items.Select(i => i.ItemId).ToList();
         var results = new List<HitRateResult>();
+        var sameProduct = new List<SameProductResult>();
         var methodJson = new JsonArray();
+        var computed = new Dictionary<string, (IReadOnlyList<float[]?> Vectors, string Description, JsonObject? Extra)>(StringComparer.Ordinal);
         using var encoder = methods.Any(m => m != "cooc") ? new MiniLmEncoder() : null;
         foreach (var method in methods)
         {
             ct.ThrowIfCancellationRequested();
-            var (vectors, description, extra) = await ComputeAsync(method, data, split, encoder, cache, ct);
-            var result = HitRateMetric.Evaluate(new ItemVectorTable(method, ids, vectors), split.Users, Ks, ct);
+            (IReadOnlyList<float[]?> Vectors, string Description, JsonObject? Extra) row;
+            if (method.EndsWith(IuiSuffix, StringComparison.Ordinal))
+            {
+                var baseMethod = method[..^IuiSuffix.Length];
+                if (!computed.TryGetValue(baseMethod, out var baseRow)) computed[baseMethod] = baseRow = await ComputeAsync(baseMethod, data, split, encoder, cache, ct);
+                var (vectors, extra) = IuiVectors.Compute(baseRow.Vectors, data, split, iuiOptions, method);
+                row = (vectors, $"{baseRow.Description}, through the IUI adapter (in-batch InfoNCE on within-sequence pairs before the split)", extra);
+            }
+            else
+            {
+                if (!computed.TryGetValue(method, out row)) computed[method] = row = await ComputeAsync(method, data, split, encoder, cache, ct);
+            }
+            var table = new ItemVectorTable(method, ids, row.Vectors);
+            var result = HitRateMetric.Evaluate(table, split.Users, Ks, ct);
+            var sm = SameProductHitRate.Evaluate(table, SameProductHitRate.Ks, ct);
             results.Add(result);
-            methodJson.Add(EvalReport.MethodJson(result, description, extra));
-            Console.Error.WriteLine($"eval {method}: macro recall {EvalReport.Percent(result.MacroRecall)}%");
+            sameProduct.Add(sm);
+            methodJson.Add(EvalReport.MethodJson(result, sm, row.Description, row.Extra));
+            Console.Error.WriteLine($"eval {method}: macro recall {EvalReport.Percent(result.MacroRecall)}%, SM-HR@10 {EvalReport.Percent(sm.PerK.First(p => p.K == 10).HitRate)}%");
         }
 
-        var table = EvalReport.Table(results);
         Console.WriteLine($"== Representation quality (HR@k, %, §4.1.1) on {Path.GetFileName(path)}: {split.Users.Count:N0} users, {pairs:N0} pairs");
-        Console.Write(table);
+        Console.Write(EvalReport.Table(results));
+        Console.WriteLine($"== Same-product hit rate (SM-HR@k, %, Table 2): {sameProduct[0].Queries:N0} query items of {sameProduct[0].Products:N0} products with variants");
+        Console.Write(EvalReport.SameProductTable(sameProduct));
 
         var document = new JsonObject
         {
@@ -120,11 +165,13 @@ public static class EvalCommand
             ["config"] = new JsonObject
             {
                 ["split_date"] = splitOptions.SplitAt?.ToString("u", CultureInfo.InvariantCulture),
+                ["until"] = splitOptions.Until?.ToString("u", CultureInfo.InvariantCulture),
                 ["test_fraction_of_time_span"] = splitOptions.SplitAt is null ? splitOptions.TestFraction : null,
                 ["history_length"] = splitOptions.HistoryLength,
                 ["max_targets"] = splitOptions.MaxTargets,
                 ["limit_users"] = splitOptions.LimitUsers,
                 ["k"] = new JsonArray(Ks.Select(k => (JsonNode)k).ToArray()),
+                ["sm_k"] = new JsonArray(SameProductHitRate.Ks.Select(k => (JsonNode)k).ToArray()),
                 ["methods"] = new JsonArray(methods.Select(m => (JsonNode)m).ToArray()),
             },
             ["definitions"] = new JsonObject
@@ -134,17 +181,33 @@ public static class EvalCommand
                 ["hit_rate"] = "per sequence item, its k nearest pool items by cosine (itself excluded); union over the sequence; HR@k = (user, target) pairs whose target is in the union / all pairs",
                 ["macro_recall"] = "per user, fraction of their targets hit at k, averaged over users (macro_recall_percent_at_k), then averaged over the k values (macro_recall_percent)",
                 ["paper_note"] = "The paper does not define Macro Recall; its Table 1 value is not the mean of its HR columns (CNC: mean 14.50 vs 10.79), so this definition is ours.",
+                ["same_product_hit_rate"] = "paper Table 2 SM-HR@k with the stock code without its letter suffix as the SPU (85123A, 85123B -> 85123): queries are the items whose product has another variant in the pool; a hit when the query's k nearest pool items by cosine (itself excluded) include another variant; an unrepresented query is a miss. Table 2's Macro Recall column is not defined in the paper and is not reported.",
+                ["iui"] = "the IUI adapter: normalize(x + MLP(x)) on the frozen base vectors, trained with in-batch InfoNCE on pairs of different items at most iui_window apart in a user's time-ordered purchase sequence, built only from purchases strictly before the split; hyperparameters chosen on a validation run inside the training period (--until at the test split)",
             },
             ["methods"] = methodJson,
         };
         if (results.FirstOrDefault(r => r.Method == "knowledge") is { } knowledge && results.FirstOrDefault(r => r.Method == "title") is { } title)
             document["knowledge_beats_title"] = knowledge.MacroRecall > title.MacroRecall;
+        if (results.FirstOrDefault(r => r.Method == "knowledge+iui") is { } adapted)
+        {
+            // The task's goal: knowledge + IUI above both baselines (ID co-occurrence and raw title) at every k.
+            var baselines = results.Where(r => r.Method is "cooc" or "title").ToList();
+            if (baselines.Count == 2)
+            {
+                document["knowledge_iui_beats_baselines_at_every_k"] = adapted.PerK.All(p =>
+                    baselines.All(b => p.HitRate > b.PerK.First(q => q.K == p.K).HitRate));
+            }
+        }
 
         var jsonPath = Path.Combine(outputDirectory, "representations.json");
         var pngPath = Path.Combine(outputDirectory, "representations.png");
+        var smPngPath = Path.Combine(outputDirectory, "representations-sm-hr.png");
         await EvalReport.WriteJsonAsync(jsonPath, document, ct);
-        EvalReport.WritePng(pngPath, results, $"HR@k on Online Retail ({split.Users.Count:N0} users, split {Utc(split.SplitTsMs)[..10]})");
-        Console.Error.WriteLine($"eval: wrote {jsonPath} and {pngPath}");
+        EvalReport.WritePng(pngPath, results.Select(r => EvalReport.Series(r.Method, r.PerK.Select(p => (p.K, p.HitRate)), $"macro recall {EvalReport.Percent(r.MacroRecall)}%")).ToList(),
+            $"HR@k on Online Retail ({split.Users.Count:N0} users, split {Utc(split.SplitTsMs)[..10]})", "HR@k (%)");
+        EvalReport.WritePng(smPngPath, sameProduct.Select(r => EvalReport.Series(r.Method, r.PerK.Select(p => (p.K, p.HitRate)), null)).ToList(),
+            $"SM-HR@k on Online Retail ({sameProduct[0].Queries:N0} items with another variant)", "SM-HR@k (%)");
+        Console.Error.WriteLine($"eval: wrote {jsonPath}, {pngPath} and {smPngPath}");
         return document;
     }
 
@@ -187,6 +250,16 @@ public static class EvalCommand
             default:
                 throw new ArgumentException($"Unknown method '{method}'");
         }
+    }
+
+    private const string IuiSuffix = "+iui";
+
+    private static DateTimeOffset? ParseDate(System.CommandLine.Parsing.ArgumentResult r, string name)
+    {
+        var text = r.Tokens[0].Value;
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var at)) return at;
+        r.AddError($"{name} must be a date like 2011-09-01; got '{text}'");
+        return null;
     }
 
     private static string ResolvePath(FileInfo? explicitPath, bool sample)

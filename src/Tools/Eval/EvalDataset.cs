@@ -59,6 +59,9 @@ public sealed class EvalSplitOptions
 
     public double TestFraction { get; set; } = 0.2;
 
+    /// <summary>When set, interactions at or after it are dropped before the split (a validation run for tuning).</summary>
+    public DateTimeOffset? Until { get; set; }
+
     /// <summary>Most recent clicks before the split kept as the user's sequence.</summary>
     public int HistoryLength { get; set; } = 50;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using ReaSeq.Ingestors.Replay.OnlineRetail;
+using ReaSeq.Models.Representation;
 using ReaSeq.Models.Training;
 using ReaSeq.Processors.Knowledge.Encoders;
 using ReaSeq.Tests.Infrastructure;
@@ -42,7 +43,7 @@ public sealed class EvalCommandTests
         var output = Path.Combine(dir.Path, "results");
         var cache = new VectorCache(Path.Combine(dir.Path, "cache"));
 
-        var document = await EvalCommand.RunAsync(csv, new EvalSplitOptions { TestFraction = 0.3 }, ["cooc", "title"], output, cache, default);
+        var document = await EvalCommand.RunAsync(csv, new EvalSplitOptions { TestFraction = 0.3 }, ["cooc", "title"], new IuiAdapterOptions(), output, cache, default);
 
         var json = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(output, "representations.json")))!;
         Assert.Equal(document.ToJsonString(), json.ToJsonString());
@@ -61,6 +62,38 @@ public sealed class EvalCommandTests
         var png = await File.ReadAllBytesAsync(Path.Combine(output, "representations.png"));
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
         Assert.NotEmpty(Directory.GetFiles(cache.Directory, "title-*.bin"));
+    }
+
+    [OnlineRetailFact]
+    public async Task Every_row_of_the_table_runs_on_the_sample_with_same_product_hit_rates()
+    {
+        TorchDevice.SetCpuThreads(1);
+        using var dir = new TempDir();
+        var csv = SampleWithReturningCustomers(dir);
+        var output = Path.Combine(dir.Path, "results");
+        var iui = new IuiAdapterOptions { HiddenDim = 64, Epochs = 1, BatchSize = 64, PairsPerEpoch = 2_000 };
+
+        var document = await EvalCommand.RunAsync(csv, new EvalSplitOptions { TestFraction = 0.3 }, EvalCommand.AllMethods, iui, output,
+            new VectorCache(Path.Combine(dir.Path, "cache")), default);
+
+        var methods = document["methods"]!.AsArray();
+        Assert.Equal(EvalCommand.AllMethods, methods.Select(m => (string)m!["method"]!));
+        foreach (var method in methods)
+        {
+            var sm = SameProductHitRate.Ks.Select(k => (double)method!["same_product_hit_rate_percent"]![$"SM-HR@{k}"]!).ToArray();
+            Assert.All(sm, h => Assert.InRange(h, 0, 100));
+            Assert.True(sm.Zip(sm.Skip(1)).All(p => p.First <= p.Second), string.Join(", ", sm));
+            Assert.True((int)method!["same_product_queries"]! > 10);
+        }
+        foreach (var adapted in methods.Where(m => ((string)m!["method"]!).EndsWith("+iui", StringComparison.Ordinal)))
+        {
+            Assert.StartsWith("iui-384-h64-", (string)adapted!["adapter_version"]!);
+            Assert.True((int)adapted["iui_pairs"]! > 0);
+            Assert.True(string.CompareOrdinal((string)adapted["iui_latest_pair_event_utc"]!, (string)document["data"]!["split_utc"]!) < 0);
+        }
+        Assert.NotNull(document["knowledge_iui_beats_baselines_at_every_k"]);
+        Assert.True((double)methods[2]!["same_product_hit_rate_percent"]!["SM-HR@200"]! > 0, "title+iui found no variant");
+        Assert.True(File.Exists(Path.Combine(output, "representations-sm-hr.png")));
     }
 
     [OnlineRetailFact]

@@ -1,0 +1,118 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using ReaSeq.Models.Training;
+using static TorchSharp.torch;
+
+namespace ReaSeq.Models.Representation;
+
+/// <summary>
+/// A trained IUI adapter: maps base item vectors to adapted, unit-length ones. Its <see cref="Version"/> hashes the
+/// weights and the options (the device aside), so vectors of different adapters never mix silently.
+/// </summary>
+public sealed class IuiModel : IDisposable
+{
+    private const int InferenceBatch = 4096;
+    private static readonly byte[] FileMagic = "IUIADPv1"u8.ToArray();
+
+    private readonly IuiAdapter _network;
+
+    internal IuiModel(IuiAdapter network)
+    {
+        _network = network;
+        Version = ComputeVersion(network);
+    }
+
+    /// <summary>e.g. "iui-384-h512-1f2e3d4c5b6a": width, hidden width and the first 12 hex digits of a SHA-256.</summary>
+    public string Version { get; }
+
+    public IuiAdapterOptions Options => _network.Options;
+
+    public int Dimension => _network.Dimension;
+
+    /// <summary>The underlying network, for callers that continue training or inspect it.</summary>
+    public IuiAdapter Network => _network;
+
+    /// <summary>Adapted unit vectors; a null base vector (an item without one) stays null.</summary>
+    public float[]?[] Adapt(IReadOnlyList<float[]?> baseVectors)
+    {
+        ArgumentNullException.ThrowIfNull(baseVectors);
+        var present = Enumerable.Range(0, baseVectors.Count).Where(i => baseVectors[i] is not null).ToArray();
+        var adapted = new float[]?[baseVectors.Count];
+        _network.SetTraining(false);
+        using var _ = no_grad();
+        for (int start = 0; start < present.Length; start += InferenceBatch)
+        {
+            int count = Math.Min(InferenceBatch, present.Length - start);
+            using var scope = NewDisposeScope();
+            var batch = IuiTrainer.ToTensor(present.AsSpan(start, count).ToArray().Select(i => baseVectors[i]!).ToList(), Dimension, _network.Device);
+            var output = _network.forward(batch).cpu().data<float>().ToArray();
+            for (int i = 0; i < count; i++) adapted[present[start + i]] = output.AsSpan(i * Dimension, Dimension).ToArray();
+        }
+        return adapted;
+    }
+
+    /// <summary>Writes a magic tag, a JSON header (format, version, width, options) and the TorchSharp state dict.</summary>
+    public void Save(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(new ModelFileHeader(1, Version, Dimension, Options));
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is not null) Directory.CreateDirectory(folder);
+        string temporary = path + ".tmp";
+        using (var writer = new BinaryWriter(File.Create(temporary)))
+        {
+            writer.Write(FileMagic);
+            writer.Write(json.Length);
+            writer.Write(json);
+            _network.save(writer);
+        }
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>Loads a file written by <see cref="Save"/>; the weights must hash to the recorded version.</summary>
+    public static IuiModel Load(string path, string? device = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"No IUI adapter at {path}.", path);
+        using var reader = new BinaryReader(File.OpenRead(path));
+        if (!reader.ReadBytes(FileMagic.Length).AsSpan().SequenceEqual(FileMagic))
+            throw new InvalidDataException($"{path} is not an IUI adapter file.");
+        int headerLength = reader.ReadInt32();
+        if (headerLength <= 0 || headerLength > 1 << 20) throw new InvalidDataException($"{path} has a corrupt header length ({headerLength}).");
+        var header = JsonSerializer.Deserialize<ModelFileHeader>(reader.ReadBytes(headerLength))
+            ?? throw new InvalidDataException($"{path} has an empty header.");
+        if (header.Format != 1) throw new InvalidDataException($"{path} has unsupported format {header.Format}.");
+        var options = header.Options.Clone();
+        if (device is not null) options.Device = device;
+        var network = new IuiAdapter(header.Dimension, options, TorchDevice.Resolve(options.Device));
+        try
+        {
+            network.load(reader);
+            var model = new IuiModel(network);
+            if (model.Version != header.Version)
+                throw new InvalidDataException($"{path}: weights hash to {model.Version} but the header says {header.Version}; the file is damaged.");
+            return model;
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
+    public void Dispose() => _network.Dispose();
+
+    private static string ComputeVersion(IuiAdapter network)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true)) network.save(writer);
+        var options = network.Options;
+        options.Device = "";
+        buffer.Write(JsonSerializer.SerializeToUtf8Bytes(options));
+        string hash = Convert.ToHexStringLower(SHA256.HashData(buffer.ToArray()));
+        return $"iui-{network.Dimension}-h{options.HiddenDim}-{hash[..12]}";
+    }
+
+    private sealed record ModelFileHeader(int Format, string Version, int Dimension, IuiAdapterOptions Options);
+}
