@@ -23,6 +23,9 @@ public sealed class EmbeddedKafkaBroker : IDisposable
         var error = new StringBuilder(512);
         // The mock cluster hangs off an ordinary client handle; it never sends anything itself.
         Native.rd_kafka_conf_set(conf, "client.id", "reaseq-embedded-broker", error, (UIntPtr)error.Capacity);
+        // That handle has no bootstrap.servers by design; librdkafka's notice saying so would be printed raw on stderr,
+        // over the progress display. Errors (level 3) still come through.
+        Native.rd_kafka_conf_set(conf, "log_level", "3", error, (UIntPtr)error.Capacity);
         _client = Native.rd_kafka_new(0 /* producer */, conf, error, (UIntPtr)error.Capacity);
         if (_client == IntPtr.Zero) throw new InvalidOperationException($"librdkafka refused to create a handle: {error}");
         _cluster = Native.rd_kafka_mock_cluster_new(_client, brokers);
