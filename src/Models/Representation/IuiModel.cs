@@ -56,39 +56,22 @@ public sealed class IuiModel : IDisposable
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(new ModelFileHeader(1, Version, Dimension, Options));
-        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (folder is not null) Directory.CreateDirectory(folder);
-        string temporary = path + ".tmp";
-        using (var writer = new BinaryWriter(File.Create(temporary)))
-        {
-            writer.Write(FileMagic);
-            writer.Write(json.Length);
-            writer.Write(json);
-            _network.save(writer);
-        }
-        File.Move(temporary, path, overwrite: true);
+        ModelFile.Write(path, FileMagic, new ModelFileHeader(1, Version, Dimension, Options), w => _network.save(w));
     }
 
     /// <summary>Loads a file written by <see cref="Save"/>; the weights must hash to the recorded version.</summary>
     public static IuiModel Load(string path, string? device = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        if (!File.Exists(path)) throw new FileNotFoundException($"No IUI adapter at {path}.", path);
-        using var reader = new BinaryReader(File.OpenRead(path));
-        if (!reader.ReadBytes(FileMagic.Length).AsSpan().SequenceEqual(FileMagic))
-            throw new InvalidDataException($"{path} is not an IUI adapter file.");
-        int headerLength = reader.ReadInt32();
-        if (headerLength <= 0 || headerLength > 1 << 20) throw new InvalidDataException($"{path} has a corrupt header length ({headerLength}).");
-        var header = JsonSerializer.Deserialize<ModelFileHeader>(reader.ReadBytes(headerLength))
-            ?? throw new InvalidDataException($"{path} has an empty header.");
+        var (header, reader) = ModelFile.Open<ModelFileHeader>(path, FileMagic, "IUI adapter");
+        using var weights = reader;
         if (header.Format != 1) throw new InvalidDataException($"{path} has unsupported format {header.Format}.");
         var options = header.Options.Clone();
         if (device is not null) options.Device = device;
         var network = new IuiAdapter(header.Dimension, options, TorchDevice.Resolve(options.Device));
         try
         {
-            network.load(reader);
+            network.load(weights);
             var model = new IuiModel(network);
             if (model.Version != header.Version)
                 throw new InvalidDataException($"{path}: weights hash to {model.Version} but the header says {header.Version}; the file is damaged.");

@@ -1,0 +1,53 @@
+using System.Text.Json;
+
+namespace ReaSeq.Models.Training;
+
+/// <summary>
+/// The file layout trained models share: a magic tag, a length-prefixed JSON header (format, version, shape, options),
+/// then the TorchSharp state dict. Written to a temporary file and moved into place, so a reader never sees half a model.
+/// </summary>
+public static class ModelFile
+{
+    private const int MaxHeaderBytes = 1 << 20;
+
+    public static void Write<THeader>(string path, byte[] magic, THeader header, Action<BinaryWriter> writeWeights)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(header);
+        string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is not null) Directory.CreateDirectory(folder);
+        string temporary = path + ".tmp";
+        using (var writer = new BinaryWriter(File.Create(temporary)))
+        {
+            writer.Write(magic);
+            writer.Write(json.Length);
+            writer.Write(json);
+            writeWeights(writer);
+        }
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>Checks the tag and reads the header; the returned reader stands at the weights (the caller disposes it).</summary>
+    public static (THeader Header, BinaryReader Weights) Open<THeader>(string path, byte[] magic, string kind)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        if (!File.Exists(path)) throw new FileNotFoundException($"No {kind} at {path}.", path);
+        var reader = new BinaryReader(File.OpenRead(path));
+        try
+        {
+            if (!reader.ReadBytes(magic.Length).AsSpan().SequenceEqual(magic))
+                throw new InvalidDataException($"{path} is not a {kind} file.");
+            int headerLength = reader.ReadInt32();
+            if (headerLength <= 0 || headerLength > MaxHeaderBytes)
+                throw new InvalidDataException($"{path} has a corrupt header length ({headerLength}).");
+            var header = JsonSerializer.Deserialize<THeader>(reader.ReadBytes(headerLength))
+                ?? throw new InvalidDataException($"{path} has an empty header.");
+            return (header, reader);
+        }
+        catch
+        {
+            reader.Dispose();
+            throw;
+        }
+    }
+}
