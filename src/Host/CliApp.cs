@@ -9,18 +9,6 @@ using Npgsql;
 
 namespace ReaSeq.Host;
 
-/// <summary>A mistake of the user (a value, a file, a configuration key): one line on stderr, exit code 2.</summary>
-public sealed class UserException(string message) : Exception(message);
-
-/// <summary>How logs are written to stderr.</summary>
-public enum LogFormat
-{
-    /// <summary>Readable text on a terminal, JSON lines when stderr is redirected.</summary>
-    Auto,
-    Text,
-    Json,
-}
-
 /// <summary>The global options every command shares (logging goes to stderr; stdout carries only output).</summary>
 public sealed record ConsoleSettings(LogLevel? Level, LogFormat Format)
 {

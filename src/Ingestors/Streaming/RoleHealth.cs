@@ -6,23 +6,6 @@ namespace ReaSeq.Ingestors.Streaming;
 /// <summary>A consumer job that cannot make progress: its batch keeps failing past the retry budget.</summary>
 public sealed record StalledHandler(string Handler, int Attempts, DateTimeOffset Since, string LastError);
 
-/// <summary>
-/// Whether the process's consumer jobs make progress, for readiness probes (/readyz) and the
-/// <c>reaseq_role_unhealthy</c> gauge. The consumer loop reports a job stalled once a batch has failed more often than
-/// <see cref="KafkaOptions.BatchRetryBudget"/> allows (it keeps retrying), and healthy again when a batch succeeds.
-/// </summary>
-public interface IRoleHealth
-{
-    bool IsHealthy { get; }
-
-    /// <summary>The jobs currently stalled.</summary>
-    IReadOnlyList<StalledHandler> Stalled { get; }
-
-    void ReportStalled(string handler, int attempts, Exception error);
-
-    void ReportHealthy(string handler);
-}
-
 public sealed class RoleHealth : IRoleHealth
 {
     private static readonly Meter Meter = new("ReaSeq.Streaming");

@@ -2,13 +2,6 @@ using System.Collections.Concurrent;
 
 namespace ReaSeq.Processors.Sequence;
 
-/// <summary>Supplies T for a transition instead of the detector's own (per-detector) sketch.</summary>
-public interface ITemporalThresholdSource
-{
-    /// <summary>T for a transition into an event at <paramref name="timestampMs"/> in <paramref name="domain"/>; null: not known (the detector falls back to its own).</summary>
-    long? ThresholdMs(string domain, long timestampMs);
-}
-
 /// <summary>T of one domain for one refresh epoch, frozen once and then read by every partition.</summary>
 /// <param name="Domain"></param>
 /// <param name="Epoch">Event-time epoch: ⌊ts / EpochMs⌋.</param>
@@ -16,49 +9,6 @@ public interface ITemporalThresholdSource
 /// <param name="Gaps">Basket gaps in the merged sketch it was computed from (0: initial or fixed T).</param>
 /// <param name="DataDriven"></param>
 public sealed record FrozenThreshold(string Domain, long Epoch, long ThresholdMs, long Gaps, bool DataDriven);
-
-/// <summary>
-/// Where partitions publish their gap sketches and freeze the deployment-wide T of a (domain, epoch).
-/// <see cref="FreezeAsync"/> is first-writer-wins: once an epoch's T is recorded, every partition, every restart and
-/// every replay reads the recorded value, so decisions depend on the input and the record, never on timing.
-/// </summary>
-public interface IGapSketchStore
-{
-    /// <summary>Replaces the contribution of one partition to one domain with its sketch's counts.</summary>
-    Task PublishAsync(int partition, string domain, long[] counts, CancellationToken ct);
-
-    /// <summary>Returns the recorded T of (domain, epoch); if none is recorded, computes one from the merged sketch of every partition and records it.</summary>
-    Task<FrozenThreshold> FreezeAsync(string domain, long epoch, Func<GapQuantileSketch, FrozenThreshold> compute, CancellationToken ct);
-}
-
-/// <summary>An in-process <see cref="IGapSketchStore"/> (the `sequence stats` path and tests).</summary>
-public sealed class InMemoryGapSketchStore(SequenceDetectorOptions options) : IGapSketchStore
-{
-    private readonly Lock _gate = new();
-    private readonly Dictionary<(string Domain, int Partition), long[]> _contributions = [];
-    private readonly Dictionary<(string Domain, long Epoch), FrozenThreshold> _frozen = [];
-
-    public Task PublishAsync(int partition, string domain, long[] counts, CancellationToken ct)
-    {
-        lock (_gate) _contributions[(domain, partition)] = counts;
-        return Task.CompletedTask;
-    }
-
-    public Task<FrozenThreshold> FreezeAsync(string domain, long epoch, Func<GapQuantileSketch, FrozenThreshold> compute, CancellationToken ct)
-    {
-        lock (_gate)
-        {
-            if (!_frozen.TryGetValue((domain, epoch), out var frozen))
-            {
-                var merged = new GapQuantileSketch(options.SketchRelativeAccuracy, long.MaxValue);
-                foreach (var ((d, _), counts) in _contributions.OrderBy(kv => kv.Key.Partition))
-                    if (string.Equals(d, domain, StringComparison.Ordinal)) merged.Merge(counts);
-                _frozen[(domain, epoch)] = frozen = compute(merged);
-            }
-            return Task.FromResult(frozen);
-        }
-    }
-}
 
 /// <summary>
 /// One T per domain for the whole deployment (issue 9 §1.2): every partition publishes its gap sketch per domain, the

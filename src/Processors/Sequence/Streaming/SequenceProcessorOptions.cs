@@ -60,9 +60,3 @@ public sealed class SequenceProcessorOptions
         _ => "",
     };
 }
-
-public enum SequenceModelSource
-{
-    Partition,
-    Global,
-}

@@ -1,0 +1,7 @@
+namespace ReaSeq.Processors.Sequence.Streaming;
+
+public enum SequenceModelSource
+{
+    Partition,
+    Global,
+}
