@@ -6,7 +6,7 @@ namespace ReaSeq.Tools.Bench;
 
 /// <summary>
 /// Throughput of the all-MiniLM-L6-v2 encoder on knowledge texts ("label: keywords; ..." strings of realistic
-/// length) at batch sizes 1, 32 and 64. A part of <see cref="KnowledgeBenchmark"/> (`reaseq bench knowledge`), not a
+/// length) at batch sizes 1, 32 and 64. A part of <see cref="KnowledgeBenchmark"/> (`reaseq-tools bench knowledge`), not a
 /// benchmark of its own, so the runner does not measure it twice.
 /// </summary>
 public sealed class EncoderBenchmark

@@ -16,7 +16,7 @@ namespace ReaSeq.Tools.Bench;
 /// batched), and items/s through the per-item path (extractive layer 3 + encode + upsert, taxonomies prebuilt)
 /// against encode-only items/s (MiniLM of the title, batch 32) measured in the same run, and the IUI adapter's
 /// training pairs/s and catalog re-embedding time (<see cref="IuiBenchmark"/>) beside a matmul and that encode-only rate.
-/// Reproduce with `reaseq bench knowledge`.
+/// Reproduce with `reaseq-tools bench knowledge`.
 /// </summary>
 public sealed class KnowledgeBenchmark : IBenchmark
 {

@@ -8,7 +8,7 @@ namespace ReaSeq.Tools.Bench;
 /// <summary>
 /// Search latency of the embedded vector index on 100,000 random unit vectors of 384 dimensions: single queries,
 /// batches of 64, and a 10% payload filter, against a naive scalar loop over the same vectors in the same run.
-/// A part of <see cref="KnowledgeBenchmark"/> (`reaseq bench knowledge`), not a benchmark of its own.
+/// A part of <see cref="KnowledgeBenchmark"/> (`reaseq-tools bench knowledge`), not a benchmark of its own.
 /// </summary>
 public sealed class VectorSearchBenchmark
 {
