@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 using ReaSeq.Contracts;
 using ReaSeq.Contracts.Serialization;
 using ReaSeq.Contracts.Stores;
@@ -46,10 +45,7 @@ public sealed class IngestBenchmark : IBenchmark
 
     public async Task<JsonObject> RunAsync(CancellationToken ct)
     {
-        var connectionString = Environment.GetEnvironmentVariable("REASEQ__Postgres__ConnectionString")
-            ?? throw new InvalidOperationException("Set REASEQ__Postgres__ConnectionString (make bench does)");
-        await using var db = NpgsqlDataSource.Create(connectionString);
-        await Migrator.ApplyAsync(db, NullLogger.Instance, ct);
+        await using var db = await BenchDatabase.OpenAsync(ct);
 
         using var broker = new EmbeddedKafkaBroker(3);
         var options = new KafkaOptions { Partitions = 6, MaxBatchSize = 5_000, MaxBatchWaitMs = 20 };

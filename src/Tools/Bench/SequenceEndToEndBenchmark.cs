@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 using ReaSeq.Contracts;
 using ReaSeq.Contracts.Serialization;
 using ReaSeq.Ingestors.Streaming;
@@ -31,10 +30,7 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
     public async Task<JsonObject> RunAsync(CancellationToken ct)
     {
         var figures = await new SequenceDetectionBenchmark().RunAsync(ct);
-        var connectionString = Environment.GetEnvironmentVariable("REASEQ__Postgres__ConnectionString")
-            ?? throw new InvalidOperationException("Set REASEQ__Postgres__ConnectionString (make bench does)");
-        await using var db = NpgsqlDataSource.Create(connectionString);
-        await Migrator.ApplyAsync(db, NullLogger.Instance, ct);
+        await using var db = await BenchDatabase.OpenAsync(ct);
         using var broker = new EmbeddedKafkaBroker(3);
         var kafkaOptions = new KafkaOptions { Partitions = 6, MaxBatchSize = 5_000, MaxBatchWaitMs = 5 };
         using var kafka = new KafkaClientSupplier(kafkaOptions, broker);
