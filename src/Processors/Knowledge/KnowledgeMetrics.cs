@@ -14,6 +14,7 @@ public sealed class KnowledgeMetrics : IDisposable
     private readonly Counter<long> _cacheHits;
     private readonly Counter<long> _cacheMisses;
     private readonly Counter<long> _evidenceRejected;
+    private readonly Counter<long> _keywordsRejected;
     private readonly Counter<long> _retries;
     private readonly Counter<long> _items;
 
@@ -26,6 +27,8 @@ public sealed class KnowledgeMetrics : IDisposable
         _cacheMisses = Meter.CreateCounter<long>("reaseq.knowledge.taxonomy_cache.misses");
         _evidenceRejected = Meter.CreateCounter<long>("reaseq.knowledge.evidence.rejected",
             description: "Evidence spans not found in the item's metadata (hallucination guard)");
+        _keywordsRejected = Meter.CreateCounter<long>("reaseq.knowledge.keywords.rejected",
+            description: "Keywords sharing no word with their dimension's accepted evidence (hallucination guard)");
         _retries = Meter.CreateCounter<long>("reaseq.knowledge.agent.retries", description: "Agent retries by reason");
         _items = Meter.CreateCounter<long>("reaseq.knowledge.items", description: "Items through layer 3 by outcome");
     }
@@ -41,6 +44,11 @@ public sealed class KnowledgeMetrics : IDisposable
 
     public void CacheHit(string backend) => _cacheHits.Add(1, new KeyValuePair<string, object?>("backend", backend));
     public void CacheMiss(string backend) => _cacheMisses.Add(1, new KeyValuePair<string, object?>("backend", backend));
+
+    public void KeywordsRejected(string backend, int count)
+    {
+        if (count > 0) _keywordsRejected.Add(count, new KeyValuePair<string, object?>("backend", backend));
+    }
 
     public void EvidenceRejected(string backend, int count)
     {

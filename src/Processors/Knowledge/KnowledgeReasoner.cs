@@ -44,6 +44,18 @@ public sealed class KnowledgeReasoner
     public string BackendName => _backend.Name;
     public string PromptVersion => _backend.PromptVersion;
 
+    /// <summary>
+    /// The version of an item's knowledge: a hash of its metadata and of everything that derives knowledge from it —
+    /// the agent backend, its prompt version and the encoder. Switching any of them (e.g. from the extractive backend to
+    /// an LLM) makes every item's stored hash stale, so the catalog is re-reasoned as its items arrive again.
+    /// </summary>
+    public string KnowledgeHash(KnowledgeItem item)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        string derivation = string.Join('\n', item.ContentHash(), _backend.Name, _backend.PromptVersion, _encoder.ModelName);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(derivation)));
+    }
+
     public TaxonomyCacheKey CacheKey(CategoryPath category) => TaxonomyCacheKey.For(category, _backend.PromptVersion, _backend.Name);
 
     /// <summary>
@@ -212,10 +224,11 @@ public sealed class KnowledgeReasoner
 
         var guarded = EvidenceGuard.Apply(item, taxonomies, raw);
         _metrics.EvidenceRejected(_backend.Name, guarded.RejectedEvidence);
-        if (guarded.RejectedEvidence > 0)
+        _metrics.KeywordsRejected(_backend.Name, guarded.RejectedKeywords);
+        if (guarded.RejectedEvidence > 0 || guarded.RejectedKeywords > 0)
         {
-            _logger.LogWarning("Rejected {Count} ungrounded evidence span(s) and {Dimensions} dimension(s) for item {ItemId} from {Backend}",
-                guarded.RejectedEvidence, guarded.RejectedDimensions, item.ItemId, _backend.Name);
+            _logger.LogWarning("Rejected {Count} ungrounded evidence span(s), {Keywords} ungrounded keyword(s) and {Dimensions} dimension(s) for item {ItemId} from {Backend}",
+                guarded.RejectedEvidence, guarded.RejectedKeywords, guarded.RejectedDimensions, item.ItemId, _backend.Name);
         }
 
         if (guarded.Analysis.Dimensions.Count == 0)
@@ -232,7 +245,7 @@ public sealed class KnowledgeReasoner
             item.ItemId, category, classificationScore.HasValue, classificationScore,
             dimensions.Where(d => d.Perspective == Perspective.Demand).ToArray(),
             dimensions.Where(d => d.Perspective == Perspective.Attribute).ToArray(),
-            vector, _encoder.ModelName, item.ContentHash(), _backend.PromptVersion, _backend.Name,
+            vector, _encoder.ModelName, KnowledgeHash(item), _backend.PromptVersion, _backend.Name,
             taxonomies.Version, guarded.RejectedEvidence);
     }
 

@@ -47,6 +47,35 @@ public sealed class EvidenceGuardTests
         Assert.Equal(5, guarded.RejectedEvidence);
         Assert.Equal(4, guarded.RejectedDimensions);
     }
+
+    [Fact]
+    public void Evidence_must_be_meaningful_and_match_whole_words()
+    {
+        var analysis = new ItemAnalysis([
+            new DimensionKnowledge(Perspective.Demand, "Comfort", ["a", "ot", "otto", "eathable cott", "breathable"], "a", ["breathable"]),
+            new DimensionKnowledge(Perspective.Attribute, "Material", ["% cotton", "Red"], "a", ["cotton", "red"]),
+        ]);
+        var guarded = EvidenceGuard.Apply(Item, Taxonomies, analysis);
+        Assert.Equal(["breathable"], guarded.Analysis.Dimensions[0].Evidence); // "a", "ot", and the mid-word spans are not evidence
+        Assert.Equal(["% cotton", "Red"], guarded.Analysis.Dimensions[1].Evidence);
+        Assert.Equal(4, guarded.RejectedEvidence);
+    }
+
+    [Fact]
+    public void Keywords_must_be_grounded_in_the_accepted_evidence()
+    {
+        var analysis = new ItemAnalysis([
+            new DimensionKnowledge(Perspective.Demand, "Comfort", ["soft breathable cotton"], "a", ["Soft", "breathables", "luxury silk", "cotton feel"]),
+            new DimensionKnowledge(Perspective.Demand, "Style", ["crew neck"], "a", ["party wear", "glamour"]),
+            new DimensionKnowledge(Perspective.Attribute, "Material", ["100% cotton"], "a", ["cotton"]),
+        ]);
+        var guarded = EvidenceGuard.Apply(Item, Taxonomies, analysis);
+        Assert.Equal(["Comfort", "Style", "Material"], guarded.Analysis.Dimensions.Select(d => d.Label));
+        Assert.Equal(["Soft", "breathables", "cotton feel"], guarded.Analysis.Dimensions[0].Keywords); // "luxury silk" is not in the evidence
+        Assert.Equal(["crew neck"], guarded.Analysis.Dimensions[1].Keywords); // no keyword of Style was grounded: its evidence is encoded
+        Assert.Equal(3, guarded.RejectedKeywords);
+        Assert.Equal(0, guarded.RejectedDimensions);
+    }
 }
 
 public sealed class AgentAnswerParserTests

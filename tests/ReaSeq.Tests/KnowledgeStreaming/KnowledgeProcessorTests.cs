@@ -47,12 +47,14 @@ public sealed class KnowledgeProcessorTests(PostgresFixture postgres) : IDisposa
         public KnowledgeProcessor Processor = null!;
         public SemanticIdTrainer Trainer = null!;
         public PostgresKnowledgeStore Store = null!;
+        public KnowledgeReasoner Reasoner = null!;
 
-        public Role Build()
+        public Role Build(Func<IKnowledgeAgentBackend, IKnowledgeAgentBackend>? wrapBackend = null)
         {
             var backend = KnowledgeAgentBackendFactory.Create(new KnowledgeAgentOptions(), Encoder.Value, Metrics);
+            if (wrapBackend is not null) backend = wrapBackend(backend);
             var corpus = new PostgresCategoryCorpus(platform.Db);
-            var reasoner = new KnowledgeReasoner(backend, Encoder.Value, new PostgresTaxonomyCache(platform.Db), corpus, null, Metrics);
+            var reasoner = Reasoner = new KnowledgeReasoner(backend, Encoder.Value, new PostgresTaxonomyCache(platform.Db), corpus, null, Metrics);
             Store = new PostgresKnowledgeStore(platform.Db);
             Holder = new SemanticIdModelHolder(IdOptions, NullLogger<SemanticIdModelHolder>.Instance);
             Stats = new KnowledgeProcessorStats(Metrics);
@@ -118,7 +120,7 @@ public sealed class KnowledgeProcessorTests(PostgresFixture postgres) : IDisposa
         foreach (var record in byId.Values)
         {
             var item = KnowledgeProcessor.ToKnowledgeItem(updates[record.ItemId]);
-            Assert.Equal(item.ContentHash(), record.ContentHash);
+            Assert.Equal(role.Reasoner.KnowledgeHash(item), record.ContentHash);
             Assert.NotEmpty(record.Demand.Concat(record.Attribute));
             Assert.Equal(384, record.Vector.Count);
             Assert.Equal("", record.SemanticIdVersion); // no model trained yet
@@ -182,7 +184,7 @@ public sealed class KnowledgeProcessorTests(PostgresFixture postgres) : IDisposa
         var afterChange = Decode(platform.ReadAll(Topics.ItemKnowledge, valid.Count + 1, TimeSpan.FromSeconds(30)));
         Assert.Equal(valid.Count + 1, afterChange.Count);
         var newest = afterChange.Where(r => r.Record.ItemId == "tee-3").MaxBy(r => r.Record.TsMs).Record;
-        Assert.Equal(KnowledgeProcessor.ToKnowledgeItem(changed).ContentHash(), newest.ContentHash);
+        Assert.Equal(role.Reasoner.KnowledgeHash(KnowledgeProcessor.ToKnowledgeItem(changed)), newest.ContentHash);
         Assert.NotEqual(byId["tee-3"].ContentHash, newest.ContentHash);
 
         // Re-processing an item version (its committed row lost, as after a crash before commit) re-publishes a byte-identical record.
@@ -219,6 +221,49 @@ public sealed class KnowledgeProcessorTests(PostgresFixture postgres) : IDisposa
             .Single(r => r.Record.ItemId == "knife-new").Record;
         Assert.Equal(version, freshRecord.SemanticIdVersion);
         Assert.Equal(2, freshRecord.SemanticId.Count);
+    }
+
+    [Fact]
+    public async Task A_new_prompt_version_re_reasons_items_whose_metadata_did_not_change()
+    {
+        await using var platform = await TestPlatform.StartAsync(postgres, partitions: 3);
+        VersionedBackend? backend = null;
+        await using var role = new Role(platform, _folder).Build(inner => backend = new VersionedBackend(inner));
+        var items = Catalog().Where(u => u.ItemId.StartsWith("tee-", StringComparison.Ordinal)).Take(5).ToList();
+        Publish(platform, items);
+        platform.Run(role.Processor, "k1");
+        await WaitConsumedAsync(role, items.Count);
+        Assert.Equal(items.Count, role.Stats.Published);
+
+        // Same metadata, same derivation: skipped.
+        Publish(platform, items);
+        await WaitConsumedAsync(role, 2 * items.Count);
+        Assert.Equal(items.Count, role.Stats.Unchanged);
+
+        // Same metadata, new prompts: the stored knowledge is stale and every item is reasoned again under the new version.
+        backend!.PromptVersion = "v2-test";
+        Publish(platform, items);
+        await WaitConsumedAsync(role, 3 * items.Count);
+        Assert.Equal(items.Count, role.Stats.Unchanged);
+        Assert.Equal(2 * items.Count, role.Stats.Published);
+        var republished = Decode(platform.ReadAll(Topics.ItemKnowledge, 2 * items.Count, TimeSpan.FromSeconds(30)))
+            .Where(r => r.Record.PromptVersion == "v2-test").ToList();
+        Assert.Equal(items.Count, republished.Count);
+    }
+
+    /// <summary>A backend whose prompt version can be bumped, as an operator deploying new prompts does.</summary>
+    private sealed class VersionedBackend(IKnowledgeAgentBackend inner) : IKnowledgeAgentBackend
+    {
+        public string Name => inner.Name;
+        public string PromptVersion { get; set; } = inner.PromptVersion;
+        public Task<DimensionTaxonomy> ExtractDemandTaxonomyAsync(DemandExtractionInput input, CancellationToken cancellationToken) =>
+            inner.ExtractDemandTaxonomyAsync(input, cancellationToken);
+        public Task<DimensionTaxonomy> ExtractAttributeTaxonomyAsync(AttributeExtractionInput input, CancellationToken cancellationToken) =>
+            inner.ExtractAttributeTaxonomyAsync(input, cancellationToken);
+        public Task<DimensionTaxonomy> RefineTaxonomyAsync(RefinementInput input, CancellationToken cancellationToken) =>
+            inner.RefineTaxonomyAsync(input, cancellationToken);
+        public Task<ItemAnalysis> AnalyzeItemAsync(ItemAnalysisInput input, CancellationToken cancellationToken) =>
+            inner.AnalyzeItemAsync(input, cancellationToken);
     }
 
     private static async Task<Dictionary<string, CategoryTaxonomies>> LoadTaxonomiesAsync(TestPlatform platform)

@@ -115,7 +115,7 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
         var deleted = latest.Values.Where(v => v.Item is null).Select(v => v.Update.ItemId).ToList();
         var candidates = latest.Values.Where(v => v.Item is not null).ToList();
         var stored = await _store.LoadContentHashesAsync(candidates.Select(c => c.Update.ItemId).ToList(), ct);
-        var hashes = candidates.ToDictionary(c => c.Update.ItemId, c => c.Item!.ContentHash(), StringComparer.Ordinal);
+        var hashes = candidates.ToDictionary(c => c.Update.ItemId, c => _reasoner.KnowledgeHash(c.Item!), StringComparer.Ordinal);
         var changed = candidates.Where(c => !stored.TryGetValue(c.Update.ItemId, out var h) || h != hashes[c.Update.ItemId]).ToList();
         long unchanged = candidates.Count - changed.Count + superseded;
 

@@ -65,7 +65,14 @@ public static class AnswerGrammar
             $"\"{{\\\"perspective\\\":\\\"{d.Item1}\\\",\\\"label\\\":\" {Literal(d.Item2)} \",\\\"evidence\\\":[\" span (\",\" span)? \"],\\\"analysis\\\":\\\"\" text \"\\\",\\\"keywords\\\":[\" keyword (\",\" keyword){{0,3}} \"]}}\"").ToArray();
         OrderedSubset(g, items);
         g.AppendLine("span ::= " + string.Join(" | ", shape.Candidates.Select(Literal)));
-        g.AppendLine($"keyword ::= \"\\\"\" {Keyword} \"\\\"\"");
+        // Keywords are what §2.1.2 encodes, and the guard keeps only those grounded in the evidence: draw them from the
+        // words of the item's own spans (the free pattern remains for items whose spans have no word to offer).
+        var words = shape.Candidates.SelectMany(c => c.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Select(w => new string(w.Where(ch => char.IsAsciiLetterOrDigit(ch) || ch == '-').ToArray()).ToLowerInvariant())
+            .Where(w => w.Length >= 2 && char.IsAsciiLetterOrDigit(w[0])).Distinct(StringComparer.Ordinal).ToArray();
+        g.AppendLine(words.Length > 0
+            ? "keyword ::= " + string.Join(" | ", words.Select(Literal))
+            : $"keyword ::= \"\\\"\" {Keyword} \"\\\"\"");
         return g.ToString();
     }
 
