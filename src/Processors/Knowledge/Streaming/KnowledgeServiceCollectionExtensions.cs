@@ -16,7 +16,8 @@ public static class KnowledgeServiceCollectionExtensions
 {
     /// <summary>
     /// The knowledge role (paper §2.1): item updates → multi-agent knowledge, vectors, semantic ids → ItemKnowledge.
-    /// Sections: Knowledge, Knowledge:Agents, Knowledge:Reasoner, Knowledge:VectorStore, Knowledge:SemanticIds.
+    /// Sections: Knowledge, Knowledge:Agents, Knowledge:Reasoner, Knowledge:VectorStore, Knowledge:SemanticIds,
+    /// Knowledge:Queries (search queries for the demand agent, consumed by a second consumer group, reaseq.knowledge-queries).
     /// </summary>
     public static IServiceCollection AddKnowledgeRole(this IServiceCollection services, IConfiguration configuration)
     {
@@ -25,6 +26,7 @@ public static class KnowledgeServiceCollectionExtensions
         services.AddValidatedOptions<KnowledgeReasonerOptions>(configuration, KnowledgeReasonerOptions.Section);
         services.AddValidatedOptions<KnowledgeVectorStoreOptions>(configuration, KnowledgeVectorStoreOptions.Section);
         services.AddValidatedOptions<SemanticIdTrainingOptions>(configuration, SemanticIdTrainingOptions.Section);
+        services.AddValidatedOptions<KnowledgeQueryOptions>(configuration, KnowledgeQueryOptions.Section);
 
         services.AddSingleton<MiniLmEncoder>(_ => new MiniLmEncoder());
         services.AddSingleton<ISentenceEncoder>(sp => sp.GetRequiredService<MiniLmEncoder>());
@@ -33,8 +35,9 @@ public static class KnowledgeServiceCollectionExtensions
             sp.GetRequiredService<KnowledgeAgentOptions>(), sp.GetRequiredService<ISentenceEncoder>(),
             sp.GetRequiredService<KnowledgeMetrics>(), sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<ITaxonomyCache, PostgresTaxonomyCache>();
+        services.AddSingleton<PostgresQueryStore>();
         services.AddSingleton(sp => new PostgresCategoryCorpus(sp.GetRequiredService<NpgsqlDataSource>(),
-            sp.GetRequiredService<KnowledgeProcessorOptions>().MaxOverlayItems));
+            sp.GetRequiredService<KnowledgeProcessorOptions>().MaxOverlayItems, sp.GetRequiredService<PostgresQueryStore>()));
         services.AddSingleton<ICategoryCorpusSource>(sp => sp.GetRequiredService<PostgresCategoryCorpus>());
         services.AddSingleton(sp => new KnowledgeReasoner(sp.GetRequiredService<IKnowledgeAgentBackend>(), sp.GetRequiredService<ISentenceEncoder>(),
             sp.GetRequiredService<ITaxonomyCache>(), sp.GetRequiredService<ICategoryCorpusSource>(),
@@ -50,6 +53,8 @@ public static class KnowledgeServiceCollectionExtensions
         services.AddSingleton<KnowledgeProcessor>();
         services.AddSingleton<SemanticIdTrainer>();
         services.AddHostedService<ConsumerWorker<KnowledgeProcessor>>();
+        services.AddSingleton<QueryCorpusHandler>();
+        services.AddHostedService<ConsumerWorker<QueryCorpusHandler>>();
         services.AddHostedService(sp => sp.GetRequiredService<SemanticIdTrainer>());
         return services;
     }

@@ -12,7 +12,7 @@ namespace ReaSeq.Processors.Knowledge.Streaming;
 /// category's first batch already has items to build its taxonomy from. Samples are deterministic: ordered by
 /// md5(item_id), computed the same way in SQL and here.
 /// </summary>
-public sealed class PostgresCategoryCorpus(NpgsqlDataSource db, int maxOverlayItems = 100_000) : ICategoryCorpusSource
+public sealed class PostgresCategoryCorpus(NpgsqlDataSource db, int maxOverlayItems = 100_000, PostgresQueryStore? queries = null) : ICategoryCorpusSource
 {
     private readonly ConcurrentDictionary<string, KnowledgeItem> _overlay = new(StringComparer.Ordinal);
 
@@ -76,8 +76,10 @@ public sealed class PostgresCategoryCorpus(NpgsqlDataSource db, int maxOverlayIt
 
         var sample = items.Values.OrderBy(i => SampleKey(i.ItemId), StringComparer.Ordinal).ThenBy(i => i.ItemId, StringComparer.Ordinal)
             .Take(maxItems).ToArray();
-        // The catalog records no search queries: the demand agent builds from titles (its documented fallback).
-        return new CategoryCorpus(category, [], sample);
+        // The primary category's recency-weighted search queries; without any, the demand agent builds from titles (its
+        // documented fallback).
+        var recent = queries is null || category.IsEmpty ? [] : await queries.TopQueriesAsync(category.Segments[0], cancellationToken);
+        return new CategoryCorpus(category, recent, sample);
     }
 
     private static string SampleKey(string itemId) => Convert.ToHexStringLower(MD5.HashData(Encoding.UTF8.GetBytes(itemId)));
