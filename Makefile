@@ -3,10 +3,10 @@ SHELL := /bin/bash
 CONFIG ?= Release
 BIN := src/Host/bin/$(CONFIG)/net10.0/linux-x64/reaseq
 TOOLS := src/Tools/bin/$(CONFIG)/net10.0/linux-x64/reaseq-tools
-ROLES ?= ingest,knowledge,sequence
+ROLES ?= ingest,knowledge,sequence,trainer
 REPLAY ?= auto
 # The benchmarks `make bench` runs (each writes bench/results/NAME.json).
-BENCH ?= ingest knowledge sequence
+BENCH ?= ingest knowledge sequence trainer
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 # libtorch on few cores: jemalloc avoids glibc malloc's mmap churn in training steps.
