@@ -228,8 +228,9 @@ public static class ReplayProgress
             yield return ("ctr trainer", metrics.IsLeader ? "no impressions trained yet" : "standing by (another trainer leads)");
             yield break;
         }
+        var sampled = trainer.TrainFraction < 1 ? string.Create(Inv, $" (Trainer:TrainFraction {trainer.TrainFraction:P0}; {trainer.SkippedBySampling:N0} skipped)") : "";
         yield return ("ctr prequential", string.Create(Inv,
-            $"{e.SamplesSeen:N0} impressions; window of {e.Overall.Samples:N0}: AUC {F(e.Overall.Auc)} GAUC {F(e.Overall.Gauc)} | sparse users AUC {F(e.Sparse.Auc)} GAUC {F(e.Sparse.Gauc)} | active users AUC {F(e.Active.Auc)} GAUC {F(e.Active.Gauc)}"));
+            $"{e.SamplesSeen:N0} impressions trained{sampled}; window of {e.Overall.Samples:N0}: AUC {F(e.Overall.Auc)} GAUC {F(e.Overall.Gauc)} | sparse users AUC {F(e.Sparse.Auc)} GAUC {F(e.Sparse.Gauc)} | active users AUC {F(e.Active.Auc)} GAUC {F(e.Active.Gauc)}"));
         yield return ("ctr model", metrics.LatestVersion is null
             ? $"no version published yet (cadence Trainer:VersionIntervalMs); resumed from {trainer.BaseVersion ?? "fresh weights"}"
             : string.Create(Inv, $"{metrics.LatestVersion}; freshness {metrics.LastFreshnessSeconds:F1} s; {trainer.DeadLettered:N0} impressions dead-lettered"));

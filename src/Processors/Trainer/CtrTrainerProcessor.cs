@@ -52,6 +52,7 @@ public sealed class CtrTrainerProcessor(
     private long _trainedSinceVersion;
     private long _consumed;
     private long _deadLettered;
+    private long _skipped;
 
     public string Name => "trainer";
 
@@ -63,6 +64,11 @@ public sealed class CtrTrainerProcessor(
     public long Consumed => Interlocked.Read(ref _consumed);
 
     public long DeadLettered => Interlocked.Read(ref _deadLettered);
+
+    /// <summary>Valid impressions left out by <see cref="TrainerOptions.TrainFraction"/>.</summary>
+    public long SkippedBySampling => Interlocked.Read(ref _skipped);
+
+    public double TrainFraction => options.TrainFraction;
 
     /// <summary>The version the in-memory weights started from (resume, rollback) or were last published as.</summary>
     public string? BaseVersion => _baseVersion;
@@ -117,7 +123,8 @@ public sealed class CtrTrainerProcessor(
                     throw new ContractException(ErrorClasses.Validation, $"record is {value.Length} bytes, limit {kafkaOptions.MaxRecordBytes}");
                 var impression = impressionSerde.Deserialize(value);
                 validator.Validate(impression);
-                _pending.Add((impression, record.Message.Timestamp.UnixTimestampMs));
+                if (Sampled(impression.ImpressionId)) _pending.Add((impression, record.Message.Timestamp.UnixTimestampMs));
+                else Interlocked.Increment(ref _skipped);
             }
             catch (ContractException e)
             {
@@ -137,6 +144,16 @@ public sealed class CtrTrainerProcessor(
     {
         await TrainPendingAsync(ct);
         await PublishAsync(force: false, ct);
+    }
+
+    /// <summary>
+    /// Trains what waits and publishes a version now, whatever the cadence (tests, tools). Not thread-safe with the
+    /// consumer loop: call it only where the loop does not run this handler.
+    /// </summary>
+    public async Task PublishVersionNowAsync(CancellationToken ct)
+    {
+        await TrainPendingAsync(ct);
+        await PublishAsync(force: true, ct);
     }
 
     private async Task TrainPendingAsync(CancellationToken ct)
@@ -223,6 +240,19 @@ public sealed class CtrTrainerProcessor(
         ResetSinceVersion();
         // New knowledge vectors and semantic ids reach the next version's features.
         features.ClearCache();
+    }
+
+    /// <summary>A stable choice per impression id (FNV-1a), so a replay and its restart train on the same impressions.</summary>
+    private bool Sampled(string impressionId)
+    {
+        if (options.TrainFraction >= 1.0) return true;
+        uint hash = 2166136261;
+        foreach (char c in impressionId)
+        {
+            hash ^= c;
+            hash *= 16777619;
+        }
+        return hash / (double)uint.MaxValue < options.TrainFraction;
     }
 
     private void ResetSinceVersion()

@@ -23,6 +23,12 @@ public sealed class TrainerOptions : IValidatableObject
     /// <summary>Impressions per mini-batch (a smaller one is trained when the stream goes idle).</summary>
     [Range(1, 65_536)] public int BatchSize { get; set; } = 256;
 
+    /// <summary>
+    /// Share of impressions trained on, chosen by a hash of the impression id (1: all). A replay on a small machine
+    /// (`make run`) sets less, so that training keeps pace with the replay; the others are consumed and skipped.
+    /// </summary>
+    [Range(0.0001, 1.0)] public double TrainFraction { get; set; } = 1.0;
+
     /// <summary>Cadence of new registry versions; with idle training this bounds model freshness (goal ≤ 60 s).</summary>
     [Range(500, 86_400_000)] public int VersionIntervalMs { get; set; } = 20_000;
 

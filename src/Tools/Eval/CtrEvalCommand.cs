@@ -50,25 +50,32 @@ public static class CtrEvalCommand
         var history = CliParsers.Int("--history", "Newest purchases in the sequence", 50, 1, 10_000);
         var testFraction = CliParsers.Double("--test-fraction", "Share of impressions (the latest) held out", 0.2, 0.01, 0.9);
         var threads = CliParsers.Int("--threads", "libtorch CPU threads", 1, 1, 64);
+        var vectorKind = new Option<string>("--vectors")
+        {
+            Description = "Item representation: knowledge (§2.1.2 pipeline, slow on a small machine: about 1 item/s under load) or title (MiniLM of the raw title)",
+            HelpName = "knowledge|title",
+            DefaultValueFactory = _ => "title",
+        };
+        vectorKind.AcceptOnlyFromAmong("knowledge", "title");
         var output = new Option<string>("--out") { Description = "Folder of ctr.json/.png", HelpName = "DIR", DefaultValueFactory = _ => Path.Combine("eval", "results") };
         var cache = new Option<string>("--cache") { Description = "Folder of cached item vectors", HelpName = "DIR", DefaultValueFactory = _ => Path.Combine(".state", "eval") };
         var command = new Command("ctr", "CTR ablation (paper Table 3, §4.1.2) of the trainer's pathways on Online Retail, prequential and held out")
         {
-            path, sample, maxImpressions, history, testFraction, threads, output, cache,
+            path, sample, maxImpressions, history, testFraction, threads, vectorKind, output, cache,
         };
         command.SetAction((r, ct) => RunAsync(EvalCommand.ResolvePath(r.GetValue(path), r.GetValue(sample)), r.GetValue(maxImpressions), r.GetValue(history),
-            r.GetValue(testFraction), r.GetValue(threads), r.GetValue(output)!, new VectorCache(r.GetValue(cache)!), ct));
+            r.GetValue(testFraction), r.GetValue(threads), r.GetValue(vectorKind)!, r.GetValue(output)!, new VectorCache(r.GetValue(cache)!), ct));
         return command;
     }
 
-    public static async Task<int> RunAsync(string path, int maxImpressions, int history, double testFraction, int threads, string outputDirectory,
-        VectorCache cache, CancellationToken ct)
+    public static async Task<int> RunAsync(string path, int maxImpressions, int history, double testFraction, int threads, string vectorKind,
+        string outputDirectory, VectorCache cache, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         TorchDevice.SetCpuThreads(threads);
         Console.Error.WriteLine($"eval ctr: reading {path}…");
         var data = EvalDataset.Load(new OnlineRetailSource(path, new OnlineRetailOptions { NegativesPerPurchase = 0 }), ct);
-        var (vectors, vectorNote) = await KnowledgeVectorsAsync(data, cache, ct);
+        var (vectors, vectorNote) = await ItemVectorsAsync(vectorKind, data, cache, ct);
         var vectorOf = new Dictionary<string, float[]>(StringComparer.Ordinal);
         for (int i = 0; i < data.Items.Count; i++)
         {
@@ -207,10 +214,18 @@ public static class CtrEvalCommand
         return examples;
     }
 
-    private static async Task<(IReadOnlyList<float[]?> Vectors, string Note)> KnowledgeVectorsAsync(EvalDataset data, VectorCache cache, CancellationToken ct)
+    private static async Task<(IReadOnlyList<float[]?> Vectors, string Note)> ItemVectorsAsync(string kind, EvalDataset data, VectorCache cache, CancellationToken ct)
     {
         using var encoder = new MiniLmEncoder();
         var itemKey = data.Items.SelectMany(i => new[] { i.ItemId, i.Title, i.Category ?? "" });
+        if (kind == "title")
+        {
+            // The same cache key as `eval representations`.
+            var titleKey = VectorCache.Key(["title", encoder.ModelName], itemKey);
+            var titles = cache.TryLoad("title", titleKey, data.Items.Count);
+            if (titles is null) cache.Save("title", titleKey, titles = TitleVectors.Compute(encoder, data.Items, ct));
+            return (titles, $"{encoder.ModelName} of the raw title (the knowledge pipeline runs at about 1 item/s on this loaded machine; --vectors knowledge uses it)");
+        }
         var backend = KnowledgeVectors.Backend(encoder);
         // The same cache key as `eval representations`, so either evaluation reuses the other's vectors.
         var key = VectorCache.Key(["knowledge", encoder.ModelName, backend.Name, backend.PromptVersion], itemKey);

@@ -73,15 +73,15 @@ public sealed class TrainerRoleTests(PostgresFixture postgres)
         await using var platform = await TestPlatform.StartAsync(postgres, partitions: 1);
         await TrainerWorld.SeedItemsAsync(platform.Db, items: 12);
         await TrainerWorld.SeedUsersAsync(platform.Db, users: 10, items: 12);
-        var options = TrainerWorld.Options(versionIntervalMs: 500);
+        // No version falls due by itself during the test: they are published explicitly.
+        var options = TrainerWorld.Options(versionIntervalMs: 600_000);
         var partition = new TopicPartition(Topics.Impressions, 0);
 
         var first = TrainerWorld.NewProcessor(platform, options);
         Assert.Empty(first.OnAssigned([partition]));
         var early = TrainerWorld.Impressions(320, users: 10, items: 12, seed: 1);
         await first.HandleBatchAsync(TrainerWorld.Records(early, 0), default);
-        await Task.Delay(600);
-        await first.OnIdleAsync(default);
+        await first.PublishVersionNowAsync(default);
         var version = first.BaseVersion;
         Assert.NotNull(version);
         // More training that never becomes a version, then the process dies (no revoke, no graceful close).
@@ -102,8 +102,7 @@ public sealed class TrainerRoleTests(PostgresFixture postgres)
         Assert.Equal(320, resume[partition]);
         Assert.Equal(version, restarted.BaseVersion);
         await restarted.HandleBatchAsync(TrainerWorld.Records(TrainerWorld.Impressions(64, 10, 12, seed: 2), 320), default);
-        await Task.Delay(600);
-        await restarted.OnIdleAsync(default);
+        await restarted.PublishVersionNowAsync(default);
         var next = (await registry.ActiveAsync(default))!;
         Assert.NotEqual(version, next.Version);
         Assert.Contains($"\"parent\":\"{version}\"", next.Lineage);
