@@ -30,7 +30,8 @@ public sealed class TrainerBenchmark : IBenchmark
 
     public async Task<JsonObject> RunAsync(CancellationToken ct)
     {
-        TorchDevice.SetCpuThreads(Math.Max(1, Environment.ProcessorCount));
+        // One thread: on a small shared machine libtorch worker threads spin against each other (see TorchDevice.SetCpuThreads).
+        TorchDevice.SetCpuThreads(1);
         var random = new Random(20_251_203);
         var vectors = Enumerable.Range(0, Catalog).Select(_ => Enumerable.Range(0, Dim).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray()).ToArray();
         var sids = Enumerable.Range(0, Catalog).Select(i => new[] { i % 256, i / 256 % 256, random.Next(256) }).ToArray();
@@ -54,7 +55,7 @@ public sealed class TrainerBenchmark : IBenchmark
         result["goal_vs_matmul"] = 0.3;
         result["flop_estimate"] = "analytic count of the model's matmuls per batch (item projections of the de-duplicated rows, DIN MLP, GSU cosines, ESU on unique retrieved rows, anchor compression, head), training = 3 x forward";
 
-        foreach (var (key, value) in await FreshnessAsync(ct)) result[key] = value;
+        foreach (var (key, value) in await FreshnessAsync(ct)) result[key] = value?.DeepClone();
         result["machine_note"] = "2 CPU cores shared with other work; figures are lower than on an idle machine";
         return result;
     }
