@@ -3,10 +3,12 @@ SHELL := /bin/bash
 CONFIG ?= Release
 BIN := src/Host/bin/$(CONFIG)/net10.0/linux-x64/reaseq
 TOOLS := src/Tools/bin/$(CONFIG)/net10.0/linux-x64/reaseq-tools
-ROLES ?= ingest,knowledge,sequence
+ROLES ?= ingest,knowledge,sequence,trainer
 REPLAY ?= auto
+# Share of replayed impressions the trainer role trains on in `make run` (a deployment trains on all): keeps it in pace on 2 cores.
+TRAIN_FRACTION ?= 0.02
 # The benchmarks `make bench` runs (each writes bench/results/NAME.json).
-BENCH ?= ingest knowledge sequence
+BENCH ?= ingest knowledge sequence trainer
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 # libtorch on few cores: jemalloc avoids glibc malloc's mmap churn in training steps.
@@ -26,7 +28,7 @@ build: deps
 # Everything on one machine: local PostgreSQL (own folder and port), embedded Kafka, all roles, default workload.
 run: build
 	@conn=$$(scripts/pg.sh fresh reaseq_run) && \
-	REASEQ__Postgres__ConnectionString="$$conn" $(TORCH_ENV) $(BIN) run --roles $(ROLES) --replay $(REPLAY) $(ARGS)
+	REASEQ__Postgres__ConnectionString="$$conn" REASEQ__Trainer__TrainFraction=$(TRAIN_FRACTION) $(TORCH_ENV) $(BIN) run --roles $(ROLES) --replay $(REPLAY) $(ARGS)
 
 # Every tier: unit, integration (broker, PostgreSQL, processes, encoder, torch) and the Helm chart render. See tests/README.md.
 test: deps test-helm

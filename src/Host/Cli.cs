@@ -7,6 +7,7 @@ using ReaSeq.Ingestors.Ingest;
 using ReaSeq.Ingestors.Streaming;
 using ReaSeq.Processors.Knowledge.Streaming;
 using ReaSeq.Processors.Sequence.Streaming;
+using ReaSeq.Processors.Trainer;
 
 namespace ReaSeq.Host;
 
@@ -16,7 +17,7 @@ public static class Cli
     public const string ConfigurationHelp =
         "Configuration: appsettings.json beside the executable, overridden by environment variables REASEQ__Section__Key (e.g. REASEQ__Kafka__BootstrapServers).";
 
-    public static readonly IReadOnlyList<string> Roles = ["ingest", "sequence", "knowledge"];
+    public static readonly IReadOnlyList<string> Roles = ["ingest", "sequence", "knowledge", "trainer"];
 
     public static Task<int> RunAsync(string[] args) => CliApp.RunAsync(BuildRootCommand(), args);
 
@@ -28,6 +29,7 @@ public static class Cli
         root.Add(ReplayCommand.Create());
         root.Add(KnowledgeCommand.Create());
         root.Add(SequenceCommand.Create());
+        root.Add(ModelsCommand.Create());
         return root;
     }
 
@@ -99,6 +101,7 @@ public static class Cli
                 case "ingest": builder.Services.AddIngestRole(builder.Configuration); break;
                 case "sequence": builder.Services.AddSequenceRole(builder.Configuration); break;
                 case "knowledge": builder.Services.AddKnowledgeRole(builder.Configuration); break;
+                case "trainer": builder.Services.AddTrainerRole(builder.Configuration); break;
                 default: throw new UserException($"unknown role '{role}'; known roles: {string.Join(", ", Roles)}");
             }
         }

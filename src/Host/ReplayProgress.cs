@@ -9,6 +9,7 @@ using ReaSeq.Ingestors.Replay;
 using ReaSeq.Ingestors.Streaming;
 using ReaSeq.Processors.Knowledge.Streaming;
 using ReaSeq.Processors.Sequence.Streaming;
+using ReaSeq.Processors.Trainer;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
@@ -55,6 +56,7 @@ public static class ReplayProgress
         var dlq = services.GetRequiredService<DeadLetterPublisher>();
         var sequence = services.GetService<SequenceProcessor>();
         var knowledge = services.GetService<KnowledgeProcessor>();
+        var trainer = services.GetService<CtrTrainerProcessor>();
         var clock = Stopwatch.StartNew();
         Console.Error.WriteLine($"replay {source.Name}: publishing {(settings.Speed > 0 ? $"at {settings.SpeedText}" : "as fast as possible")}…");
 
@@ -66,6 +68,7 @@ public static class ReplayProgress
             lags.Add(("ingest", ingest));
             if (sequence is not null) lags.Add(("sequence", Math.Max(0, publisher.Clicks - sequence.Consumed)));
             if (knowledge is not null) lags.Add(("knowledge", Math.Max(0, publisher.Items - knowledge.Stats.Consumed)));
+            if (trainer is not null) lags.Add(("trainer", Math.Max(0, publisher.Impressions - trainer.Consumed)));
             return lags;
         }
         var publishing = publisher.PublishAsync(source, settings.Speed, ct, () => Lags().Sum(l => l.Lag), settings.MaxBacklog);
@@ -180,6 +183,7 @@ public static class ReplayProgress
         rows.Add(("dead letters", string.Create(Inv, $"{dlq.Count:N0}")));
         var sequence = services.GetService<SequenceProcessor>();
         if (sequence is not null) rows.Add(("sequence gaps", string.Create(Inv, $"{sequence.Published:N0} SequenceUpdates published")));
+        if (services.GetService<CtrTrainerProcessor>() is { } trainer) rows.AddRange(TrainerRows(trainer, services.GetRequiredService<TrainerMetrics>()));
         if (services.GetService<KnowledgeProcessor>() is { Stats: var k })
         {
             await services.GetRequiredService<SemanticIdTrainer>().RunOnceAsync(ct); // train now if due, so the summary can report it
@@ -212,6 +216,24 @@ public static class ReplayProgress
         console.Write(topics);
         if (sequence is not null) SequenceCommand.PrintStatistics(SequenceCommand.Merge(sequence.Statistics()), "   ");
         PrintEvaluation(console);
+    }
+
+    /// <summary>Prequential AUC / GAUC over the trainer's rolling window and its latest registry version (issue 10 §4, §5).</summary>
+    private static IEnumerable<(string, string)> TrainerRows(CtrTrainerProcessor trainer, TrainerMetrics metrics)
+    {
+        static string F(double v) => double.IsNaN(v) ? "n/a" : v.ToString("F4", Inv);
+        var e = trainer.Evaluate();
+        if (e is null)
+        {
+            yield return ("ctr trainer", metrics.IsLeader ? "no impressions trained yet" : "standing by (another trainer leads)");
+            yield break;
+        }
+        var sampled = trainer.TrainFraction < 1 ? string.Create(Inv, $" (Trainer:TrainFraction {trainer.TrainFraction:P0}; {trainer.SkippedBySampling:N0} skipped)") : "";
+        yield return ("ctr prequential", string.Create(Inv,
+            $"{e.SamplesSeen:N0} impressions trained{sampled}; window of {e.Overall.Samples:N0}: AUC {F(e.Overall.Auc)} GAUC {F(e.Overall.Gauc)} | sparse users AUC {F(e.Sparse.Auc)} GAUC {F(e.Sparse.Gauc)} | active users AUC {F(e.Active.Auc)} GAUC {F(e.Active.Gauc)}"));
+        yield return ("ctr model", metrics.LatestVersion is null
+            ? $"no version published yet (cadence Trainer:VersionIntervalMs); resumed from {trainer.BaseVersion ?? "fresh weights"}"
+            : string.Create(Inv, $"{metrics.LatestVersion}; freshness {metrics.LastFreshnessSeconds:F1} s; {trainer.DeadLettered:N0} impressions dead-lettered"));
     }
 
     /// <summary>The representation evaluation (paper Table 1) last recorded by `reaseq-tools eval representations`, when present.</summary>

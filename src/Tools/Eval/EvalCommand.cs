@@ -87,7 +87,7 @@ public static class EvalCommand
                 HiddenDim = r.GetValue(iuiHidden),
             },
             r.GetValue(output)!, r.GetValue(cache)!, ct));
-        return new Command("eval", "Evaluations") { representations };
+        return new Command("eval", "Evaluations") { representations, CtrEvalCommand.Create() };
     }
 
     public static async Task<int> ExecuteAsync(string path, EvalSplitOptions split, IReadOnlyList<string> methods, IuiAdapterOptions iui, string output,
@@ -262,7 +262,7 @@ public static class EvalCommand
         return null;
     }
 
-    private static string ResolvePath(FileInfo? explicitPath, bool sample)
+    internal static string ResolvePath(FileInfo? explicitPath, bool sample)
     {
         if (explicitPath is not null) return explicitPath.FullName;
         var directory = OnlineRetailData.FindDirectory()
