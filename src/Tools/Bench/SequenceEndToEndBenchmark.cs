@@ -46,8 +46,9 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
 
         var processorOptions = new SequenceProcessorOptions { CatalogWaitMs = 0 };
         using var deadLetters = new DeadLetterPublisher(kafka, new AvroSerde<DeadLetter>(), NullLogger<DeadLetterPublisher>.Instance);
+        using var catalog = new ItemCategoryResolver(kafka, processorOptions, kafkaOptions);
         using var processor = new SequenceProcessor(clickSerde, new AvroSerde<SequenceUpdate>(), new ReaSeq.Contracts.Validation.ContractValidator(new()), kafka, deadLetters,
-            new PostgresSequenceCheckpointStore(db), new ItemCategoryResolver(db, processorOptions), new SequenceDetectorOptions(),
+            new PostgresSequenceCheckpointStore(db), catalog, new SequenceDetectorOptions(),
             new SwingModelOptions(), processorOptions, kafkaOptions, NullLogger<SequenceProcessor>.Instance);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var loop = Task.Factory.StartNew(() => new BatchConsumerLoop(kafka, kafkaOptions, NullLogger.Instance).RunAsync(processor, "bench", cts.Token),
