@@ -27,6 +27,7 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
     public async Task RunAsync(IBatchHandler handler, string? instanceId, CancellationToken stoppingToken)
     {
         var groupId = $"{options.GroupPrefix}.{handler.Name}";
+        HandlerName = handler.Name;
         var owned = new HashSet<TopicPartition>();
         var uncommitted = new Dictionary<TopicPartition, long>();
         IConsumer<byte[]?, byte[]?>? consumerRef = null;
@@ -48,14 +49,17 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
 
         void CommitQuietly(IEnumerable<TopicPartition> partitions)
         {
-            // Kafka's committed offsets only serve lag monitoring; the handler's stored offsets are the truth.
+            // Kafka's committed offsets only serve lag monitoring; the handler's stored offsets are the truth. They never
+            // run ahead of the handler's durable state (issue 8 B4): a reader of them must not believe more was kept.
             var offsets = partitions.Where(uncommitted.ContainsKey)
-                .Select(tp => new TopicPartitionOffset(tp, uncommitted[tp])).ToList();
+                .Select(tp => new TopicPartitionOffset(tp, Math.Min(uncommitted[tp], handler.DurableOffset(tp) ?? long.MaxValue)))
+                .Where(o => o.Offset.Value > 0).ToList();
             if (offsets.Count == 0 || consumerRef is null) return;
             try
             {
                 consumerRef.Commit(offsets);
-                foreach (var o in offsets) uncommitted.Remove(o.TopicPartition);
+                foreach (var o in offsets)
+                    if (uncommitted[o.TopicPartition] == o.Offset.Value) uncommitted.Remove(o.TopicPartition);
             }
             catch (KafkaException e)
             {
@@ -67,7 +71,7 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
             .SetPartitionsAssignedHandler((_, partitions) =>
             {
                 CompleteInFlight();
-                var stored = handler.OnAssigned(partitions);
+                var stored = Retrying("loading the assigned partitions' state", () => handler.OnAssigned(partitions), stoppingToken);
                 foreach (var tp in partitions) owned.Add(tp);
                 logger.LogInformation("{Handler}: assigned {Partitions}", handler.Name, Describe(partitions));
                 return partitions.Select(tp => new TopicPartitionOffset(tp, stored.TryGetValue(tp, out var next) ? new Offset(next) : Offset.Unset));
@@ -86,7 +90,7 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
                 var tps = partitions.Select(p => p.TopicPartition).ToList();
                 try { CompleteInFlight(); } catch (Exception e) { logger.LogWarning(e, "{Handler}: in-flight batch failed while partitions were lost", handler.Name); }
                 foreach (var tp in tps) { owned.Remove(tp); uncommitted.Remove(tp); }
-                handler.OnRevoked(tps);
+                handler.OnLost(tps);
                 logger.LogWarning("{Handler}: lost {Partitions}", handler.Name, Describe(tps));
             })
             .SetErrorHandler((_, error) =>
@@ -128,7 +132,7 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
                 }
                 if (batch.Count == 0)
                 {
-                    await handler.OnIdleAsync(stoppingToken);
+                    await IdleAsync(handler, stoppingToken);
                     continue;
                 }
 
@@ -185,6 +189,65 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
             name, timeout.TotalSeconds);
         return false;
     }
+
+    private int _idleFailures;
+    private DateTime _idleRetryAt;
+
+    /// <summary>
+    /// Deferred work (checkpoints) outside a batch. An infrastructure failure here (state store down) is retried at the
+    /// next idle poll after a backoff, and the job reported unhealthy meanwhile; it never ends the loop (issue 8 C11).
+    /// </summary>
+    private async Task IdleAsync(IBatchHandler handler, CancellationToken ct)
+    {
+        if (DateTime.UtcNow < _idleRetryAt) return;
+        try
+        {
+            await handler.OnIdleAsync(ct);
+            if (_idleFailures > 0) health?.ReportHealthy(handler.Name);
+            _idleFailures = 0;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            _idleFailures++;
+            var backoff = Backoff(_idleFailures);
+            health?.ReportStalled(handler.Name, _idleFailures, e);
+            logger.LogError(e, "{Handler}: UNHEALTHY: idle work failed {Attempt} times; retrying in {Backoff}", handler.Name, _idleFailures, backoff);
+            _idleRetryAt = DateTime.UtcNow + backoff;
+        }
+    }
+
+    /// <summary>
+    /// Runs work the loop cannot go on without (loading an assigned partition's state) until it succeeds, with backoff,
+    /// reporting the job unhealthy meanwhile; only a stop ends it (issue 8 C11). A failure never faults the worker.
+    /// </summary>
+    private T Retrying<T>(string what, Func<T> work, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var result = work();
+                if (attempt > 1)
+                {
+                    health?.ReportHealthy(HandlerName);
+                    logger.LogInformation("{Handler}: {What} succeeded after {Attempts} attempts", HandlerName, what, attempt);
+                }
+                return result;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                var backoff = Backoff(attempt);
+                health?.ReportStalled(HandlerName, attempt, e);
+                logger.LogError(e, "{Handler}: UNHEALTHY: {What} failed {Attempt} times; retrying in {Backoff}", HandlerName, what, attempt, backoff);
+                if (ct.WaitHandle.WaitOne(backoff)) ct.ThrowIfCancellationRequested();
+            }
+        }
+    }
+
+    private string HandlerName { get; set; } = "";
+
+    private static TimeSpan Backoff(int attempt) =>
+        TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, 100 * Math.Pow(2, Math.Min(attempt - 1, 16))));
 
     private async Task HandleWithRetryAsync(IBatchHandler handler, List<ConsumeResult<byte[]?, byte[]?>> batch, CancellationToken ct)
     {

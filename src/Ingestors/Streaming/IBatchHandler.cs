@@ -26,6 +26,19 @@ public interface IBatchHandler
     /// <summary>Partitions no longer owned (revoked or lost): drop their in-memory state.</summary>
     void OnRevoked(IReadOnlyCollection<TopicPartition> partitions);
 
+    /// <summary>
+    /// Partitions taken away without a revoke (session lost): another member may own them already, so nothing of them may
+    /// be written any more; drop their state. Default: <see cref="OnRevoked"/>.
+    /// </summary>
+    void OnLost(IReadOnlyCollection<TopicPartition> partitions) => OnRevoked(partitions);
+
+    /// <summary>
+    /// For handlers whose state becomes durable later than its batch (periodic checkpoints): the next offset up to which
+    /// the partition's state is durable now (0: nothing yet). The loop never commits a Kafka offset beyond it. Null
+    /// (default): every handled batch is durable when <see cref="HandleBatchAsync"/> returns.
+    /// </summary>
+    long? DurableOffset(TopicPartition partition) => null;
+
     /// <summary>Handles one batch (records of owned partitions, in partition order). Must not return before its state is durable.</summary>
     Task HandleBatchAsync(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch, CancellationToken cancellationToken);
 

@@ -35,4 +35,49 @@ public static class PgOffsets
         cmd.Parameters.AddWithValue(offsets.Select(o => o.NextOffset).ToArray());
         await cmd.ExecuteNonQueryAsync(ct);
     }
+
+    /// <summary>
+    /// Claims partitions for a new owner (issue 8 B5): bumps each partition's owner epoch and returns the epoch now owned.
+    /// A partition without a row gets one at offset 0 (nothing consumed). Writers pass their epoch to
+    /// <see cref="EnsureOwnerAsync"/> in every state transaction, so a consumer that lost the partition meanwhile commits nothing.
+    /// </summary>
+    public static async Task<IReadOnlyDictionary<(string Topic, int Partition), long>> ClaimAsync(NpgsqlDataSource db, string group,
+        IReadOnlyCollection<(string Topic, int Partition)> partitions, CancellationToken ct)
+    {
+        var epochs = new Dictionary<(string, int), long>();
+        if (partitions.Count == 0) return epochs;
+        await using var cmd = db.CreateCommand(
+            "insert into consumer_offsets (consumer_group, topic, partition, next_offset, owner_epoch) " +
+            "select $1, t, p, 0, 1 from unnest($2::text[], $3::int[]) x(t, p) " +
+            "on conflict (consumer_group, topic, partition) do update set owner_epoch = consumer_offsets.owner_epoch + 1 " +
+            "returning topic, partition, owner_epoch");
+        cmd.Parameters.AddWithValue(group);
+        cmd.Parameters.AddWithValue(partitions.Select(p => p.Topic).ToArray());
+        cmd.Parameters.AddWithValue(partitions.Select(p => p.Partition).ToArray());
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) epochs[(reader.GetString(0), reader.GetInt32(1))] = reader.GetInt64(2);
+        return epochs;
+    }
+
+    /// <summary>
+    /// Inside the caller's state transaction: locks the partitions' offset rows and throws <see cref="PartitionFencedException"/>
+    /// when any has been claimed by another owner since <paramref name="owned"/>'s epoch. The lock holds until the
+    /// transaction ends, so no claim can slip in between this check and the commit.
+    /// </summary>
+    public static async Task EnsureOwnerAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string group,
+        IReadOnlyList<(string Topic, int Partition, long Epoch)> owned, CancellationToken ct)
+    {
+        if (owned.Count == 0) return;
+        await using var cmd = new NpgsqlCommand(
+            "select o.topic, o.partition, o.owner_epoch from consumer_offsets o join unnest($2::text[], $3::int[]) p(topic, partition) " +
+            "on o.topic = p.topic and o.partition = p.partition where o.consumer_group = $1 order by o.topic, o.partition for update of o", conn, tx);
+        cmd.Parameters.AddWithValue(group);
+        cmd.Parameters.AddWithValue(owned.Select(p => p.Topic).ToArray());
+        cmd.Parameters.AddWithValue(owned.Select(p => p.Partition).ToArray());
+        var current = new Dictionary<(string, int), long>();
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct)) current[(reader.GetString(0), reader.GetInt32(1))] = reader.GetInt64(2);
+        var stale = owned.Where(o => current.GetValueOrDefault((o.Topic, o.Partition)) != o.Epoch).ToList();
+        if (stale.Count > 0) throw new PartitionFencedException(stale[0].Topic, stale.Select(s => s.Partition).ToList());
+    }
 }

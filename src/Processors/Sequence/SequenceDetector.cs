@@ -118,6 +118,7 @@ public sealed class SequenceDetector : IDisposable
             user = new UserSequence(click.UserId, _options.WindowSize, _options.DeduplicationCapacity);
             _users.Add(click.UserId, user);
         }
+        user.LastTouchedMs = Environment.TickCount64;
         var eventIdHash = UserSequence.HashOf(click.EventId);
         if (user.HasSeen(click.EventId, eventIdHash))
         {
@@ -307,14 +308,27 @@ public sealed class SequenceDetector : IDisposable
         return true;
     }
 
-    /// <summary>One user's state as bytes (e.g. a PostgreSQL bytea row), or null for an unknown user.</summary>
-    public byte[]? SnapshotUser(string userId)
+    /// <summary>
+    /// Drops the users <paramref name="evictable"/> accepts, except those changed since the last <see cref="TakeChangedUsers"/>
+    /// (their state is not persisted yet). Returns how many were dropped. Eviction never changes a decision as long as an
+    /// evicted user is restored (<see cref="RestoreUser"/>) before their next click.
+    /// </summary>
+    public int EvictUsers(Func<UserSequence, bool> evictable)
     {
-        if (!_users.TryGetValue(userId, out var user)) return null;
-        using var stream = new MemoryStream();
-        using (var writer = SnapshotIO.Writer(stream)) user.Write(writer);
-        return stream.ToArray();
+        ArgumentNullException.ThrowIfNull(evictable);
+        List<string>? evicted = null;
+        foreach (var (id, user) in _users)
+            if (!user.Changed && evictable(user)) (evicted ??= []).Add(id);
+        if (evicted is null) return 0;
+        foreach (var id in evicted) _users.Remove(id);
+        return evicted.Count;
     }
+
+    /// <summary>Every user currently in memory (read on the detector's thread).</summary>
+    public IEnumerable<UserSequence> Users => _users.Values;
+
+    /// <summary>One user's state as bytes (e.g. a PostgreSQL bytea row), or null for an unknown user.</summary>
+    public byte[]? SnapshotUser(string userId) => _users.TryGetValue(userId, out var user) ? user.ToSnapshot() : null;
 
     /// <summary>Restores (or replaces) one user's state from <see cref="SnapshotUser"/> bytes; returns the user id.</summary>
     public string RestoreUser(byte[] snapshot)
@@ -332,20 +346,26 @@ public sealed class SequenceDetector : IDisposable
     /// Writes the detector's whole state: TD sketches and thresholds, statistics and every user (sorted, so
     /// equal states give equal bytes). The model is snapshotted separately with its own WriteSnapshot.
     /// </summary>
-    public void WriteSnapshot(Stream destination)
+    public void WriteSnapshot(Stream destination) => WriteSnapshot(destination, includeUsers: true);
+
+    /// <summary>
+    /// <see cref="WriteSnapshot(Stream)"/>, optionally without the users (stored one row each, incrementally); restoring it
+    /// leaves the detector without users until <see cref="RestoreUser"/> brings them back.
+    /// </summary>
+    public void WriteSnapshot(Stream destination, bool includeUsers)
     {
         using var writer = SnapshotIO.Writer(destination);
         SnapshotIO.WriteHeader(writer, Magic, FormatVersion);
         WriteSettings(writer);
         WriteThresholds(writer);
         _stats.Write(writer);
-        var users = _users.Keys.ToArray();
+        var users = includeUsers ? _users.Keys.ToArray() : [];
         Array.Sort(users, StringComparer.Ordinal);
         writer.Write(users.Length);
         foreach (var id in users) _users[id].Write(writer);
     }
 
-    /// <summary>Replaces the detector's whole state with a <see cref="WriteSnapshot"/> (restore the model first).</summary>
+    /// <summary>Replaces the detector's whole state with a <see cref="WriteSnapshot(Stream, bool)"/> (restore the model first).</summary>
     public void RestoreSnapshot(Stream source)
     {
         using var reader = SnapshotIO.Reader(source);

@@ -47,6 +47,30 @@ public sealed class UserSequence
 
     internal bool Changed { get; set; }
 
+    /// <summary>When the user was last clicked or loaded (Environment.TickCount64), for idle eviction.</summary>
+    public long LastTouchedMs { get; internal set; } = Environment.TickCount64;
+
+    /// <summary>
+    /// An independent copy (the window's entries are immutable values, so copying the arrays suffices): a checkpoint
+    /// serialises the copy off the consumer thread while the original goes on changing.
+    /// </summary>
+    public UserSequence Clone()
+    {
+        var copy = (UserSequence)MemberwiseClone();
+        copy._ring = (WindowEntry[])_ring.Clone();
+        copy._recentIds = (string[])_recentIds.Clone();
+        copy._recentHashes = (int[])_recentHashes.Clone();
+        return copy;
+    }
+
+    /// <summary>This user's state as bytes (what <see cref="SequenceDetector.RestoreUser"/> reads).</summary>
+    public byte[] ToSnapshot()
+    {
+        using var stream = new MemoryStream();
+        using (var writer = SnapshotIO.Writer(stream)) Write(writer);
+        return stream.ToArray();
+    }
+
     public ref readonly WindowEntry this[int index]
     {
         get

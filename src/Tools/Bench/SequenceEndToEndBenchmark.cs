@@ -24,6 +24,7 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
     private const int Users = 20_000;
     private const int PacedRate = 10_000;
     private const int PacedSeconds = 5;
+    private const long LongRunUserTtlMs = 5_000;
 
     public string Name => "sequence";
 
@@ -44,10 +45,11 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
             producer.Flush(ct);
         }
 
-        var processorOptions = new SequenceProcessorOptions { CatalogWaitMs = 0 };
+        var processorOptions = new SequenceProcessorOptions { CatalogWaitMs = 0, UserIdleTtlMs = LongRunUserTtlMs };
         using var deadLetters = new DeadLetterPublisher(kafka, new AvroSerde<DeadLetter>(), NullLogger<DeadLetterPublisher>.Instance);
+        using var catalog = new ItemCategoryResolver(kafka, processorOptions, kafkaOptions);
         using var processor = new SequenceProcessor(clickSerde, new AvroSerde<SequenceUpdate>(), new ReaSeq.Contracts.Validation.ContractValidator(new()), kafka, deadLetters,
-            new PostgresSequenceCheckpointStore(db), new ItemCategoryResolver(db, processorOptions), new SequenceDetectorOptions(),
+            new PostgresSequenceCheckpointStore(db), catalog, new SequenceDetectorOptions(),
             new SwingModelOptions(), processorOptions, kafkaOptions, NullLogger<SequenceProcessor>.Instance);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var loop = Task.Factory.StartNew(() => new BatchConsumerLoop(kafka, kafkaOptions, NullLogger.Instance).RunAsync(processor, "bench", cts.Token),
@@ -95,28 +97,116 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
         }
         var deadline = Stopwatch.StartNew();
         while (!sent.IsEmpty && deadline.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(20, ct);
+        var sorted = latencies.Order().ToArray();
+        var unmatched = sent.Count;
+        sent.Clear();
+        latencies.Clear();
+
+        // Issue 8 D12: the same rate for a run 10× longer, with a churning population (a new cohort of users every second,
+        // each active for a few seconds, as a site's visitors are): memory must stay flat while the users seen grow.
+        // Idle users are evicted after LongRunUserTtlMs once checkpointed. The managed heap is sampled every second.
+        var heap = new List<(double Seconds, long HeapBytes, int Users)>();
+        var cohortClicks = new Dictionary<string, int>(StringComparer.Ordinal);
+        using (var producer = kafka.CreateProducer("bench-long"))
+        {
+            var paced = Stopwatch.StartNew();
+            var nextSample = TimeSpan.Zero;
+            for (var i = 0; i < PacedRate * PacedSeconds * 10; i++)
+            {
+                var due = TimeSpan.FromSeconds((double)i / PacedRate);
+                while (paced.Elapsed < due) Thread.SpinWait(50);
+                if (paced.Elapsed >= nextSample)
+                {
+                    heap.Add((Math.Round(paced.Elapsed.TotalSeconds, 1), GC.GetGCMemoryInfo().HeapSizeBytes, processor.UsersInMemory));
+                    nextSample += TimeSpan.FromSeconds(1);
+                }
+                var click = CohortClick(i, PacedRate);
+                var version = cohortClicks[click.UserId] = cohortClicks.GetValueOrDefault(click.UserId) + 1;
+                sent[(click.UserId, version)] = Stopwatch.GetTimestamp();
+                producer.Produce(Topics.Clicks, new Message<byte[]?, byte[]?> { Key = System.Text.Encoding.UTF8.GetBytes(click.UserId), Value = clickSerde.Serialize(click) });
+                if (i % 500 == 0) producer.Poll(TimeSpan.Zero);
+            }
+            producer.Flush(ct);
+        }
+        deadline.Restart();
+        while (!sent.IsEmpty && deadline.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(20, ct);
+        var longSorted = latencies.Order().ToArray();
         cts.Cancel();
         await loop;
         try { await reading; } catch (OperationCanceledException) { }
 
-        var sorted = latencies.Order().ToArray();
         double P(double q) => sorted.Length == 0 ? double.NaN : Math.Round(sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))], 2);
+        double LongP(double q) => longSorted.Length == 0 ? double.NaN : Math.Round(longSorted[Math.Min(longSorted.Length - 1, (int)(q * longSorted.Length))], 2);
+        double MeanHeapMb(IEnumerable<(double, long HeapBytes, int)> samples) => Math.Round(samples.Select(x => x.HeapBytes / 1048576.0).DefaultIfEmpty(double.NaN).Average(), 1);
+        var tenth = Math.Max(1, heap.Count / 5);
+        figures["long_run_seconds"] = PacedSeconds * 10;
+        figures["long_run_users_seen"] = cohortClicks.Count;
+        figures["long_run_user_ttl_ms"] = LongRunUserTtlMs;
+        figures["long_run_freshness_samples"] = longSorted.Length;
+        figures["long_run_freshness_unmatched"] = sent.Count;
+        figures["long_run_freshness_p50_ms"] = LongP(0.50);
+        figures["long_run_freshness_p99_ms"] = LongP(0.99);
+        figures["long_run_heap_mb_first_fifth"] = MeanHeapMb(heap.Take(tenth));
+        figures["long_run_heap_mb_last_fifth"] = MeanHeapMb(heap.TakeLast(tenth));
+        figures["long_run_users_in_memory_max"] = heap.Select(x => x.Users).DefaultIfEmpty().Max();
+        figures["long_run_users_in_memory_last"] = heap.Select(x => x.Users).DefaultIfEmpty().Last();
+        figures["long_run_users_evicted"] = processor.UserMoves.Evicted;
+        figures["long_run_users_reloaded"] = processor.UserMoves.Reloaded;
+        figures["long_run_heap_samples"] = new JsonArray(heap.Select(x => (JsonNode)new JsonArray(x.Seconds, Math.Round(x.HeapBytes / 1048576.0, 1), x.Users)).ToArray());
+        figures["load_average_1m_end"] = LoadAverage();
         figures["e2e_events"] = Events;
         figures["e2e_events_per_s"] = Math.Round(e2eRate);
         figures["e2e_updates_published"] = processor.Published;
         figures["freshness_rate_events_per_s"] = PacedRate;
         figures["freshness_samples"] = sorted.Length;
-        figures["freshness_unmatched"] = sent.Count;
+        figures["freshness_unmatched"] = unmatched;
         figures["freshness_p50_ms"] = P(0.50);
         figures["freshness_p99_ms"] = P(0.99);
         figures["target_e2e_events_per_s"] = 100_000;
         figures["target_freshness_p99_ms"] = 50;
         figures["meets_e2e_target"] = e2eRate >= 100_000;
         figures["meets_freshness_target"] = sorted.Length > 0 && P(0.99) <= 50;
+        // A phase without samples has no percentile: recorded as null (JSON has no NaN), and said on the console.
+        foreach (var key in figures.Select(kv => kv.Key).ToList())
+        {
+            if (figures[key] is JsonValue value && value.TryGetValue<double>(out var number) && !double.IsFinite(number))
+            {
+                Console.Error.WriteLine($"sequence bench: {key} has no value (no samples)");
+                figures[key] = null;
+            }
+        }
+        Console.Error.WriteLine(figures.ToJsonString());
         return figures;
     }
 
     private static readonly string[] Categories = ["toys", "garden", "kitchen", "lights", "bags", "cards"];
+
+    /// <summary>Each second of the long run brings a new cohort of users, each clicking for about three seconds.</summary>
+    private static ClickEvent CohortClick(int i, int rate)
+    {
+        const int cohortSize = 3_000;
+        var second = i / rate;
+        // Clicks of one second go to this second's cohort and the two before it.
+        var cohort = Math.Max(0, second - i % 3);
+        var user = $"c{cohort}-{i * 7 % cohortSize}";
+        var item = (int)(i * 7919L % 5_000);
+        return new ClickEvent
+        {
+            EventId = $"l{i}",
+            UserId = user,
+            ItemId = $"i{item}",
+            // After the first phases' event times, and still in the past: the shared validator rejects far-future clicks.
+            TsMs = 1_700_100_000_000 + i * 50L,
+            Action = ClickAction.CLICK,
+            Context = new() { ["category"] = Categories[item % Categories.Length] },
+        };
+    }
+
+    private static double LoadAverage()
+    {
+        try { return double.Parse(File.ReadAllText("/proc/loadavg").Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture); }
+        catch (IOException) { return double.NaN; }
+    }
 
     private static ClickEvent Click(int i, int[] perUser)
     {

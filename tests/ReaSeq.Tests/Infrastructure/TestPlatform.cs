@@ -73,10 +73,16 @@ public sealed class TestPlatform : IAsyncDisposable
     public ReaSeq.Processors.Sequence.Streaming.SequenceProcessor NewSequenceProcessor(
         ReaSeq.Processors.Sequence.SequenceDetectorOptions? detector = null, ReaSeq.Processors.Sequence.Streaming.SequenceProcessorOptions? options = null) =>
         new(new AvroSerde<ClickEvent>(), new AvroSerde<SequenceUpdate>(), Validator, Kafka, DeadLetters,
-            new ReaSeq.Processors.Sequence.Streaming.PostgresSequenceCheckpointStore(Db), new ReaSeq.Processors.Sequence.Streaming.ItemCategoryResolver(Db, options ?? new()),
+            new ReaSeq.Processors.Sequence.Streaming.PostgresSequenceCheckpointStore(Db), Track(new ReaSeq.Processors.Sequence.Streaming.ItemCategoryResolver(Kafka, options ?? new(), KafkaOptions)),
             detector ?? new ReaSeq.Processors.Sequence.SequenceDetectorOptions(), new ReaSeq.Processors.Sequence.Model.SwingModelOptions(),
             options ?? new ReaSeq.Processors.Sequence.Streaming.SequenceProcessorOptions(), KafkaOptions,
             NullLogger<ReaSeq.Processors.Sequence.Streaming.SequenceProcessor>.Instance);
+
+    private T Track<T>(T disposable) where T : IDisposable
+    {
+        _handlers.Add(disposable);
+        return disposable;
+    }
 
     /// <summary>Runs a consumer loop for the handler until the returned source is cancelled (graceful stop).</summary>
     public CancellationTokenSource Run(IBatchHandler handler, string instance)

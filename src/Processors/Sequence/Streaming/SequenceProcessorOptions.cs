@@ -19,10 +19,16 @@ public sealed class SequenceProcessorOptions
     [Range(0, 3_600_000)] public int CheckpointIntervalMs { get; set; } = 5_000;
 
     /// <summary>
-    /// Longest a batch waits for the catalog to learn items its clicks refer to (clicks can overtake their item
-    /// updates, which another role ingests). 0: never wait; unknown items then make no CD decision.
+    /// Users idle (no click) for this long are evicted from memory once their state is checkpointed, and reloaded from
+    /// PostgreSQL on their next click: memory holds the active users only. 0 keeps every user in memory.
     /// </summary>
-    [Range(0, 60_000)] public int CatalogWaitMs { get; set; } = 2_000;
+    [Range(0, long.MaxValue)] public long UserIdleTtlMs { get; set; } = 600_000;
+
+    /// <summary>
+    /// Longest a batch whose clicks need the catalog waits to read the item-update log to its end (at least 1 s). Past it
+    /// the batch fails and is retried: deciding without the catalog would make categories depend on timing.
+    /// </summary>
+    [Range(0, 600_000)] public int CatalogWaitMs { get; set; } = 30_000;
 
     /// <summary>
     /// Whose gaps share a T: "" (one domain for the whole platform), "category" (the click's primary category; unknown
