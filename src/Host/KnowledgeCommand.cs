@@ -38,7 +38,8 @@ public static class KnowledgeCommand
 
         IReadOnlyList<VectorHit>? neighbours = null;
         string? vectorNote = null;
-        var vectorOptions = config.GetSection(KnowledgeVectorStoreOptions.Section).Get<KnowledgeVectorStoreOptions>() ?? new KnowledgeVectorStoreOptions();
+        var vectorOptions = (config.GetSection(KnowledgeVectorStoreOptions.Section).Get<KnowledgeVectorStoreOptions>() ?? new KnowledgeVectorStoreOptions())
+            .ForDeployment(await new PostgresModelStore(db).DeploymentIdAsync(ct));
         try
         {
             if (vectorOptions.Backend.Trim().ToLowerInvariant() == KnowledgeVectorStoreOptions.Embedded && !File.Exists(vectorOptions.Path))

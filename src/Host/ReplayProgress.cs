@@ -186,14 +186,20 @@ public static class ReplayProgress
         if (services.GetService<CtrTrainerProcessor>() is { } trainer) rows.AddRange(TrainerRows(trainer, services.GetRequiredService<TrainerMetrics>()));
         if (services.GetService<KnowledgeProcessor>() is { Stats: var k })
         {
-            await services.GetRequiredService<SemanticIdTrainer>().RunOnceAsync(ct); // train now if due, so the summary can report it
+            var trainer = services.GetRequiredService<SemanticIdTrainer>();
+            await trainer.RunOnceAsync(ct); // train now if due (as the deployment's leader), so the summary can report it
             var ids = services.GetRequiredService<SemanticIdModelHolder>().Pointer;
+            var adapter = services.GetRequiredService<IuiAdapterHolder>();
             rows.Add(("item knowledge", string.Create(Inv,
                 $"{k.Published:N0} published, {k.Unchanged:N0} unchanged, {k.DeadLettered:N0} dead-lettered, {k.CategoryAssigned:N0} categories assigned, {k.RejectedEvidence:N0} evidence spans rejected")));
             var taxonomies = await Scalar("select count(*) from taxonomies");
             rows.Add(("taxonomies", string.Create(Inv, $"{taxonomies:N0} versions; cache hits {k.TaxonomyCacheHits:N0}, misses {k.TaxonomyCacheMisses:N0}")));
             rows.Add(("semantic ids", ids is null ? "no model yet" : string.Create(Inv,
-                $"{ids.Version} on {ids.TrainedOnItems:N0} items: collision rate {ids.CollisionRate:F4}, codebook usage {string.Join(" / ", ids.CodebookUsage.Select(u => u.ToString("P1", Inv)))}; {k.Republished:N0} re-published")));
+                $"{ids.Version} on {ids.TrainedOnItems:N0} items: collision rate {ids.CollisionRate:P2} (RQ-VAE codes), " +
+                $"{(trainer.PublishedCollisionRate is { } full ? full.ToString("P2", Inv) : "n/a")} (full ids as stored, with the de-duplication level); " +
+                $"codebook usage {string.Join(" / ", ids.CodebookUsage.Select(u => u.ToString("P1", Inv)))}; {k.Republished:N0} re-published")));
+            rows.Add(("IUI adapter", !adapter.Enabled ? "off (Knowledge:Iui:Enabled)" : adapter.Pointer is not { } iui ? "on, not trained yet (too few clicks)" : string.Create(Inv,
+                $"{iui.Version}: {iui.Pairs:N0} pairs from {iui.TrainedOnClicks:N0} clicks, final loss {iui.FinalLoss:F3}; vectors downstream are adapted")));
         }
 
         var console = Stdout();

@@ -59,11 +59,31 @@ public sealed class IuiModel : IDisposable
         ModelFile.Write(path, FileMagic, new ModelFileHeader(1, Version, Dimension, Options), w => _network.save(w));
     }
 
+    /// <summary>The same bytes as <see cref="Save(string)"/>, e.g. for a checkpoint stored in PostgreSQL.</summary>
+    public byte[] ToBytes()
+    {
+        using var buffer = new MemoryStream();
+        ModelFile.Write(buffer, FileMagic, new ModelFileHeader(1, Version, Dimension, Options), w => _network.save(w));
+        return buffer.ToArray();
+    }
+
+    /// <summary>Loads bytes written by <see cref="ToBytes"/>; <paramref name="name"/> names them in errors.</summary>
+    public static IuiModel FromBytes(byte[] bytes, string name, string? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        return Load(ModelFile.Open<ModelFileHeader>(new MemoryStream(bytes, writable: false), FileMagic, "IUI adapter", name), name, device);
+    }
+
     /// <summary>Loads a file written by <see cref="Save"/>; the weights must hash to the recorded version.</summary>
     public static IuiModel Load(string path, string? device = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        var (header, reader) = ModelFile.Open<ModelFileHeader>(path, FileMagic, "IUI adapter");
+        return Load(ModelFile.Open<ModelFileHeader>(path, FileMagic, "IUI adapter"), path, device);
+    }
+
+    private static IuiModel Load((ModelFileHeader Header, BinaryReader Weights) opened, string path, string? device)
+    {
+        var (header, reader) = opened;
         using var weights = reader;
         if (header.Format != 1) throw new InvalidDataException($"{path} has unsupported format {header.Format}.");
         var options = header.Options.Clone();

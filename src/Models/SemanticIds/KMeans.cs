@@ -2,9 +2,16 @@ using static TorchSharp.torch;
 
 namespace ReaSeq.Models.SemanticIds;
 
-/// <summary>Lloyd's k-means seeded from a random sample of the points, on whatever device the points live.</summary>
+/// <summary>
+/// Lloyd's k-means with k-means++ seeding, on whatever device the points live. The seeding matters for the RQ-VAE
+/// codebooks (paper Appendix C): a uniform sample of k points often draws several seeds from one dense cluster and
+/// none from a small one, and Lloyd's iterations rarely repair that, so items of the missed cluster share a code.
+/// </summary>
 public static class KMeans
 {
+    /// <summary>Fewest points per centroid the RQ-VAE trainer accepts for initialising a codebook (see <see cref="RqVaeOptions.KMeansMinPointsPerCode"/>).</summary>
+    public const int DefaultMinPointsPerCode = 4;
+
     /// <summary>Returns k centroids [k, dim] for points [n, dim]. Needs no gradient; call under no_grad.</summary>
     public static Tensor Fit(Tensor points, int k, int iterations, Random random)
     {
@@ -14,7 +21,7 @@ public static class KMeans
         if (n == 0) throw new ArgumentException("k-means needs at least one point.", nameof(points));
 
         using var scope = NewDisposeScope();
-        var centroids = SeedFromSample(points, k, random);
+        var centroids = Seed(points, k, random);
         for (int iteration = 0; iteration < iterations; iteration++)
         {
             var assignment = SquaredDistances(points, centroids).argmin(1);
@@ -30,21 +37,57 @@ public static class KMeans
     public static Tensor SquaredDistances(Tensor x, Tensor c) =>
         (x.pow(2).sum(1, keepdim: true) - 2 * x.matmul(c.t()) + c.pow(2).sum(1).unsqueeze(0)).clamp_min(0);
 
-    private static Tensor SeedFromSample(Tensor points, int k, Random random)
+    /// <summary>
+    /// Picks <paramref name="count"/> indices into <paramref name="weights"/>, each with probability proportional to
+    /// <paramref name="weights"/> (the D² weights of k-means++); uniformly when every weight is zero.
+    /// </summary>
+    public static long[] SampleProportional(Tensor weights, int count, Random random)
+    {
+        var w = weights.to(ScalarType.Float64).cpu().data<double>().ToArray();
+        double total = w.Sum();
+        var picks = new long[count];
+        for (int i = 0; i < count; i++)
+        {
+            if (!(total > 0))
+            {
+                picks[i] = random.NextInt64(w.Length);
+                continue;
+            }
+            double target = random.NextDouble() * total, running = 0;
+            int chosen = w.Length - 1;
+            for (int j = 0; j < w.Length; j++)
+            {
+                running += w[j];
+                if (running >= target && w[j] > 0) { chosen = j; break; }
+            }
+            picks[i] = chosen;
+        }
+        return picks;
+    }
+
+    private static Tensor Seed(Tensor points, int k, Random random)
     {
         long n = points.shape[0];
-        // Distinct points while there are enough; otherwise every point once and random repeats for the rest.
-        var order = new long[n];
-        for (long i = 0; i < n; i++) order[i] = i;
-        random.Shuffle(order);
-        var chosen = new long[k];
-        for (int i = 0; i < k; i++) chosen[i] = i < n ? order[i] : random.NextInt64(n);
-        var centroids = points.index_select(0, tensor(chosen, device: points.device)).clone();
         if (n < k)
         {
-            // Duplicates are unavoidable, so nudge them apart to let training separate them.
-            centroids = centroids + randn_like(centroids) * (points.std().item<float>() * 1e-2f + 1e-6f);
+            // Fewer points than centroids: every point once and random repeats for the rest, nudged apart so that
+            // training can separate them. (The RQ-VAE trainer refuses this case; KMeans itself stays total.)
+            var chosen = new long[k];
+            for (int i = 0; i < k; i++) chosen[i] = i < n ? i : random.NextInt64(n);
+            var repeated = points.index_select(0, tensor(chosen, device: points.device)).clone();
+            return repeated + randn_like(repeated) * (points.std().item<float>() * 1e-2f + 1e-6f);
         }
-        return centroids;
+
+        // k-means++ (Arthur & Vassilvitskii 2007): each next seed is drawn with probability ∝ its squared distance
+        // to the nearest seed so far, so every well-separated group of points gets a seed.
+        var seeds = new long[k];
+        seeds[0] = random.NextInt64(n);
+        var nearest = SquaredDistances(points, points[seeds[0]].unsqueeze(0)).squeeze(1);
+        for (int i = 1; i < k; i++)
+        {
+            seeds[i] = SampleProportional(nearest, 1, random)[0];
+            nearest = minimum(nearest, SquaredDistances(points, points[seeds[i]].unsqueeze(0)).squeeze(1));
+        }
+        return points.index_select(0, tensor(seeds, device: points.device)).clone();
     }
 }

@@ -82,9 +82,19 @@ public sealed class RqVae : nn.Module<Tensor, RqVaeOutput>, ITrainableModel
 
     public Tensor Predict(Interaction batch) => Encode(batch[VectorField]);
 
-    public void OnOptimizerStepCompleted()
+    /// <summary>
+    /// Ends a training epoch over <paramref name="items"/> (all the training items): codes no item chose for
+    /// <see cref="RqVaeOptions.DeadCodeResetEpochs"/> epochs are re-seeded. Returns the number re-seeded.
+    /// </summary>
+    public int OnEpochCompleted(Tensor items)
     {
-        if (_options.DeadCodeResetSteps > 0) _upkeep.ResetDeadCodes(codebooks, _options.DeadCodeResetSteps, _random);
+        CheckInput(items);
+        if (_options.DeadCodeResetEpochs == 0) return 0;
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        // A copy in torch's own (aligned) memory: a tensor over a managed array may start at any alignment, and the
+        // matmul kernels then round differently from run to run, which would break exact repetition for a seed.
+        return _upkeep.EndEpoch(codebooks, adapter.forward(items.clone()), _options.DeadCodeResetEpochs, _random);
     }
 
     public override RqVaeOutput forward(Tensor input)
@@ -110,7 +120,7 @@ public sealed class RqVae : nn.Module<Tensor, RqVaeOutput>, ITrainableModel
         return Quantize(adapter.forward(input), trackUsage: false).Codes.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Seeds each codebook with k-means over that level's residuals of <paramref name="input"/>.</summary>
+    /// <summary>Seeds each codebook with k-means(++) over that level's residuals of <paramref name="input"/>.</summary>
     public void InitialiseCodebooks(Tensor input)
     {
         CheckInput(input);
@@ -142,7 +152,7 @@ public sealed class RqVae : nn.Module<Tensor, RqVaeOutput>, ITrainableModel
             // Codebook loss moves codes towards the (frozen) residuals; commitment moves the encoder towards the codes.
             codebookLoss = codebookLoss + nn.functional.mse_loss(code, residual.detach());
             commitmentLoss = commitmentLoss + nn.functional.mse_loss(residual, code.detach());
-            if (trackUsage) _upkeep.Observe(level, index, residual);
+            if (trackUsage) _upkeep.Observe(level, index);
             quantized = quantized + code;
             residual = residual - code.detach();
             codes[level] = index;

@@ -24,14 +24,24 @@ public sealed class RqVaeOptions
 
     public int BatchSize { get; set; } = 256;
 
-    /// <summary>A code unused for this many consecutive training steps is re-seeded from a live residual; 0 disables.</summary>
-    public int DeadCodeResetSteps { get; set; } = 50;
+    /// <summary>A code of the second or a deeper level that no training item chose for this many epochs in a row is
+    /// re-seeded at the epoch's end from a badly served item's residual; 0 disables.</summary>
+    public int DeadCodeResetEpochs { get; set; } = 1;
 
     /// <summary>Lloyd iterations of the k-means that initialises each codebook.</summary>
     public int KMeansIterations { get; set; } = 10;
 
-    /// <summary>Size of the first batch whose residuals initialise the codebooks (capped at the data size).</summary>
+    /// <summary>Items sampled for the k-means that initialises the codebooks (capped at the data size).</summary>
     public int KMeansInitSamples { get; set; } = 4096;
+
+    /// <summary>
+    /// The trainer needs at least this many items per code for the k-means initialisation (a codebook of 256 codes
+    /// fitted on 256 items gives every item its own first-level code and leaves nothing for the deeper levels).
+    /// </summary>
+    public int KMeansMinPointsPerCode { get; set; } = KMeans.DefaultMinPointsPerCode;
+
+    /// <summary>Fewest training items the trainer accepts: <see cref="KMeansMinPointsPerCode"/> × <see cref="CodebookSize"/>.</summary>
+    public int MinTrainingItems => KMeansMinPointsPerCode * CodebookSize;
 
     public int Seed { get; set; } = 42;
 
@@ -51,9 +61,12 @@ public sealed class RqVaeOptions
             throw new ArgumentException($"{nameof(LearningRate)} must be a finite number > 0, got {LearningRate}.");
         Positive(Epochs, nameof(Epochs));
         Positive(BatchSize, nameof(BatchSize));
-        if (DeadCodeResetSteps < 0) throw new ArgumentException($"{nameof(DeadCodeResetSteps)} must be 0 or more, got {DeadCodeResetSteps}.");
+        if (DeadCodeResetEpochs < 0) throw new ArgumentException($"{nameof(DeadCodeResetEpochs)} must be 0 or more, got {DeadCodeResetEpochs}.");
         if (KMeansIterations < 0) throw new ArgumentException($"{nameof(KMeansIterations)} must be 0 or more, got {KMeansIterations}.");
         Positive(KMeansInitSamples, nameof(KMeansInitSamples));
+        Positive(KMeansMinPointsPerCode, nameof(KMeansMinPointsPerCode));
+        if (KMeansInitSamples < MinTrainingItems)
+            throw new ArgumentException($"{nameof(KMeansInitSamples)} ({KMeansInitSamples}) must be at least {nameof(KMeansMinPointsPerCode)} × {nameof(CodebookSize)} ({MinTrainingItems}).");
         if (string.IsNullOrWhiteSpace(Device)) throw new ArgumentException($"{nameof(Device)} must be auto, cpu, cuda or cuda:N.");
     }
 

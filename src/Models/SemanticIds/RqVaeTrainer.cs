@@ -17,7 +17,9 @@ public sealed class RqVaeTrainer
 
     /// <summary>
     /// Trains for <see cref="RqVaeOptions.Epochs"/> epochs. The codebooks are first seeded by k-means on a random
-    /// sample of up to <see cref="RqVaeOptions.KMeansInitSamples"/> items. Repeats exactly on CPU for a given seed.
+    /// sample of up to <see cref="RqVaeOptions.KMeansInitSamples"/> items, which must be at least
+    /// <see cref="RqVaeOptions.MinTrainingItems"/>. After every epoch, codes unused for
+    /// <see cref="RqVaeOptions.DeadCodeResetEpochs"/> epochs are re-seeded. Repeats exactly on CPU for a given seed.
     /// </summary>
     public SemanticIdModel Train(
         IReadOnlyList<float[]> vectors,
@@ -25,6 +27,12 @@ public sealed class RqVaeTrainer
         CancellationToken cancellationToken = default)
     {
         int inputDim = ItemVectorTensors.Dimension(vectors);
+        if (vectors.Count < _options.MinTrainingItems)
+        {
+            throw new ArgumentException(
+                $"Training {_options.Levels} × {_options.CodebookSize} codebooks needs at least {_options.MinTrainingItems} item vectors " +
+                $"({_options.KMeansMinPointsPerCode} per code for the k-means initialisation); got {vectors.Count}.", nameof(vectors));
+        }
         var random = Determinism.Seed(_options.Seed);
         var device = TorchDevice.Resolve(_options.Device);
         var network = new RqVae(inputDim, _options, device);
@@ -82,8 +90,9 @@ public sealed class RqVaeTrainer
                 MarkUsed(used, output.Codes);
                 batches++;
             }
-            network.OnOptimizerStepCompleted();
         }
+        network.SetTraining(false);
+        network.OnEpochCompleted(data);
         var usage = Enumerable.Range(0, network.Levels)
             .Select(level => Enumerable.Range(0, network.CodebookSize).Count(code => used[level, code]) / (double)network.CodebookSize)
             .ToArray();

@@ -13,18 +13,23 @@ public static class ModelFile
     public static void Write<THeader>(string path, byte[] magic, THeader header, Action<BinaryWriter> writeWeights)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(header);
         string? folder = Path.GetDirectoryName(Path.GetFullPath(path));
         if (folder is not null) Directory.CreateDirectory(folder);
         string temporary = path + ".tmp";
-        using (var writer = new BinaryWriter(File.Create(temporary)))
-        {
-            writer.Write(magic);
-            writer.Write(json.Length);
-            writer.Write(json);
-            writeWeights(writer);
-        }
+        using (var stream = File.Create(temporary)) Write(stream, magic, header, writeWeights);
         File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>The same layout into a stream (e.g. a checkpoint stored in PostgreSQL); the stream stays open.</summary>
+    public static void Write<THeader>(Stream stream, byte[] magic, THeader header, Action<BinaryWriter> writeWeights)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(header);
+        using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        writer.Write(magic);
+        writer.Write(json.Length);
+        writer.Write(json);
+        writeWeights(writer);
     }
 
     /// <summary>Checks the tag and reads the header; the returned reader stands at the weights (the caller disposes it).</summary>
@@ -32,7 +37,15 @@ public static class ModelFile
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"No {kind} at {path}.", path);
-        var reader = new BinaryReader(File.OpenRead(path));
+        return Open<THeader>(File.OpenRead(path), magic, kind, path);
+    }
+
+    /// <summary>Like the file overload, over a stream the returned reader owns; <paramref name="name"/> names it in errors.</summary>
+    public static (THeader Header, BinaryReader Weights) Open<THeader>(Stream stream, byte[] magic, string kind, string name)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        string path = name;
+        var reader = new BinaryReader(stream);
         try
         {
             if (!reader.ReadBytes(magic.Length).AsSpan().SequenceEqual(magic))

@@ -17,6 +17,10 @@ public sealed class KnowledgeMetrics : IDisposable
     private readonly Counter<long> _keywordsRejected;
     private readonly Counter<long> _retries;
     private readonly Counter<long> _items;
+    private readonly Counter<long> _adapterTrainings;
+    private volatile SemanticIdGauges? _semanticIds;
+
+    private sealed record SemanticIdGauges(double RqVaeCollision, double[] Usage, double? PublishedCollision);
 
     public KnowledgeMetrics(IMeterFactory? meterFactory = null)
     {
@@ -31,6 +35,12 @@ public sealed class KnowledgeMetrics : IDisposable
             description: "Keywords sharing no word with their dimension's accepted evidence (hallucination guard)");
         _retries = Meter.CreateCounter<long>("reaseq.knowledge.agent.retries", description: "Agent retries by reason");
         _items = Meter.CreateCounter<long>("reaseq.knowledge.items", description: "Items through layer 3 by outcome");
+        // Semantic id quality of the deployment's current model (Appendix C; issue 10 §1).
+        Meter.CreateObservableGauge("reaseq_knowledge_semantic_id_collision_ratio", ObserveCollisions, "1",
+            "Items sharing their semantic id with another item: ids=rqvae (codes alone, on the training items) or ids=full (as stored, with the de-duplication level)");
+        Meter.CreateObservableGauge("reaseq_knowledge_semantic_id_codebook_usage_ratio", ObserveUsage, "1",
+            "Share of each level's codes used by the training items");
+        _adapterTrainings = Meter.CreateCounter<long>("reaseq_knowledge_iui_trainings_total", description: "IUI adapter versions trained by this process");
     }
 
     public Meter Meter { get; }
@@ -61,6 +71,26 @@ public sealed class KnowledgeMetrics : IDisposable
 
     public void Item(string backend, string outcome) =>
         _items.Add(1, new TagList { { "backend", backend }, { "outcome", outcome } });
+
+    /// <summary>Records the current semantic id model's quality for the gauges (nothing while there is no model).</summary>
+    public void SemanticIdQuality(Streaming.SemanticIdModelPointer? pointer, double? publishedCollisionRate) =>
+        _semanticIds = pointer is null ? null : new SemanticIdGauges(pointer.CollisionRate, pointer.CodebookUsage, publishedCollisionRate);
+
+    public void AdapterTrained() => _adapterTrainings.Add(1);
+
+    private IEnumerable<Measurement<double>> ObserveCollisions()
+    {
+        if (_semanticIds is not { } ids) yield break;
+        yield return new Measurement<double>(ids.RqVaeCollision, new KeyValuePair<string, object?>("ids", "rqvae"));
+        if (ids.PublishedCollision is { } full) yield return new Measurement<double>(full, new KeyValuePair<string, object?>("ids", "full"));
+    }
+
+    private IEnumerable<Measurement<double>> ObserveUsage()
+    {
+        if (_semanticIds is not { } ids) yield break;
+        for (int level = 0; level < ids.Usage.Length; level++)
+            yield return new Measurement<double>(ids.Usage[level], new KeyValuePair<string, object?>("level", level));
+    }
 
     public void Dispose() => Meter.Dispose();
 }

@@ -58,7 +58,7 @@ public static class EvalCommand
         var iuiPairs = CliParsers.Int("--iui-pairs-per-epoch", "IUI: pairs drawn per epoch (0: all)", defaults.PairsPerEpoch, 0);
         var iuiLearningRate = CliParsers.Double("--iui-lr", "IUI: AdamW learning rate", defaults.LearningRate, 1e-6, 0.5);
         var iuiHidden = CliParsers.Int("--iui-hidden", "IUI: hidden width of the residual MLP (0: linear)", defaults.HiddenDim, 0);
-        var output = new Option<string>("--out") { Description = "Folder of representations.json/.png", HelpName = "DIR", DefaultValueFactory = _ => Path.Combine("eval", "results") };
+        var output = new Option<string>("--out") { Description = "Folder of the results (representations.json/.png, semantic-ids.json)", HelpName = "DIR", DefaultValueFactory = _ => Path.Combine("eval", "results") };
         var cache = new Option<string>("--cache") { Description = "Folder of cached item vectors", HelpName = "DIR", DefaultValueFactory = _ => Path.Combine(".state", "eval") };
         var representations = new Command("representations", "HR@k and macro recall (paper Table 1) and same-product hit rate SM-HR@k (Table 2) of item representations on Online Retail")
         {
@@ -87,7 +87,7 @@ public static class EvalCommand
                 HiddenDim = r.GetValue(iuiHidden),
             },
             r.GetValue(output)!, r.GetValue(cache)!, ct));
-        return new Command("eval", "Evaluations") { representations, CtrEvalCommand.Create() };
+        return new Command("eval", "Evaluations") { representations, CtrEvalCommand.Create(), SemanticIdEval.Create(path, sample, output, cache) };
     }
 
     public static async Task<int> ExecuteAsync(string path, EvalSplitOptions split, IReadOnlyList<string> methods, IuiAdapterOptions iui, string output,
@@ -211,7 +211,7 @@ public static class EvalCommand
         return document;
     }
 
-    private static async Task<(IReadOnlyList<float[]?> Vectors, string Description, JsonObject? Extra)> ComputeAsync(
+    internal static async Task<(IReadOnlyList<float[]?> Vectors, string Description, JsonObject? Extra)> ComputeAsync(
         string method, EvalDataset data, EvalSplit split, MiniLmEncoder? encoder, VectorCache cache, CancellationToken ct)
     {
         var itemKey = data.Items.SelectMany(i => new[] { i.ItemId, i.Title, i.Category ?? "" });

@@ -32,8 +32,8 @@ public sealed class KnowledgeProcessorTests(PostgresFixture postgres) : IDisposa
         public readonly EmbeddedVectorIndex Vectors = new(new EmbeddedVectorIndexOptions { Dimension = 384, Path = Path.Combine(folder, "items.idx") });
         public readonly SemanticIdTrainingOptions IdOptions = new()
         {
-            ModelDirectory = Path.Combine(folder, "models"),
             MinItemsForTraining = 20,
+            KMeansMinPointsPerCode = 1,
             RetrainEveryItems = 1_000,
             Levels = 2,
             CodebookSize = 16,
@@ -43,6 +43,7 @@ public sealed class KnowledgeProcessorTests(PostgresFixture postgres) : IDisposa
             Device = "cpu",
         };
         public SemanticIdModelHolder Holder = null!;
+        public IuiAdapterHolder Adapter = null!;
         public KnowledgeProcessorStats Stats = null!;
         public KnowledgeProcessor Processor = null!;
         public SemanticIdTrainer Trainer = null!;
@@ -56,15 +57,17 @@ public sealed class KnowledgeProcessorTests(PostgresFixture postgres) : IDisposa
             var corpus = new PostgresCategoryCorpus(platform.Db);
             var reasoner = Reasoner = new KnowledgeReasoner(backend, Encoder.Value, new PostgresTaxonomyCache(platform.Db), corpus, null, Metrics);
             Store = new PostgresKnowledgeStore(platform.Db);
-            Holder = new SemanticIdModelHolder(IdOptions, NullLogger<SemanticIdModelHolder>.Instance);
+            var models = new PostgresModelStore(platform.Db);
+            Holder = new SemanticIdModelHolder(models, new PostgresSemanticIdDedup(platform.Db), IdOptions);
+            Adapter = new IuiAdapterHolder(models, new IuiRoleOptions());
             Stats = new KnowledgeProcessorStats(Metrics);
             var gate = new KnowledgeOutputGate();
             var options = new KnowledgeProcessorOptions();
             Processor = new KnowledgeProcessor(new AvroSerde<ItemUpdate>(), new AvroSerde<ItemKnowledge>(), platform.Validator, platform.Kafka,
-                platform.DeadLetters, reasoner, corpus, Store, Vectors, Holder, gate, Stats, options, platform.KafkaOptions,
+                platform.DeadLetters, reasoner, corpus, Store, Vectors, Holder, Adapter, gate, Stats, options, platform.KafkaOptions,
                 NullLogger<KnowledgeProcessor>.Instance);
-            Trainer = new SemanticIdTrainer(Store, Holder, gate, Stats, platform.Kafka, new AvroSerde<ItemKnowledge>(), IdOptions, options,
-                NullLogger<SemanticIdTrainer>.Instance);
+            Trainer = new SemanticIdTrainer(Store, Holder, Adapter, Vectors, gate, Stats, Metrics, platform.Kafka, new AvroSerde<ItemKnowledge>(),
+                platform.Db, IdOptions, new IuiRoleOptions(), options, NullLogger<SemanticIdTrainer>.Instance);
             return this;
         }
 
@@ -73,6 +76,7 @@ public sealed class KnowledgeProcessorTests(PostgresFixture postgres) : IDisposa
             Processor.Dispose();
             Trainer.Dispose();
             Holder.Dispose();
+            Adapter.Dispose();
             Stats.Dispose();
             await Vectors.DisposeAsync();
             Metrics.Dispose();
@@ -201,13 +205,16 @@ public sealed class KnowledgeProcessorTests(PostgresFixture postgres) : IDisposa
         Assert.True(await role.Trainer.RunOnceAsync(CancellationToken.None));
         var version = role.Holder.Version;
         Assert.StartsWith("rqvae-2x16-", version);
-        Assert.True(File.Exists(Path.Combine(role.IdOptions.ModelDirectory, version + ".pt")));
-        Assert.Equal(valid.Count, await platform.ScalarAsync($"select count(*) from item_knowledge where semantic_id_version = '{version}' and cardinality(semantic_id) = 2"));
+        // Stored in the deployment's database (issue 8 D13), with two RQ-VAE levels and the de-duplication level.
+        Assert.Equal(1, await platform.ScalarAsync($"select count(*) from current_models where kind = 'rqvae' and version = '{version}'"));
+        Assert.Equal(valid.Count, await platform.ScalarAsync($"select count(*) from item_knowledge where semantic_id_version = '{version}' and cardinality(semantic_id) = 3"));
+        Assert.Equal(0, await platform.ScalarAsync(
+            $"select count(*) from (select semantic_id from item_knowledge where semantic_id_version = '{version}' group by semantic_id having count(*) > 1) d"));
         Assert.Equal(valid.Count, role.Stats.Republished);
         var withIds = Decode(platform.ReadAll(Topics.ItemKnowledge, 2 * valid.Count + 2, TimeSpan.FromSeconds(30)))
             .Where(r => r.Record.SemanticIdVersion == version).ToList();
         Assert.Equal(valid.Count, withIds.Count);
-        Assert.All(withIds, r => Assert.All(r.Record.SemanticId, code => Assert.InRange(code, 0, 15)));
+        Assert.All(withIds, r => Assert.All(r.Record.SemanticId.Take(2), code => Assert.InRange(code, 0, 15)));
         Assert.NotNull(role.Trainer.LastReport);
         Assert.InRange(role.Trainer.LastReport.CollisionRate, 0, 1);
 
@@ -220,7 +227,7 @@ public sealed class KnowledgeProcessorTests(PostgresFixture postgres) : IDisposa
         var freshRecord = Decode(platform.ReadAll(Topics.ItemKnowledge, 2 * valid.Count + 3, TimeSpan.FromSeconds(30)))
             .Single(r => r.Record.ItemId == "knife-new").Record;
         Assert.Equal(version, freshRecord.SemanticIdVersion);
-        Assert.Equal(2, freshRecord.SemanticId.Count);
+        Assert.Equal(3, freshRecord.SemanticId.Count);
     }
 
     [Fact]

@@ -32,6 +32,7 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
     private readonly PostgresKnowledgeStore _store;
     private readonly IVectorStore _vectors;
     private readonly SemanticIdModelHolder _semanticIds;
+    private readonly IuiAdapterHolder _adapter;
     private readonly KnowledgeOutputGate _gate;
     private readonly KnowledgeProcessorStats _stats;
     private readonly KnowledgeProcessorOptions _options;
@@ -42,9 +43,10 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
 
     public KnowledgeProcessor(AvroSerde<ItemUpdate> updateSerde, AvroSerde<ItemKnowledge> knowledgeSerde, ContractValidator validator,
         IKafkaClientSupplier kafka, DeadLetterPublisher deadLetters, KnowledgeReasoner reasoner, PostgresCategoryCorpus corpus,
-        PostgresKnowledgeStore store, IVectorStore vectors, SemanticIdModelHolder semanticIds, KnowledgeOutputGate gate,
+        PostgresKnowledgeStore store, IVectorStore vectors, SemanticIdModelHolder semanticIds, IuiAdapterHolder adapter, KnowledgeOutputGate gate,
         KnowledgeProcessorStats stats, KnowledgeProcessorOptions options, KafkaOptions kafkaOptions, ILogger<KnowledgeProcessor> logger)
     {
+        _adapter = adapter;
         _updateSerde = updateSerde;
         _knowledgeSerde = knowledgeSerde;
         _validator = validator;
@@ -85,6 +87,9 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
     public async Task HandleBatchAsync(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch, CancellationToken ct)
     {
         if (!_vectorStoreChecked) await RestoreVectorStoreAsync(ct);
+        // Follow the deployment's current models (the leader may have published new ones; issue 8 D14).
+        await _semanticIds.SyncAsync(ct);
+        await _adapter.SyncAsync(ct);
 
         var next = new Dictionary<(string, int), long>();
         var deliveries = new DeliveryTracker();
@@ -163,9 +168,19 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
             records.Add(record);
             sources.Add(changed[i].Source);
         }
+        var derived = new Dictionary<string, (float[] Base, string AdapterVersion)>(StringComparer.Ordinal);
         if (records.Count > 0)
         {
-            var (ids, version) = _semanticIds.Assign(records.Select(r => r.Vector.ToArray()).ToList());
+            // With the IUI switch on, the adapted vector is the item's vector everywhere downstream (§4.1.1); the
+            // encoder's base vector is kept beside it in PostgreSQL.
+            var bases = records.Select(r => r.Vector.ToArray()).ToList();
+            var (adapted, adapterVersion) = _adapter.Adapt(bases);
+            for (int i = 0; i < records.Count; i++)
+            {
+                records[i].Vector = [.. adapted[i]];
+                derived[records[i].ItemId] = (bases[i], adapterVersion);
+            }
+            var (ids, version) = await _semanticIds.AssignAsync(records.Select(r => r.ItemId).ToList(), adapted, ct);
             for (int i = 0; i < records.Count; i++)
             {
                 records[i].SemanticId = [.. ids[i]];
@@ -184,7 +199,7 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
                 _producer.ProduceRaw(_options.OutputTopic, Encoding.UTF8.GetBytes(record.ItemId), _knowledgeSerde.Serialize(record), deliveries);
             await deliveries.WaitAsync(ct);
             var offsets = next.Select(kv => new PartitionOffset(kv.Key.Item1, kv.Key.Item2, kv.Value)).ToList();
-            await _store.CommitAsync(Group, records, deleted, offsets, ct);
+            await _store.CommitAsync(Group, records, deleted, offsets, ct, derived);
         }
 
         _stats.AddPublished(records.Count);
@@ -240,28 +255,29 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
         Analysis = d.Analysis,
     };
 
+    /// <summary>The vector-store point of a record; its payload names the exact vector (vector_hash) for the repair.</summary>
     public static VectorPoint ToPoint(ItemKnowledge record) => new(record.ItemId, record.Vector.ToArray(),
-        new Dictionary<string, string> { ["item_id"] = record.ItemId, ["category"] = record.Category, ["content_hash"] = record.ContentHash });
+        new Dictionary<string, string>
+        {
+            ["item_id"] = record.ItemId,
+            ["category"] = record.Category,
+            ["content_hash"] = record.ContentHash,
+            [VectorHashKey] = VectorHash(record.Vector),
+        });
 
-    /// <summary>
-    /// The embedded index writes its file periodically; points written after the last write are lost in a crash
-    /// while their rows are committed (and so skipped as unchanged). Re-upsert from PostgreSQL when counts differ.
-    /// </summary>
+    public const string VectorHashKey = "vector_hash";
+
+    /// <summary>First 16 hex digits of the SHA-256 of the vector's float32 bytes.</summary>
+    public static string VectorHash(IReadOnlyList<float> vector)
+    {
+        var values = vector.ToArray();
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan())))[..16];
+    }
+
+    /// <summary>Repairs the vector store from PostgreSQL once, before the first batch (see <see cref="VectorStoreRepair"/>).</summary>
     private async Task RestoreVectorStoreAsync(CancellationToken ct)
     {
-        var rows = await _store.CountAsync(ct);
-        var points = await _vectors.CountAsync(ct);
-        if (rows != points)
-        {
-            _logger.LogInformation("knowledge: vector store holds {Points} points for {Rows} knowledge rows; restoring from PostgreSQL", points, rows);
-            var page = new List<VectorPoint>(1_000);
-            await foreach (var row in _store.ReadAllAsync(ct))
-            {
-                page.Add(ToPoint(row));
-                if (page.Count == 1_000) { await _vectors.UpsertAsync(page, ct); page.Clear(); }
-            }
-            if (page.Count > 0) await _vectors.UpsertAsync(page, ct);
-        }
+        await new VectorStoreRepair(_store, _vectors, _logger).RunAsync(ct);
         _vectorStoreChecked = true;
     }
 

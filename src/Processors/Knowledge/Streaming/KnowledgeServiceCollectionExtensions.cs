@@ -16,7 +16,7 @@ public static class KnowledgeServiceCollectionExtensions
 {
     /// <summary>
     /// The knowledge role (paper §2.1): item updates → multi-agent knowledge, vectors, semantic ids → ItemKnowledge.
-    /// Sections: Knowledge, Knowledge:Agents, Knowledge:Reasoner, Knowledge:VectorStore, Knowledge:SemanticIds,
+    /// Sections: Knowledge, Knowledge:Agents, Knowledge:Reasoner, Knowledge:VectorStore, Knowledge:SemanticIds, Knowledge:Iui,
     /// Knowledge:Queries (search queries for the demand agent, consumed by a second consumer group, reaseq.knowledge-queries).
     /// </summary>
     public static IServiceCollection AddKnowledgeRole(this IServiceCollection services, IConfiguration configuration)
@@ -27,6 +27,7 @@ public static class KnowledgeServiceCollectionExtensions
         services.AddValidatedOptions<KnowledgeVectorStoreOptions>(configuration, KnowledgeVectorStoreOptions.Section);
         services.AddValidatedOptions<SemanticIdTrainingOptions>(configuration, SemanticIdTrainingOptions.Section);
         services.AddValidatedOptions<KnowledgeQueryOptions>(configuration, KnowledgeQueryOptions.Section);
+        services.AddValidatedOptions<IuiRoleOptions>(configuration, IuiRoleOptions.Section);
 
         services.AddSingleton<MiniLmEncoder>(_ => new MiniLmEncoder());
         services.AddSingleton<ISentenceEncoder>(sp => sp.GetRequiredService<MiniLmEncoder>());
@@ -43,11 +44,21 @@ public static class KnowledgeServiceCollectionExtensions
             sp.GetRequiredService<ITaxonomyCache>(), sp.GetRequiredService<ICategoryCorpusSource>(),
             sp.GetRequiredService<KnowledgeReasonerOptions>(), sp.GetRequiredService<KnowledgeMetrics>(),
             sp.GetRequiredService<ILogger<KnowledgeReasoner>>()));
-        services.AddSingleton<IVectorStore>(sp => CreateVectorStore(sp.GetRequiredService<KnowledgeVectorStoreOptions>(),
-            sp.GetRequiredService<ISentenceEncoder>().Dimension, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton<PostgresModelStore>();
+        services.AddSingleton<IVectorStore>(sp =>
+        {
+            var options = sp.GetRequiredService<KnowledgeVectorStoreOptions>();
+            var models = sp.GetRequiredService<PostgresModelStore>();
+            int dimension = sp.GetRequiredService<ISentenceEncoder>().Dimension;
+            var loggers = sp.GetRequiredService<ILoggerFactory>();
+            // Opened on first use: the deployment's identity is read once the migrations have run.
+            return new DeploymentVectorStore(dimension, async ct => CreateVectorStore(options.ForDeployment(await models.DeploymentIdAsync(ct)), dimension, loggers));
+        });
 
         services.AddSingleton<PostgresKnowledgeStore>();
+        services.AddSingleton<PostgresSemanticIdDedup>();
         services.AddSingleton<SemanticIdModelHolder>();
+        services.AddSingleton<IuiAdapterHolder>();
         services.AddSingleton<KnowledgeOutputGate>();
         services.AddSingleton<KnowledgeProcessorStats>();
         services.AddSingleton<KnowledgeProcessor>();

@@ -15,7 +15,7 @@ public sealed class KnowledgeVectorStoreOptions : IValidatableObject
     /// <summary>"embedded" (default, a file under <see cref="Path"/>) or "qdrant" (needs <see cref="Url"/>).</summary>
     public string Backend { get; set; } = Embedded;
 
-    /// <summary>Index file of the embedded backend.</summary>
+    /// <summary>Index file of the embedded backend; the role keeps it in a sub-folder named by the deployment (see <see cref="ForDeployment"/>).</summary>
     public string Path { get; set; } = System.IO.Path.Combine(".state", "vectors", "items.idx");
 
     /// <summary>How often the embedded index writes its file when it changed. Vectors lost in a crash are restored from PostgreSQL on start.</summary>
@@ -27,6 +27,20 @@ public sealed class KnowledgeVectorStoreOptions : IValidatableObject
     public string? ApiKey { get; set; }
 
     public string CollectionName { get; set; } = "reaseq-items";
+
+    /// <summary>
+    /// These options with the embedded index moved into a folder named by the deployment's identity:
+    /// .state/vectors/items.idx → .state/vectors/&lt;deployment id&gt;/items.idx. A fresh database is a new deployment, so it
+    /// never loads vectors an earlier deployment wrote (issue 8 D13).
+    /// </summary>
+    public KnowledgeVectorStoreOptions ForDeployment(string deploymentId)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(deploymentId);
+        var copy = (KnowledgeVectorStoreOptions)MemberwiseClone();
+        var full = System.IO.Path.GetFullPath(Path);
+        copy.Path = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(full) ?? ".", deploymentId, System.IO.Path.GetFileName(full));
+        return copy;
+    }
 
     public void Validate()
     {

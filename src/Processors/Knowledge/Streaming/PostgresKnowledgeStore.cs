@@ -34,44 +34,111 @@ public sealed class PostgresKnowledgeStore(NpgsqlDataSource db)
         return result;
     }
 
-    /// <summary>Upserts the rows, deletes the deleted items' rows and stores the offsets, in one transaction.</summary>
+    /// <summary>
+    /// Upserts the rows, deletes the deleted items' rows (leaving tombstones for the vector-store repair) and stores the
+    /// offsets, in one transaction. <paramref name="vectors"/> gives a row's base vector and adapter version when its
+    /// vector is IUI-adapted; a row missing there stores its vector as the base one.
+    /// </summary>
     public async Task CommitAsync(string group, IReadOnlyList<ItemKnowledge> rows, IReadOnlyList<string> deleted,
-                                  IReadOnlyList<PartitionOffset> offsets, CancellationToken ct)
+                                  IReadOnlyList<PartitionOffset> offsets, CancellationToken ct,
+                                  IReadOnlyDictionary<string, (float[] Base, string AdapterVersion)>? vectors = null)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
-        foreach (var row in rows) await UpsertAsync(conn, tx, row, ct);
+        foreach (var row in rows)
+        {
+            var (baseVector, adapter) = vectors is not null && vectors.TryGetValue(row.ItemId, out var v) ? v : (row.Vector.ToArray(), "");
+            await UpsertAsync(conn, tx, row, baseVector, adapter, ct);
+        }
+        if (rows.Count > 0)
+        {
+            await using var revive = new NpgsqlCommand("delete from item_knowledge_tombstones where item_id = any($1)", conn, tx);
+            revive.Parameters.AddWithValue(rows.Select(r => r.ItemId).ToArray());
+            await revive.ExecuteNonQueryAsync(ct);
+        }
         if (deleted.Count > 0)
         {
             await using var delete = new NpgsqlCommand("delete from item_knowledge where item_id = any($1)", conn, tx);
             delete.Parameters.AddWithValue(deleted.ToArray());
             await delete.ExecuteNonQueryAsync(ct);
+            await using var tombstone = new NpgsqlCommand(
+                "insert into item_knowledge_tombstones (item_id) select unnest($1::text[]) on conflict (item_id) do update set deleted_at = now()", conn, tx);
+            tombstone.Parameters.AddWithValue(deleted.ToArray());
+            await tombstone.ExecuteNonQueryAsync(ct);
         }
         await PgOffsets.SaveAsync(conn, tx, group, offsets, ct);
         await tx.CommitAsync(ct);
     }
 
     /// <summary>
-    /// Writes new semantic ids for rows still holding the content they were read with; returns how many matched
-    /// (a row the processor rewrote meanwhile already carries the current model's id).
+    /// Writes new vectors (re-adapted from the base vector) and semantic ids for rows still holding the content they
+    /// were read with; returns how many matched (a row the processor rewrote meanwhile is already current).
     /// </summary>
-    public async Task<int> UpdateSemanticIdsAsync(IReadOnlyList<ItemKnowledge> rows, CancellationToken ct)
+    public async Task<int> UpdateDerivedAsync(IReadOnlyList<StoredKnowledge> rows, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         int updated = 0;
-        foreach (var row in rows)
+        foreach (var (row, _, adapter) in rows)
         {
             await using var cmd = new NpgsqlCommand(
-                "update item_knowledge set semantic_id = $2, semantic_id_version = $3, updated_at = now() where item_id = $1 and content_hash = $4", conn, tx);
+                "update item_knowledge set vector = $5, adapter_version = $6, semantic_id = $2, semantic_id_version = $3, updated_at = now() " +
+                "where item_id = $1 and content_hash = $4", conn, tx);
             cmd.Parameters.AddWithValue(row.ItemId);
             cmd.Parameters.AddWithValue(row.SemanticId.ToArray());
             cmd.Parameters.AddWithValue(row.SemanticIdVersion);
             cmd.Parameters.AddWithValue(row.ContentHash);
+            cmd.Parameters.AddWithValue(row.Vector.ToArray());
+            cmd.Parameters.AddWithValue(adapter);
             updated += await cmd.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
         return updated;
+    }
+
+    /// <summary>Ids of deleted items (whose vectors must not be in the vector store).</summary>
+    public async Task<List<string>> TombstonesAsync(CancellationToken ct)
+    {
+        var ids = new List<string>();
+        await using var cmd = db.CreateCommand("select item_id from item_knowledge_tombstones order by item_id");
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) ids.Add(reader.GetString(0));
+        return ids;
+    }
+
+    /// <summary>Base vectors (the encoder's) of every item, in item id order: the IUI adapter's input.</summary>
+    public async Task<(List<string> Ids, List<float[]> Vectors)> LoadBaseVectorsAsync(CancellationToken ct)
+    {
+        var ids = new List<string>();
+        var vectors = new List<float[]>();
+        await using var cmd = db.CreateCommand("select item_id, coalesce(base_vector, vector) from item_knowledge order by item_id");
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            ids.Add(reader.GetString(0));
+            vectors.Add(reader.GetFieldValue<float[]>(1));
+        }
+        return (ids, vectors);
+    }
+
+    /// <summary>Clicks retained by the ingest role (user, item, time) at or after <paramref name="fromTsMs"/>, per user in sequence order.</summary>
+    public async Task<List<(string UserId, string ItemId, long TsMs)>> LoadClicksAsync(long fromTsMs, CancellationToken ct)
+    {
+        var clicks = new List<(string, string, long)>();
+        await using var cmd = db.CreateCommand("select user_id, item_id, ts_ms from user_clicks where ts_ms >= $1 order by user_id, seq");
+        cmd.Parameters.AddWithValue(fromTsMs);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) clicks.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
+        return clicks;
+    }
+
+    /// <summary>Number of retained clicks and the newest click time (0 without clicks).</summary>
+    public async Task<(long Count, long NewestTsMs)> ClickStatsAsync(CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("select count(*), coalesce(max(ts_ms), 0) from user_clicks");
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return (reader.GetInt64(0), reader.GetInt64(1));
     }
 
     public async Task<long> CountAsync(CancellationToken ct)
@@ -103,17 +170,22 @@ public sealed class PostgresKnowledgeStore(NpgsqlDataSource db)
         return (ids, vectors);
     }
 
-    /// <summary>Up to <paramref name="limit"/> rows whose semantic id version differs from <paramref name="version"/>, after <paramref name="afterItemId"/>.</summary>
-    public async Task<List<ItemKnowledge>> LoadOutdatedAsync(string version, string afterItemId, int limit, CancellationToken ct)
+    /// <summary>
+    /// Up to <paramref name="limit"/> rows after <paramref name="afterItemId"/> whose semantic id version differs from
+    /// <paramref name="version"/> or whose vector was made by another adapter than <paramref name="adapterVersion"/>.
+    /// </summary>
+    public async Task<List<StoredKnowledge>> LoadOutdatedAsync(string version, string adapterVersion, string afterItemId, int limit, CancellationToken ct)
     {
-        var rows = new List<ItemKnowledge>();
+        var rows = new List<StoredKnowledge>();
         await using var cmd = db.CreateCommand(
-            $"select {Columns} from item_knowledge where semantic_id_version <> $1 and item_id > $2 order by item_id limit $3");
+            $"select {Columns}, coalesce(base_vector, vector), adapter_version from item_knowledge " +
+            "where (semantic_id_version <> $1 or adapter_version <> $4) and item_id > $2 order by item_id limit $3");
         cmd.Parameters.AddWithValue(version);
         cmd.Parameters.AddWithValue(afterItemId);
         cmd.Parameters.AddWithValue(limit);
+        cmd.Parameters.AddWithValue(adapterVersion);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct)) rows.Add(Read(reader));
+        while (await reader.ReadAsync(ct)) rows.Add(new StoredKnowledge(Read(reader), reader.GetFieldValue<float[]>(14), reader.GetString(15)));
         return rows;
     }
 
@@ -125,15 +197,18 @@ public sealed class PostgresKnowledgeStore(NpgsqlDataSource db)
         while (await reader.ReadAsync(ct)) yield return Read(reader);
     }
 
-    private static async Task UpsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ItemKnowledge row, CancellationToken ct)
+    private static async Task UpsertAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ItemKnowledge row, float[] baseVector, string adapterVersion,
+                                          CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(
             "insert into item_knowledge (item_id, content_hash, category, category_assigned, demand, attribute, vector, semantic_id, " +
-            "semantic_id_version, taxonomy_version, prompt_version, backend, encoder, ts_ms) values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) " +
+            "semantic_id_version, taxonomy_version, prompt_version, backend, encoder, ts_ms, base_vector, adapter_version) " +
+            "values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) " +
             "on conflict (item_id) do update set content_hash = excluded.content_hash, category = excluded.category, " +
             "category_assigned = excluded.category_assigned, demand = excluded.demand, attribute = excluded.attribute, vector = excluded.vector, " +
             "semantic_id = excluded.semantic_id, semantic_id_version = excluded.semantic_id_version, taxonomy_version = excluded.taxonomy_version, " +
-            "prompt_version = excluded.prompt_version, backend = excluded.backend, encoder = excluded.encoder, ts_ms = excluded.ts_ms, updated_at = now()",
+            "prompt_version = excluded.prompt_version, backend = excluded.backend, encoder = excluded.encoder, ts_ms = excluded.ts_ms, " +
+            "base_vector = excluded.base_vector, adapter_version = excluded.adapter_version, updated_at = now()",
             conn, tx);
         cmd.Parameters.AddWithValue(row.ItemId);
         cmd.Parameters.AddWithValue(row.ContentHash);
@@ -149,6 +224,8 @@ public sealed class PostgresKnowledgeStore(NpgsqlDataSource db)
         cmd.Parameters.AddWithValue(row.Backend);
         cmd.Parameters.AddWithValue(row.Encoder);
         cmd.Parameters.AddWithValue(row.TsMs);
+        cmd.Parameters.AddWithValue(baseVector);
+        cmd.Parameters.AddWithValue(adapterVersion);
         await cmd.ExecuteNonQueryAsync(ct);
     }
 

@@ -11,11 +11,14 @@ public sealed class SemanticIdTrainingOptions : IValidatableObject
 
     public const string Section = "Knowledge:SemanticIds";
 
-    /// <summary>Off: no training and no ids (an id model trained elsewhere can still be loaded from <see cref="ModelDirectory"/>).</summary>
+    /// <summary>Off: this process trains no model (it still follows the deployment's current model, if one exists).</summary>
     public bool Enabled { get; set; } = true;
 
-    /// <summary>Knowledge vectors needed before the first model is trained.</summary>
-    [Range(2, int.MaxValue)] public int MinItemsForTraining { get; set; } = 256;
+    /// <summary>
+    /// Knowledge vectors needed before the first model is trained: at least <see cref="KMeansMinPointsPerCode"/> per
+    /// code (4 × 256 by default), so the k-means initialisation has enough vectors (Appendix C).
+    /// </summary>
+    [Range(2, int.MaxValue)] public int MinItemsForTraining { get; set; } = 1_024;
 
     /// <summary>New knowledge rows since the last training that trigger a retraining.</summary>
     [Range(1, int.MaxValue)] public int RetrainEveryItems { get; set; } = 2_000;
@@ -26,8 +29,11 @@ public sealed class SemanticIdTrainingOptions : IValidatableObject
     /// <summary>Items re-published per transaction after a model change.</summary>
     [Range(1, 100_000)] public int RepublishChunk { get; set; } = 500;
 
-    /// <summary>Models are saved here as &lt;version&gt;.pt (versions read "rqvae-LxK-hash"), with current.json naming the live one.</summary>
-    public string ModelDirectory { get; set; } = System.IO.Path.Combine(".state", "models");
+    /// <summary>
+    /// Append TIGER's final de-duplication level: an item's rank among the items sharing its RQ-VAE codes, kept in
+    /// PostgreSQL, so every full id names one item.
+    /// </summary>
+    public bool DedupLevel { get; set; } = true;
 
     public int Levels { get; set; } = 3;
     public int CodebookSize { get; set; } = 256;
@@ -37,6 +43,11 @@ public sealed class SemanticIdTrainingOptions : IValidatableObject
     public double LearningRate { get; set; } = 3e-3;
     public int Seed { get; set; } = 42;
     public string Device { get; set; } = "auto";
+
+    /// <summary>A code no item chose for this many epochs in a row is re-seeded (0: never).</summary>
+    public int DeadCodeResetEpochs { get; set; } = 1;
+
+    public int KMeansMinPointsPerCode { get; set; } = KMeans.DefaultMinPointsPerCode;
 
     public RqVaeOptions ToRqVaeOptions() => new()
     {
@@ -48,11 +59,18 @@ public sealed class SemanticIdTrainingOptions : IValidatableObject
         LearningRate = LearningRate,
         Seed = Seed,
         Device = Device,
+        DeadCodeResetEpochs = DeadCodeResetEpochs,
+        KMeansMinPointsPerCode = KMeansMinPointsPerCode,
     };
 
     public void Validate()
     {
-        if (string.IsNullOrWhiteSpace(ModelDirectory)) throw new ArgumentException($"{Section}:ModelDirectory must be set.");
-        ToRqVaeOptions().Validate();
+        var rqvae = ToRqVaeOptions();
+        rqvae.Validate();
+        if (MinItemsForTraining < rqvae.MinTrainingItems)
+        {
+            throw new ArgumentException($"{Section}:MinItemsForTraining ({MinItemsForTraining}) must be at least {nameof(KMeansMinPointsPerCode)} × " +
+                                        $"{nameof(CodebookSize)} = {rqvae.MinTrainingItems}: k-means needs enough vectors per code.");
+        }
     }
 }
