@@ -183,7 +183,7 @@ public static class ReplayProgress
         rows.Add(("dead letters", string.Create(Inv, $"{dlq.Count:N0}")));
         var sequence = services.GetService<SequenceProcessor>();
         if (sequence is not null) rows.Add(("sequence gaps", string.Create(Inv, $"{sequence.Published:N0} SequenceUpdates published")));
-        if (services.GetService<CtrTrainerProcessor>() is { } trainer) rows.AddRange(TrainerRows(trainer, services.GetRequiredService<TrainerMetrics>()));
+        if (services.GetService<CtrTrainerProcessor>() is { } ctrTrainer) rows.AddRange(TrainerRows(ctrTrainer, services.GetRequiredService<TrainerMetrics>()));
         if (services.GetService<KnowledgeProcessor>() is { Stats: var k })
         {
             var trainer = services.GetRequiredService<SemanticIdTrainer>();
