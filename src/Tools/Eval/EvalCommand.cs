@@ -87,7 +87,7 @@ public static class EvalCommand
                 HiddenDim = r.GetValue(iuiHidden),
             },
             r.GetValue(output)!, r.GetValue(cache)!, ct));
-        return new Command("eval", "Evaluations") { representations };
+        return new Command("eval", "Evaluations") { representations, Gbr.GbrCommand.Create() };
     }
 
     public static async Task<int> ExecuteAsync(string path, EvalSplitOptions split, IReadOnlyList<string> methods, IuiAdapterOptions iui, string output,
@@ -211,6 +211,19 @@ public static class EvalCommand
         return document;
     }
 
+    /// <summary>
+    /// The title or knowledge vectors of every item of <paramref name="data"/>, from the same cache as the representation
+    /// evaluation (one computation serves both), for other evaluations that need item vectors without an LLM.
+    /// </summary>
+    internal static async Task<(IReadOnlyList<float[]?> Vectors, string Description)> TextVectorsAsync(
+        string method, EvalDataset data, MiniLmEncoder encoder, VectorCache cache, CancellationToken ct)
+    {
+        if (method is not ("title" or "knowledge")) throw new ArgumentException($"'{method}' is not a text vector method (title, knowledge)", nameof(method));
+        // The split is only read by the co-occurrence baseline.
+        var (vectors, description, _) = await ComputeAsync(method, data, null!, encoder, cache, ct);
+        return (vectors, description);
+    }
+
     private static async Task<(IReadOnlyList<float[]?> Vectors, string Description, JsonObject? Extra)> ComputeAsync(
         string method, EvalDataset data, EvalSplit split, MiniLmEncoder? encoder, VectorCache cache, CancellationToken ct)
     {
@@ -262,7 +275,7 @@ public static class EvalCommand
         return null;
     }
 
-    private static string ResolvePath(FileInfo? explicitPath, bool sample)
+    internal static string ResolvePath(FileInfo? explicitPath, bool sample)
     {
         if (explicitPath is not null) return explicitPath.FullName;
         var directory = OnlineRetailData.FindDirectory()
