@@ -19,10 +19,10 @@ public sealed class GbrOptions
     public int Epochs { get; set; } = 1;
 
     /// <summary>Train on at most this many windows per row (a seeded sample; 0: all).</summary>
-    public int MaxTrainWindows { get; set; } = 8_192;
+    public int MaxTrainWindows { get; set; } = 6_400;
 
     /// <summary>Evaluate on at most this many held-out windows (the first in user order; 0: all).</summary>
-    public int MaxEvalWindows { get; set; } = 2_048;
+    public int MaxEvalWindows { get; set; } = 1_024;
 
     /// <summary>Share of users held out from training (and from the collaborative model) and evaluated.</summary>
     public double HoldOut { get; set; } = 0.2;
