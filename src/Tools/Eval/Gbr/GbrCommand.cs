@@ -30,6 +30,7 @@ public static class GbrCommand
         var maxEval = CliParsers.Int("--max-eval-windows", "Score at most this many held-out windows (0: all)", d.MaxEvalWindows, 0);
         var holdOut = CliParsers.Double("--hold-out", "Share of users held out from training and evaluated", d.HoldOut, 0.01, 0.99);
         var warmup = CliParsers.Int("--warmup", "Linear warm-up steps before cosine annealing", d.WarmupSteps, 0);
+        var learningRate = CliParsers.Double("--lr", "Peak Adam learning rate (paper: 0.0075 at batch 3,200)", d.LearningRate, 1e-6, 1);
         var threads = CliParsers.Int("--threads", "libtorch CPU threads", d.Threads, 1, 256);
         var seed = CliParsers.Int("--seed", "Seed of sampling, masking and initialisation", d.Seed, 0);
         var labelThreshold = CliParsers.Double("--label-threshold", "θ: Δ above it (nats) makes a self-supervised labeled position", d.LabelThreshold, -100, 100);
@@ -57,7 +58,7 @@ public static class GbrCommand
         var cache = new Option<string>("--cache") { Description = "Folder of cached item vectors (shared with eval representations)", HelpName = "DIR", DefaultValueFactory = _ => Path.Combine(".state", "eval") };
         var command = new Command("gbr", "Generative Behavior Reasoning: paper Table 5 (IB-PPL / IB-ACC on [MASK] and [FILL]) on Online Retail, and recovery of withheld events in the synthetic world")
         {
-            path, sample, parts, window, batch, epochs, maxTrain, maxEval, holdOut, warmup, threads, seed, labelThreshold,
+            path, sample, parts, window, batch, epochs, maxTrain, maxEval, holdOut, warmup, learningRate, threads, seed, labelThreshold,
             vectors, recoveryVectors, users, items, days, variant, recoveryEpochs, output, cache,
         };
         command.SetAction(async (r, ct) =>
@@ -71,6 +72,7 @@ public static class GbrCommand
                 MaxEvalWindows = r.GetValue(maxEval),
                 HoldOut = r.GetValue(holdOut),
                 WarmupSteps = r.GetValue(warmup),
+                LearningRate = r.GetValue(learningRate),
                 Threads = r.GetValue(threads),
                 Seed = r.GetValue(seed),
                 LabelThreshold = r.GetValue(labelThreshold),

@@ -29,6 +29,9 @@ public sealed class GbrOptions
 
     public int WarmupSteps { get; set; } = 20;
 
+    /// <summary>Peak Adam learning rate (paper §4.2.1: 0.0075 at batch 3,200).</summary>
+    public double LearningRate { get; set; } = 0.0075;
+
     /// <summary>libtorch CPU threads: on a small, busy machine one thread trains many times faster than threads that wait for each other.</summary>
     public int Threads { get; set; } = 1;
 
@@ -70,6 +73,7 @@ public sealed class GbrOptions
         Check(MaxTrainWindows >= 0, "--max-train-windows", MaxTrainWindows, "must not be negative");
         Check(MaxEvalWindows >= 0, "--max-eval-windows", MaxEvalWindows, "must not be negative");
         Check(HoldOut is > 0 and < 1, "--hold-out", HoldOut, "must be in (0, 1)");
+        Check(LearningRate is > 0 and <= 1, "--lr", LearningRate, "must be in (0, 1]");
         Check(WarmupSteps >= 0, "--warmup", WarmupSteps, "must not be negative");
         Check(Threads >= 1, "--threads", Threads, "must be at least 1");
         Check(SyntheticUsers >= 10, "--synthetic-users", SyntheticUsers, "must be at least 10");

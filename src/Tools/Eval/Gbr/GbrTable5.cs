@@ -138,6 +138,7 @@ public static class GbrTable5
         // One [FILL] per transition at most: a window of E events has at most 2E − 1 positions.
         MaxLength = 2 * options.WindowEvents,
         WarmupSteps = options.WarmupSteps,
+        LearningRate = options.LearningRate,
         Loss = loss,
     };
 
@@ -150,6 +151,7 @@ public static class GbrTable5
         ["max_eval_windows"] = options.MaxEvalWindows,
         ["hold_out"] = options.HoldOut,
         ["warmup_steps"] = options.WarmupSteps,
+        ["learning_rate"] = options.LearningRate,
         ["threads"] = options.Threads,
         ["seed"] = options.Seed,
         ["label_threshold_nats"] = options.LabelThreshold,
@@ -160,7 +162,7 @@ public static class GbrTable5
         ["synthetic_days"] = options.SyntheticDays,
         ["recovery_variant"] = SequenceCommandName(options.RecoveryVariant),
         ["recovery_epochs"] = options.RecoveryEpochs,
-        ["model"] = "tiny LLaDA: 4 layers, d 128, 8 heads, learnable positions, temperature 0.07, Adam 0.0075, linear warm-up + cosine annealing (paper §4.2.1)",
+        ["model"] = "tiny LLaDA: 4 layers, d 128, 8 heads, learnable positions, temperature 0.07, Adam, linear warm-up + cosine annealing (paper §4.2.1)",
     };
 
     internal static JsonObject MetricJson(InBatchMetricResult metric) => new()
