@@ -47,9 +47,12 @@ bench: build
 	@conn=$$(scripts/pg.sh fresh reaseq_bench) && \
 	REASEQ__Postgres__ConnectionString="$$conn" $(TORCH_ENV) $(TOOLS) bench $(BENCH)
 
-# Representation quality (paper Table 1) on Online Retail; writes eval/results/representations.{json,png}.
+# Evaluations on Online Retail. EVAL=representations (default): representation quality (paper Table 1), writes
+# eval/results/representations.{json,png}. EVAL=gbr: Generative Behavior Reasoning (paper Table 5 and beyond-log recovery),
+# writes eval/results/gbr.{json,png} and gbr-recovery.{json,png}.
+EVAL ?= representations
 eval: build
-	$(TORCH_ENV) $(TOOLS) eval representations $(ARGS)
+	$(TORCH_ENV) $(TOOLS) eval $(EVAL) $(ARGS)
 
 pg-stop:
 	@scripts/pg.sh stop

@@ -87,7 +87,7 @@ public static class EvalCommand
                 HiddenDim = r.GetValue(iuiHidden),
             },
             r.GetValue(output)!, r.GetValue(cache)!, ct));
-        return new Command("eval", "Evaluations") { representations, CtrEvalCommand.Create(), SemanticIdEval.Create(path, sample, output, cache) };
+        return new Command("eval", "Evaluations") { representations, CtrEvalCommand.Create(), SemanticIdEval.Create(path, sample, output, cache), Gbr.GbrCommand.Create() };
     }
 
     public static async Task<int> ExecuteAsync(string path, EvalSplitOptions split, IReadOnlyList<string> methods, IuiAdapterOptions iui, string output,
@@ -209,6 +209,19 @@ public static class EvalCommand
             $"SM-HR@k on Online Retail ({sameProduct[0].Queries:N0} items with another variant)", "SM-HR@k (%)");
         Console.Error.WriteLine($"eval: wrote {jsonPath}, {pngPath} and {smPngPath}");
         return document;
+    }
+
+    /// <summary>
+    /// The title or knowledge vectors of every item of <paramref name="data"/>, from the same cache as the representation
+    /// evaluation (one computation serves both), for other evaluations that need item vectors without an LLM.
+    /// </summary>
+    internal static async Task<(IReadOnlyList<float[]?> Vectors, string Description)> TextVectorsAsync(
+        string method, EvalDataset data, MiniLmEncoder encoder, VectorCache cache, CancellationToken ct)
+    {
+        if (method is not ("title" or "knowledge")) throw new ArgumentException($"'{method}' is not a text vector method (title, knowledge)", nameof(method));
+        // The split is only read by the co-occurrence baseline.
+        var (vectors, description, _) = await ComputeAsync(method, data, null!, encoder, cache, ct);
+        return (vectors, description);
     }
 
     internal static async Task<(IReadOnlyList<float[]?> Vectors, string Description, JsonObject? Extra)> ComputeAsync(

@@ -28,6 +28,20 @@ public static class SyntheticGroundTruth
 
     public static string ToJsonLine(OffPlatformEvent e) => JsonSerializer.Serialize(e, Json);
 
+    /// <summary>Parses one line written by <see cref="ToJsonLine"/> (e.g. from an in-memory ground-truth writer).</summary>
+    public static OffPlatformEvent FromJsonLine(string line)
+    {
+        ArgumentNullException.ThrowIfNull(line);
+        try
+        {
+            return JsonSerializer.Deserialize<OffPlatformEvent>(line, Json) ?? throw new FormatException("empty off-platform event record");
+        }
+        catch (JsonException ex)
+        {
+            throw new FormatException($"not an off-platform event ({ex.Message})", ex);
+        }
+    }
+
     public static IEnumerable<OffPlatformEvent> Read(string path)
     {
         var lineNumber = 0;
