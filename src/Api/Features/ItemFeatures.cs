@@ -1,0 +1,13 @@
+namespace ReaSeq.Api.Features;
+
+/// <summary>
+/// What the score path knows about one item: its knowledge vector and semantic id (paper §2.1.2, Appendix C) when the
+/// knowledge role has reasoned about it, and its catalog content (category, price) when the catalog holds it.
+/// </summary>
+public sealed record ItemFeatures(string ItemId, bool InCatalog, float[]? Vector, int[]? SemanticId, string Category, double? Price, long KnowledgeTsMs, long LoadedAtMs)
+{
+    public bool HasKnowledge => Vector is not null;
+
+    /// <summary>Neither catalog nor knowledge has heard of the item.</summary>
+    public bool Unknown => !InCatalog && !HasKnowledge;
+}
