@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CONFIG ?= Release
 BIN := src/Host/bin/$(CONFIG)/net10.0/linux-x64/reaseq
 TOOLS := src/Tools/bin/$(CONFIG)/net10.0/linux-x64/reaseq-tools
-ROLES ?= ingest,knowledge,sequence
+ROLES ?= ingest,knowledge,sequence,api
 REPLAY ?= auto
 # The benchmarks `make bench` runs (each writes bench/results/NAME.json).
 BENCH ?= ingest knowledge sequence

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using ReaSeq.Api.Dto;
 using ReaSeq.Api.Features;
 using ReaSeq.Api.Protection;
@@ -9,7 +10,7 @@ namespace ReaSeq.Api.Endpoints;
 public static class FeatureEndpoints
 {
     /// <summary>GET /v1/users/{id}/sequence: the observed window, the gaps with reasons, the fills with nearest items.</summary>
-    public static async Task<IResult> SequenceAsync(string id, bool? includeVectors, FeatureStore store, ApiOptions options, CancellationToken ct)
+    public static async Task<IResult> SequenceAsync(string id, [FromQuery(Name = "include_vectors")] bool? includeVectors, FeatureStore store, ApiOptions options, CancellationToken ct)
     {
         if (Ids.Invalid(id, options, "user id") is { } bad) return bad;
         // Read through to PostgreSQL: this endpoint shows the stored state as it is now, not the score path's cache.
@@ -27,7 +28,7 @@ public static class FeatureEndpoints
     }
 
     /// <summary>GET /v1/items/{id}/knowledge.</summary>
-    public static async Task<IResult> KnowledgeAsync(string id, bool? includeVector, FeatureStore store, ApiOptions options, CancellationToken ct)
+    public static async Task<IResult> KnowledgeAsync(string id, [FromQuery(Name = "include_vector")] bool? includeVector, FeatureStore store, ApiOptions options, CancellationToken ct)
     {
         if (Ids.Invalid(id, options, "item id") is { } bad) return bad;
         var row = await store.LoadKnowledgeAsync(id, ct);
