@@ -1,0 +1,183 @@
+using ReaSeq.Models.Training;
+using static TorchSharp.torch;
+
+namespace ReaSeq.Models.Ctr;
+
+/// <summary>
+/// Turns point-in-time features into the tensors <see cref="CtrModel"/> reads. The trainer and the ranking API both
+/// build batches here, so a model sees the same features online as in training.
+/// <para>
+/// Sequence items are de-duplicated across the batch by reference (the same float[] instance is one item), which is
+/// how a request's candidates share their user's history and how one batch's users share popular items.
+/// </para>
+/// </summary>
+public static class CtrBatchBuilder
+{
+    /// <summary>A training batch with labels.</summary>
+    public static Interaction Build(IReadOnlyList<CtrExample> examples, CtrModelOptions options, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(examples);
+        var labels = new float[examples.Count];
+        for (int i = 0; i < examples.Count; i++)
+        {
+            float label = examples[i].Label;
+            if (label is not (0f or 1f)) throw new ArgumentException($"Example {i} has label {label}; labels are 0 or 1.", nameof(examples));
+            labels[i] = label;
+        }
+        return Build(examples.Select(e => (e.User, e.Candidate)).ToList(), labels, options, device);
+    }
+
+    /// <summary>A scoring batch: one user against each candidate, no labels.</summary>
+    public static Interaction Build(CtrUserFeatures user, IReadOnlyList<CtrCandidate> candidates, CtrModelOptions options, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        ArgumentNullException.ThrowIfNull(candidates);
+        return Build(candidates.Select(c => (user, c)).ToList(), null, options, device);
+    }
+
+    /// <summary>
+    /// The sequence the model sees for <paramref name="user"/>: the observed history with the GBR fills inserted
+    /// before the history index they were inferred at (§4.2.4 replaces the sequence by the extended one), keeping
+    /// the newest <see cref="CtrModelOptions.MaxHistory"/> entries.
+    /// </summary>
+    public static IReadOnlyList<SequenceSlot> Sequence(CtrUserFeatures user, int maxHistory)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var history = user.History ?? [];
+        var sids = user.HistorySemanticIds;
+        if (sids is not null && sids.Count != history.Count)
+        {
+            throw new ArgumentException(
+                $"User {user.UserId} has {history.Count} history items but {sids.Count} semantic ids; they must match one to one.", nameof(user));
+        }
+        var fills = user.Fills is null || user.Fills.Count == 0
+            ? []
+            : user.Fills.OrderBy(f => f.Position).ToList();
+        var slots = new List<SequenceSlot>(history.Count + fills.Count);
+        int next = 0;
+        for (int i = 0; i <= history.Count; i++)
+        {
+            while (next < fills.Count && (fills[next].Position <= i || i == history.Count))
+            {
+                slots.Add(new SequenceSlot(fills[next].Vector, null, true));
+                next++;
+            }
+            if (i < history.Count) slots.Add(new SequenceSlot(history[i], sids?[i], false));
+        }
+        return slots.Count <= maxHistory ? slots : slots.GetRange(slots.Count - maxHistory, maxHistory);
+    }
+
+    private static Interaction Build(IReadOnlyList<(CtrUserFeatures User, CtrCandidate Candidate)> rows, float[]? labels, CtrModelOptions options, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        int b = rows.Count;
+        if (b == 0) throw new ArgumentException("A batch needs at least one example.", nameof(rows));
+        int d = options.ItemVectorDim, levels = options.SidLevels;
+
+        // Each distinct user's sequence once; each distinct item (vector instance) once in the table.
+        var sequences = new Dictionary<CtrUserFeatures, IReadOnlyList<SequenceSlot>>(ReferenceEqualityComparer.Instance);
+        var tableIndex = new Dictionary<float[], int>(ReferenceEqualityComparer.Instance);
+        var tableSlots = new List<SequenceSlot> { default };
+        int longest = 1;
+        foreach (var (owner, _) in rows)
+        {
+            ArgumentNullException.ThrowIfNull(owner);
+            if (sequences.ContainsKey(owner)) continue;
+            var sequence = Sequence(owner, options.MaxHistory);
+            sequences[owner] = sequence;
+            longest = Math.Max(longest, sequence.Count);
+            foreach (var slot in sequence)
+            {
+                if (slot.Vector is null || slot.Vector.Length != d)
+                {
+                    throw new ArgumentException(
+                        $"User {owner.UserId} has a sequence vector of width {slot.Vector?.Length ?? 0}; the model expects {d}.", nameof(rows));
+                }
+                if (tableIndex.TryAdd(slot.Vector, tableSlots.Count)) tableSlots.Add(slot);
+            }
+        }
+
+        int perRow = (tableSlots.Count + b - 1) / b;
+        var table = new float[(long)b * perRow * d];
+        var tableSid = new long[(long)b * perRow * levels];
+        var tableFill = new float[(long)b * perRow];
+        for (int row = 1; row < tableSlots.Count; row++)
+        {
+            var slot = tableSlots[row];
+            var destination = table.AsSpan(row * d, d);
+            slot.Vector.CopyTo(destination);
+            // §4.2.1: fills are normalised before they enter the model.
+            if (slot.IsFill) Normalize(destination);
+            tableFill[row] = slot.IsFill ? 1f : 0f;
+            WriteSid(slot.SemanticId, tableSid.AsSpan(row * levels, levels), options.SidCodebookSize);
+        }
+
+        var history = new long[(long)b * longest];
+        var target = new float[(long)b * d];
+        var known = new float[b];
+        var targetSid = new long[(long)b * levels];
+        var side = new long[b * 3];
+        var user = new float[b * CtrModel.UserFeatureCount];
+        for (int i = 0; i < b; i++)
+        {
+            var (features, candidate) = rows[i];
+            ArgumentNullException.ThrowIfNull(candidate);
+            var sequence = sequences[features];
+            // Right-aligned: the newest item is always in the last column.
+            int offset = longest - sequence.Count;
+            int fills = 0;
+            for (int j = 0; j < sequence.Count; j++)
+            {
+                history[(long)i * longest + offset + j] = tableIndex[sequence[j].Vector];
+                if (sequence[j].IsFill) fills++;
+            }
+            if (candidate.KnowledgeVector is { } vector)
+            {
+                if (vector.Length != d)
+                    throw new ArgumentException($"Candidate {candidate.ItemId} has a vector of width {vector.Length}; the model expects {d}.", nameof(rows));
+                vector.CopyTo(target.AsSpan(i * d, d));
+                known[i] = 1f;
+            }
+            WriteSid(candidate.SemanticId, targetSid.AsSpan(i * levels, levels), options.SidCodebookSize);
+            side[i * 3] = Math.Clamp(candidate.CategoryBucket, 0, CtrBuckets.CategoryBuckets - 1);
+            side[i * 3 + 1] = Math.Clamp(candidate.PriceBucket, 0, CtrBuckets.PriceBuckets - 1);
+            side[i * 3 + 2] = CtrBuckets.PopularityBucket(candidate.Popularity);
+            user[i * CtrModel.UserFeatureCount] = MathF.Log(1 + Math.Max(0, features.ClickCount));
+            user[i * CtrModel.UserFeatureCount + 1] = MathF.Log(1 + sequence.Count);
+            user[i * CtrModel.UserFeatureCount + 2] = sequence.Count == 0 ? 0f : fills / (float)sequence.Count;
+        }
+
+        var batch = new Interaction()
+            .Add(CtrModel.ItemTableField, tensor(table, [b, perRow, d], device: device))
+            .Add(CtrModel.ItemTableSidField, tensor(tableSid, [b, perRow, levels], device: device))
+            .Add(CtrModel.ItemTableFillField, tensor(tableFill, [b, perRow], device: device))
+            .Add(CtrModel.HistoryField, tensor(history, [b, longest], device: device))
+            .Add(CtrModel.TargetField, tensor(target, [b, d], device: device))
+            .Add(CtrModel.TargetKnownField, tensor(known, [b], device: device))
+            .Add(CtrModel.TargetSidField, tensor(targetSid, [b, levels], device: device))
+            .Add(CtrModel.TargetSideField, tensor(side, [b, 3], device: device))
+            .Add(CtrModel.UserSideField, tensor(user, [b, CtrModel.UserFeatureCount], device: device));
+        if (labels is not null) batch.Add(CtrModel.LabelField, tensor(labels, [b], device: device));
+        return batch;
+    }
+
+    /// <summary>Code + 1 per level (0 = unknown); codes beyond the codebook wrap, levels beyond the model's are dropped.</summary>
+    private static void WriteSid(int[]? codes, Span<long> destination, int codebookSize)
+    {
+        if (codes is null) return;
+        for (int level = 0; level < destination.Length && level < codes.Length; level++)
+        {
+            int code = codes[level];
+            if (code >= 0) destination[level] = 1 + (code % codebookSize);
+        }
+    }
+
+    private static void Normalize(Span<float> vector)
+    {
+        double norm = 0;
+        foreach (float v in vector) norm += (double)v * v;
+        if (norm <= 0) return;
+        float scale = (float)(1 / Math.Sqrt(norm));
+        for (int i = 0; i < vector.Length; i++) vector[i] *= scale;
+    }
+}

@@ -1,0 +1,265 @@
+using ReaSeq.Models.Training;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace ReaSeq.Models.Ctr;
+
+/// <summary>
+/// The CTR ranking model of paper §2.2 with each pathway switchable (<see cref="CtrModelOptions"/>):
+/// <list type="bullet">
+/// <item>Item representation: a linear projection of the frozen knowledge vector (§2.1), plus, with SID on, the sum of
+/// per-level semantic-id embeddings (§2.2.2, Appendix C), plus a learned [FILL] embedding for GBR fills (§4.2.4).</item>
+/// <item>Base: DIN target attention over the sequence (§4.2.1's simplified base).</item>
+/// <item>Retrieval (§2.2.1): the GSU takes the top-K history items by cosine of knowledge vectors (no gradient, as
+/// the paper's retrieval service); the ESU applies multi-head target attention over them. Key and value projections
+/// run once on the batch's de-duplicated retrieved items and are gathered per row, as in the paper's deployment.</item>
+/// <item>Compression (§2.2.2): learnable interest anchors cross-attend over the full sequence (dense gradients),
+/// then the target attends over the compressed anchors.</item>
+/// <item>Head (Eq. 4): an MLP over [pathway outputs; target; side features; user features], trained with BCE (Eq. 5).</item>
+/// </list>
+/// <para>
+/// Batch fields (built by <see cref="CtrBatchBuilder"/>): the batch's unique sequence items are a table packed
+/// row-major into the batch dimension, so that every field keeps the batch as its first dimension:
+/// <see cref="ItemTableField"/> [B, R, itemVectorDim] float32 (flattened row 0 is padding),
+/// <see cref="ItemTableSidField"/> [B, R, SidLevels] int64 (code + 1, 0 unknown),
+/// <see cref="ItemTableFillField"/> [B, R] float32 (1 for a GBR fill),
+/// <see cref="HistoryField"/> [B, L] int64 flattened table rows (0 = padding),
+/// <see cref="TargetField"/> [B, itemVectorDim], <see cref="TargetKnownField"/> [B] float32,
+/// <see cref="TargetSidField"/> [B, SidLevels] int64, <see cref="TargetSideField"/> [B, 3] int64 (category,
+/// price and popularity buckets), <see cref="UserSideField"/> [B, <see cref="UserFeatureCount"/>] float32 and, to
+/// train, <see cref="LabelField"/> [B] float32. <see cref="Predict"/> returns click probabilities [B].
+/// </para>
+/// </summary>
+public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
+{
+    public const string ItemTableField = "item_table";
+    public const string ItemTableSidField = "item_table_sid";
+    public const string ItemTableFillField = "item_table_fill";
+    public const string HistoryField = "history";
+    public const string TargetField = "target";
+    public const string TargetKnownField = "target_known";
+    public const string TargetSidField = "target_sid";
+    public const string TargetSideField = "target_side";
+    public const string UserSideField = "user_side";
+    public const string LabelField = "label";
+
+    /// <summary>log1p(clicks so far), log1p(sequence length fed), share of GBR fills in it.</summary>
+    public const int UserFeatureCount = 3;
+
+    // Field names become state-dict keys.
+    private readonly Linear itemProjection;
+    private readonly Parameter fillEmbedding;
+    private readonly Parameter unknownTarget;
+    private readonly Embedding sidEmbedding;
+    private readonly Embedding categoryEmbedding;
+    private readonly Embedding priceEmbedding;
+    private readonly Embedding popularityEmbedding;
+    private readonly Linear userProjection;
+    private readonly Linear dinHidden;
+    private readonly Linear dinScore;
+    private readonly Linear esuQuery;
+    private readonly Linear esuKey;
+    private readonly Linear esuValue;
+    private readonly Linear esuOutput;
+    private readonly Parameter anchors;
+    private readonly Linear anchorQuery;
+    private readonly Linear compressionKey;
+    private readonly Linear compressionValue;
+    private readonly Linear extractionQuery;
+    private readonly Sequential head;
+
+    private readonly CtrModelOptions _options;
+    private readonly Device _device;
+
+    public CtrModel(CtrModelOptions options, Device device) : base("ctr")
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(device);
+        options.Validate();
+        _options = options.Clone();
+        _device = device;
+        int h = options.HiddenDim;
+
+        itemProjection = nn.Linear(options.ItemVectorDim, h, device: device);
+        fillEmbedding = new Parameter(randn(h, device: device) * 0.02f);
+        unknownTarget = new Parameter(randn(h, device: device) * 0.02f);
+        // One table for all levels: level l's code c lives at row l·(size + 1) + c + 1; row l·(size + 1) is "unknown".
+        sidEmbedding = nn.Embedding(options.SidLevels * (options.SidCodebookSize + 1), h, device: device);
+        categoryEmbedding = nn.Embedding(CtrBuckets.CategoryBuckets, h, device: device);
+        priceEmbedding = nn.Embedding(CtrBuckets.PriceBuckets, h, device: device);
+        popularityEmbedding = nn.Embedding(CtrBuckets.PopularityBuckets, h, device: device);
+        userProjection = nn.Linear(UserFeatureCount, h, device: device);
+        dinHidden = nn.Linear(4 * h, options.AttentionHiddenDim, device: device);
+        dinScore = nn.Linear(options.AttentionHiddenDim, 1, device: device);
+        esuQuery = nn.Linear(h, h, device: device);
+        esuKey = nn.Linear(h, h, device: device);
+        esuValue = nn.Linear(h, h, device: device);
+        esuOutput = nn.Linear(h, h, device: device);
+        anchors = new Parameter(randn(options.InterestAnchors, h, device: device) * 0.1f);
+        anchorQuery = nn.Linear(h, h, device: device);
+        compressionKey = nn.Linear(h, h, device: device);
+        compressionValue = nn.Linear(h, h, device: device);
+        extractionQuery = nn.Linear(h, h, device: device);
+
+        int pathways = (options.UseBase ? 1 : 0) + (options.UseRetrieval ? 1 : 0) + (options.UseCompression ? 1 : 0);
+        // [pathways; target; category; price; popularity; user]
+        int width = (pathways + 5) * h;
+        var layers = new List<(string, nn.Module<Tensor, Tensor>)>();
+        for (int i = 0; i < options.HeadHiddenDims.Length; i++)
+        {
+            layers.Add(($"linear{i}", nn.Linear(width, options.HeadHiddenDims[i], device: device)));
+            layers.Add(($"relu{i}", nn.ReLU()));
+            width = options.HeadHiddenDims[i];
+        }
+        layers.Add(("output", nn.Linear(width, 1, device: device)));
+        head = nn.Sequential(layers);
+        using (no_grad())
+        {
+            foreach (var embedding in new[] { sidEmbedding, categoryEmbedding, priceEmbedding, popularityEmbedding })
+                nn.init.normal_(embedding.weight!, 0, 0.05);
+        }
+        RegisterComponents();
+    }
+
+    /// <summary>Builds the model on the device named by <see cref="CtrModelOptions.Device"/>.</summary>
+    public static CtrModel Create(CtrModelOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        return new CtrModel(options, TorchDevice.Resolve(options.Device));
+    }
+
+    public string Name => "ctr";
+
+    public Device Device => _device;
+
+    public CtrModelOptions Options => _options.Clone();
+
+    public IEnumerable<Parameter> TrainableParameters() => parameters();
+
+    public void SetTraining(bool training) => train(training);
+
+    /// <summary>Click logits [B].</summary>
+    public override Tensor forward(Interaction batch)
+    {
+        var o = _options;
+        int h = o.HiddenDim;
+        long b = batch.Count;
+        var table = batch[ItemTableField].reshape(-1, o.ItemVectorDim);
+        var rows = ItemRepresentation(table, batch[ItemTableSidField].reshape(-1, o.SidLevels))
+            + batch[ItemTableFillField].reshape(-1, 1) * fillEmbedding;
+        var history = batch[HistoryField];
+        long length = history.shape[1];
+        var mask = history.gt(0);
+        var maskFloat = mask.to_type(ScalarType.Float32);
+
+        var targetVector = batch[TargetField];
+        var known = batch[TargetKnownField].unsqueeze(1);
+        var target = ItemRepresentation(targetVector, batch[TargetSidField]) * known + unknownTarget * (1 - known);
+
+        var parts = new List<Tensor>(8);
+        if (o.UseBase || o.UseCompression)
+        {
+            var sequence = rows.index_select(0, history.flatten()).view(b, length, h);
+            if (o.UseBase) parts.Add(Din(sequence, target, mask, maskFloat));
+            if (o.UseCompression) parts.Add(Compression(rows, history, target, mask, maskFloat, b, length));
+        }
+        if (o.UseRetrieval) parts.Add(Retrieval(table, rows, history, targetVector, target, mask, b));
+
+        var side = batch[TargetSideField];
+        parts.Add(target);
+        parts.Add(categoryEmbedding.forward(side.select(1, 0)));
+        parts.Add(priceEmbedding.forward(side.select(1, 1)));
+        parts.Add(popularityEmbedding.forward(side.select(1, 2)));
+        parts.Add(userProjection.forward(batch[UserSideField]));
+        return head.forward(cat(parts, 1)).squeeze(1);
+    }
+
+    public Tensor CalculateLoss(Interaction batch) =>
+        nn.functional.binary_cross_entropy_with_logits(forward(batch), batch[LabelField]);
+
+    public Tensor Predict(Interaction batch)
+    {
+        using var _ = no_grad();
+        return forward(batch).sigmoid();
+    }
+
+    /// <summary>Knowledge projection plus (SID on) the summed per-level semantic-id embeddings: e_i of §2.2.2.</summary>
+    private Tensor ItemRepresentation(Tensor vectors, Tensor sids)
+    {
+        var projected = itemProjection.forward(vectors);
+        if (!_options.UseSid) return projected;
+        // Unknown codes (0) map to each level's own "unknown" row.
+        var offsets = arange(_options.SidLevels, dtype: ScalarType.Int64, device: sids.device) * (_options.SidCodebookSize + 1);
+        var rowsOf = sids + offsets;
+        return projected + sidEmbedding.forward(rowsOf).sum(1);
+    }
+
+    /// <summary>DIN: an MLP over [q, k, q − k, q ⊙ k] scores each position; masked softmax; weighted sum.</summary>
+    private Tensor Din(Tensor sequence, Tensor target, Tensor mask, Tensor maskFloat)
+    {
+        var query = target.unsqueeze(1).expand_as(sequence);
+        var features = cat([query, sequence, query - sequence, query * sequence], 2);
+        var scores = dinScore.forward(nn.functional.gelu(dinHidden.forward(features))).squeeze(2);
+        var weights = MaskedSoftmax(scores, mask, maskFloat);
+        return weights.unsqueeze(1).bmm(sequence).squeeze(1);
+    }
+
+    /// <summary>
+    /// GSU (Eq. 1): top-K history positions by cosine between the raw knowledge vectors of target and history.
+    /// ESU (Eqs. 2–3): multi-head attention with the target as query over the retrieved items; K/V projections
+    /// computed once per unique retrieved item of the batch and gathered (§2.2.1 "System Deployment").
+    /// </summary>
+    private Tensor Retrieval(Tensor table, Tensor rows, Tensor history, Tensor targetVector, Tensor target, Tensor mask, long b)
+    {
+        var o = _options;
+        int h = o.HiddenDim;
+        long length = history.shape[1];
+        long k = Math.Min(o.RetrievalTopK, length);
+        Tensor retrieved, retrievedMask;
+        using (no_grad())
+        {
+            var unitHistory = nn.functional.normalize(table.index_select(0, history.flatten()).view(b, length, -1), p: 2, dim: 2);
+            var unitTarget = nn.functional.normalize(targetVector, p: 2, dim: 1);
+            var similarity = unitHistory.bmm(unitTarget.unsqueeze(2)).squeeze(2).masked_fill(mask.logical_not(), -2f);
+            var positions = similarity.topk((int)k, dim: 1).indexes;
+            retrieved = history.gather(1, positions);
+            retrievedMask = mask.gather(1, positions);
+        }
+        var (unique, inverse, _) = torch.unique(retrieved.flatten(), sorted: false, return_inverse: true);
+        var uniqueRows = rows.index_select(0, unique);
+        var keys = esuKey.forward(uniqueRows).index_select(0, inverse!).view(b, k, o.Heads, h / o.Heads).permute(0, 2, 1, 3);
+        var values = esuValue.forward(uniqueRows).index_select(0, inverse!).view(b, k, o.Heads, h / o.Heads).permute(0, 2, 1, 3);
+        var query = esuQuery.forward(target).view(b, o.Heads, h / o.Heads, 1);
+        var scores = keys.matmul(query).squeeze(3) / Math.Sqrt(h / (double)o.Heads); // [B, heads, K]
+        var headMask = retrievedMask.unsqueeze(1).expand(b, o.Heads, k);
+        var weights = MaskedSoftmax(scores, headMask, headMask.to_type(ScalarType.Float32));
+        var attended = weights.unsqueeze(2).matmul(values).squeeze(2).reshape(b, h);
+        return esuOutput.forward(attended);
+    }
+
+    /// <summary>
+    /// Stage 1: anchors A (queries) cross-attend over the whole sequence, a soft clustering into interest groups
+    /// (every item gets gradient). Stage 2: the target attends over the compressed anchors.
+    /// </summary>
+    private Tensor Compression(Tensor rows, Tensor history, Tensor target, Tensor mask, Tensor maskFloat, long b, long length)
+    {
+        int h = _options.HiddenDim;
+        var flat = history.flatten();
+        var keys = compressionKey.forward(rows).index_select(0, flat).view(b, length, h);
+        var values = compressionValue.forward(rows).index_select(0, flat).view(b, length, h);
+        var queries = anchorQuery.forward(anchors); // [M, h]
+        var scores = queries.unsqueeze(0).matmul(keys.transpose(1, 2)) / Math.Sqrt(h); // [B, M, L]
+        int m = _options.InterestAnchors;
+        var expandedMask = mask.unsqueeze(1).expand(b, m, length);
+        var weights = MaskedSoftmax(scores, expandedMask, expandedMask.to_type(ScalarType.Float32));
+        var compressed = weights.matmul(values) + anchors.unsqueeze(0); // [B, M, h]
+        var extraction = compressed.matmul(extractionQuery.forward(target).unsqueeze(2)).squeeze(2) / Math.Sqrt(h);
+        return extraction.softmax(1).unsqueeze(1).matmul(compressed).squeeze(1);
+    }
+
+    /// <summary>Softmax over the last dimension that gives padding zero weight; an all-padding row gets all zeros.</summary>
+    private static Tensor MaskedSoftmax(Tensor scores, Tensor mask, Tensor maskFloat) =>
+        scores.masked_fill(mask.logical_not(), -1e9f).softmax(-1) * maskFloat;
+}

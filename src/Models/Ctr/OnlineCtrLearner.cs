@@ -1,0 +1,92 @@
+using static TorchSharp.torch;
+
+namespace ReaSeq.Models.Ctr;
+
+/// <summary>
+/// Streaming BCE training with prequential evaluation (§2.2.2 Eq. 5): each mini-batch is scored by the current
+/// weights first (those scores feed <see cref="Evaluation"/>), then trained on. Scoring and training share one
+/// forward pass: the probabilities are read from the logits before the optimiser step changes anything.
+/// </summary>
+public sealed class OnlineCtrLearner : IDisposable
+{
+    private optim.Optimizer _optimizer;
+
+    /// <summary>Takes ownership of <paramref name="model"/>.</summary>
+    public OnlineCtrLearner(CtrModel model, int evaluationWindow)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        Model = model;
+        _optimizer = NewOptimizer(model);
+        Evaluation = new RollingCtrEvaluation(evaluationWindow);
+    }
+
+    public CtrModel Model { get; private set; }
+
+    public RollingCtrEvaluation Evaluation { get; }
+
+    public long TrainedExamples { get; private set; }
+
+    public long Steps { get; private set; }
+
+    /// <summary>Mean BCE of the latest step (before its update).</summary>
+    public float LastLoss { get; private set; } = float.NaN;
+
+    /// <summary>Scores <paramref name="batch"/> (recorded for evaluation), then takes one optimiser step on it.</summary>
+    public float[] Step(IReadOnlyList<CtrExample> batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Count == 0) return [];
+        float[] scores;
+        using (NewDisposeScope())
+        {
+            using var interaction = CtrBatchBuilder.Build(batch, Model.Options, Model.Device);
+            Model.SetTraining(true);
+            _optimizer.zero_grad();
+            var logits = Model.forward(interaction);
+            scores = logits.detach().sigmoid().cpu().data<float>().ToArray();
+            var loss = nn.functional.binary_cross_entropy_with_logits(logits, interaction[CtrModel.LabelField]);
+            loss.backward();
+            _optimizer.step();
+            LastLoss = loss.item<float>();
+        }
+        for (int i = 0; i < batch.Count; i++)
+            Evaluation.Add(batch[i].User.UserId, scores[i], batch[i].Label, batch[i].User.ClickCount);
+        TrainedExamples += batch.Count;
+        Steps++;
+        return scores;
+    }
+
+    /// <summary>Scores without training and without recording (held-out evaluation).</summary>
+    public float[] Score(IReadOnlyList<CtrExample> batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.Count == 0) return [];
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        using var interaction = CtrBatchBuilder.Build(batch, Model.Options, Model.Device);
+        Model.SetTraining(false);
+        return Model.forward(interaction).sigmoid().cpu().data<float>().ToArray();
+    }
+
+    /// <summary>Continues with other weights (a rollback, a resume): a fresh optimiser; the evaluation window stays.</summary>
+    public void Replace(CtrModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        _optimizer.Dispose();
+        Model.Dispose();
+        Model = model;
+        _optimizer = NewOptimizer(model);
+    }
+
+    public void Dispose()
+    {
+        _optimizer.Dispose();
+        Model.Dispose();
+    }
+
+    private static optim.Optimizer NewOptimizer(CtrModel model)
+    {
+        var options = model.Options;
+        return optim.Adam(model.TrainableParameters(), options.LearningRate, weight_decay: options.WeightDecay);
+    }
+}
