@@ -10,6 +10,7 @@ using ReaSeq.Api.Dto;
 using ReaSeq.Api.Endpoints;
 using ReaSeq.Api.Features;
 using ReaSeq.Api.Protection;
+using ReaSeq.Api.Scoring;
 
 namespace ReaSeq.Api;
 
@@ -26,6 +27,9 @@ public static class ApiApp
         services.AddSingleton(platform.GetRequiredService<FeatureCache>());
         services.AddSingleton(platform.GetRequiredService<SimilarityIndex>());
         services.AddSingleton(platform.GetRequiredService<ApiMetrics>());
+        services.AddSingleton(platform.GetRequiredService<ScoringService>());
+        services.AddSingleton(platform.GetRequiredService<ModelRegistry>());
+        services.AddSingleton(platform.GetRequiredService<CtrModelHolder>());
         services.AddSingleton(new ApiKeyRing(options));
         services.Configure<JsonOptions>(o =>
         {
@@ -82,6 +86,14 @@ public static class ApiApp
         app.MapOpenApi("/openapi/{documentName}.json");
 
         var v1 = app.MapGroup("/v1").RequireRateLimiting(RateLimitPolicy);
+        v1.MapPost("/score", ScoreEndpoints.ScoreAsync)
+            .WithName("Score").WithSummary("CTR per candidate for a user, from the current model version")
+            .Accepts<ScoreRequest>("application/json").Produces<ScoreResponse>()
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType).ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        v1.MapGet("/models", ScoreEndpoints.ModelsAsync)
+            .WithName("GetModels").WithSummary("The served CTR model version and the registry's versions with their metrics")
+            .Produces<ModelsView>();
         v1.MapGet("/users/{id}/sequence", FeatureEndpoints.SequenceAsync)
             .WithName("GetUserSequence").WithSummary("A user's observed window, gaps with reasons, and fills with nearest items")
             .Produces<SequenceView>().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status400BadRequest);

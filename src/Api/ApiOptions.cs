@@ -46,6 +46,9 @@ public sealed class ApiOptions : IValidatableObject
     /// <summary>Registry name of the CTR model served (ModelVersion.model_name).</summary>
     [Required] public string ModelName { get; set; } = "ctr";
 
+    /// <summary>How often the model registry is read for a new active version besides the announcements on reaseq.ctr-models.</summary>
+    [Range(100, 86_400_000)] public int ModelPollMs { get; set; } = 30_000;
+
     public ApiCacheOptions Cache { get; set; } = new();
 
     /// <summary>True when keys must be presented.</summary>

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using ReaSeq.Api.Features;
+using ReaSeq.Api.Scoring;
 using ReaSeq.Ingestors.Streaming;
 
 namespace ReaSeq.Api;
@@ -20,9 +21,14 @@ public static class ApiServiceCollectionExtensions
         services.AddSingleton<SimilarityIndex>();
         services.AddSingleton<FeatureMaterializer>();
         services.AddSingleton<FeatureTopicListener>();
+        services.AddSingleton<ModelRegistry>();
+        services.AddSingleton<CtrModelHolder>();
+        services.AddSingleton<ModelWatcher>();
+        services.AddSingleton<ScoringService>();
         services.AddSingleton<ApiServer>();
         services.AddHostedService<ConsumerWorker<FeatureMaterializer>>();
         services.AddHostedService(sp => sp.GetRequiredService<FeatureTopicListener>());
+        services.AddHostedService(sp => sp.GetRequiredService<ModelWatcher>());
         services.AddHostedService(sp => sp.GetRequiredService<ApiServer>());
         return services;
     }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Npgsql;
 using ReaSeq.Contracts;
 using ReaSeq.Contracts.Serialization;
+using ReaSeq.Models.Ctr;
 
 namespace ReaSeq.Api.Features;
 
@@ -55,7 +56,9 @@ public sealed class FeatureStore(NpgsqlDataSource db, AvroSerde<SequenceUpdate> 
     {
         if (itemIds.Count == 0) return [];
         await using var cmd = db.CreateCommand(
-            "select u.id, i.item_id is not null, k.vector, k.semantic_id, coalesce(k.category, i.category_path[1], ''), i.price, coalesce(k.ts_ms, -1) " +
+            "select u.id, i.item_id is not null, k.vector, k.semantic_id, i.category_path, i.price, coalesce(k.ts_ms, -1), " +
+            // Clicks so far (index user_clicks_item_ts), the trainer's popularity feature.
+            "(select count(*) from user_clicks c where c.item_id = u.id) " +
             "from unnest($1::text[]) with ordinality u(id, n) " +
             "left join item_knowledge k on k.item_id = u.id " +
             "left join items i on i.item_id = u.id and not i.deleted order by u.n");
@@ -65,10 +68,14 @@ public sealed class FeatureStore(NpgsqlDataSource db, AvroSerde<SequenceUpdate> 
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            result.Add(new ItemFeatures(reader.GetString(0), reader.GetBoolean(1),
+            var inCatalog = reader.GetBoolean(1);
+            // Buckets exactly as the trainer computes them (CtrBuckets): leaf category of the catalog path, price.
+            result.Add(new ItemFeatures(reader.GetString(0), inCatalog,
                 reader.IsDBNull(2) ? null : reader.GetFieldValue<float[]>(2),
                 reader.IsDBNull(3) ? null : reader.GetFieldValue<int[]>(3),
-                reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetDouble(5), reader.GetInt64(6), now));
+                inCatalog ? CtrBuckets.CategoryBucket(reader.GetFieldValue<string[]>(4)) : 0,
+                inCatalog ? CtrBuckets.PriceBucket(reader.IsDBNull(5) ? null : reader.GetDouble(5)) : 0,
+                reader.GetInt64(7), reader.GetInt64(6), now));
         }
         return result;
     }

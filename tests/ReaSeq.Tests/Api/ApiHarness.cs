@@ -92,6 +92,15 @@ public sealed class ApiHarness : IAsyncDisposable
         cmd.Parameters.AddWithValue(semanticId);
         cmd.Parameters.AddWithValue(tsMs);
         await cmd.ExecuteNonQueryAsync();
+        // As the knowledge role does: the row, and the record that tells the API's cache and similarity index.
+        Publish(ReaSeq.Contracts.Topics.ItemKnowledge, itemId, new ReaSeq.Contracts.ItemKnowledge
+        {
+            ItemId = itemId,
+            Category = category,
+            Vector = [.. vector],
+            SemanticId = [.. semanticId],
+            TsMs = tsMs,
+        });
     }
 
     public async Task AddClicksAsync(string userId, IReadOnlyList<string> items, long firstSeq = 0, long firstTsMs = 1_000_000)

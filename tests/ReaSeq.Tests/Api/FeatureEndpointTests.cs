@@ -70,6 +70,8 @@ public sealed class FeatureEndpointTests(PostgresFixture postgres)
 
         // Similar: the nearest items by knowledge vector, itself excluded, best first.
         await api.Service<SimilarityIndex>().WhenReady.WaitAsync(TimeSpan.FromSeconds(30));
+        await TestPlatform.WaitUntilAsync(async () => (await api.Http.GetAsync("/v1/items/i5/similar?k=5")).StatusCode == HttpStatusCode.OK,
+            TimeSpan.FromSeconds(30), "the seeded vectors in the similarity index");
         var similar = await GetJson(api, "/v1/items/i0/similar?k=2");
         var ids = similar.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("item_id").GetString()!).ToArray();
         Assert.Equal(["i1", "i2"], ids);
