@@ -43,6 +43,7 @@ public sealed class ApiBenchmark : IBenchmark
     {
         await using var db = await BenchDatabase.OpenAsync(ct);
         using var broker = new EmbeddedKafkaBroker(1);
+        foreach (var topic in Topics.All) broker.CreateTopic(topic, 1);
         var random = new Random(11);
         var modelOptions = new CtrModelOptions(); // the trainer's default shape
         await SeedAsync(db, modelOptions.ItemVectorDim, random, ct);
