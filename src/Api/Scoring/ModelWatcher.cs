@@ -126,7 +126,13 @@ public sealed class ModelWatcher(IKafkaClientSupplier kafka, ModelRegistry regis
             return;
         }
         // One warm-up request on the new weights before any ranker's request reaches them (first-call costs of libtorch).
-        model.Scorer.Score(new CtrUserFeatures("warm-up", []), [new CtrCandidate("warm-up", null, null, 0, 0, 0)]);
+        // Every pathway runs once (a history, a target with vector and semantic id, a content-only target).
+        var d = model.Options.ItemVectorDim;
+        var history = Enumerable.Range(0, Math.Min(16, model.Options.MaxHistory)).Select(i => { var v = new float[d]; v[i % d] = 1f; return v; }).ToList();
+        var target = new float[d];
+        target[0] = 1f;
+        model.Scorer.Score(new CtrUserFeatures("warm-up", history, history.Select(_ => (int[]?)[0, 0]).ToList(), null, history.Count),
+            [new CtrCandidate("warm-up", target, [0, 0], 1, 1, 1), new CtrCandidate("warm-up-content", null, null, 1, 1, 1)]);
         var previous = holder.Current?.Version;
         holder.Swap(model);
         logger.LogInformation("api: serving CTR model {Version} (was {Previous}); loaded in {Ms:F0} ms", row.Version, previous ?? "none",

@@ -24,6 +24,8 @@ public sealed class ProtectionTests(PostgresFixture postgres)
         var missing = await FeatureEndpointTests.AssertProblem(api, "/v1/items/i0/knowledge", HttpStatusCode.Unauthorized);
         Assert.Contains("X-Api-Key", missing.GetProperty("detail").GetString());
         await FeatureEndpointTests.AssertProblem(await Send(api, "/v1/items/i0/knowledge", "not-a-configured-key-000"), HttpStatusCode.Unauthorized);
+        await FeatureEndpointTests.AssertProblem(await api.Http.PostAsync("/v1/score", ApiHarness.Json("{\"user_id\": \"u\", \"candidates\": [\"i0\"]}")), HttpStatusCode.Unauthorized);
+        await FeatureEndpointTests.AssertProblem(await api.Http.GetAsync("/v1/models"), HttpStatusCode.Unauthorized);
         using (var bearer = new HttpRequestMessage(HttpMethod.Get, "/v1/items/i0/knowledge"))
         {
             bearer.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", ApiHarness.OtherKey);
