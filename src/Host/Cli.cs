@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using ReaSeq.Api;
 using ReaSeq.Contracts;
 using ReaSeq.Ingestors.Ingest;
 using ReaSeq.Ingestors.Streaming;
@@ -17,7 +18,7 @@ public static class Cli
     public const string ConfigurationHelp =
         "Configuration: appsettings.json beside the executable, overridden by environment variables REASEQ__Section__Key (e.g. REASEQ__Kafka__BootstrapServers).";
 
-    public static readonly IReadOnlyList<string> Roles = ["ingest", "sequence", "knowledge", "trainer"];
+    public static readonly IReadOnlyList<string> Roles = ["ingest", "sequence", "knowledge", "trainer", "api"];
 
     public static Task<int> RunAsync(string[] args) => CliApp.RunAsync(BuildRootCommand(), args);
 
@@ -102,6 +103,7 @@ public static class Cli
                 case "sequence": builder.Services.AddSequenceRole(builder.Configuration); break;
                 case "knowledge": builder.Services.AddKnowledgeRole(builder.Configuration); break;
                 case "trainer": builder.Services.AddTrainerRole(builder.Configuration); break;
+                case "api": builder.Services.AddApiRole(builder.Configuration); break;
                 default: throw new UserException($"unknown role '{role}'; known roles: {string.Join(", ", Roles)}");
             }
         }

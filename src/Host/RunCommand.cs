@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using ReaSeq.Api;
 using ReaSeq.Ingestors.Ingest;
 using ReaSeq.Ingestors.Streaming;
 
@@ -57,6 +58,8 @@ public static class RunCommand
         {
             var kafka = host.Services.GetRequiredService<IKafkaClientSupplier>();
             Console.Error.WriteLine($"reaseq: roles {roles} running against Kafka at {kafka.BootstrapServers}{(kafka.IsEmbedded ? " (embedded, memory only)" : "")}");
+            if (host.Services.GetService<ApiServer>() is { Address: { } api })
+                Console.Error.WriteLine($"reaseq: api listening on {api} (OpenAPI document at {new Uri(api, "openapi/v1.json")})");
             if (replay is not null)
             {
                 var stats = host.Services.GetRequiredService<IngestStats>();

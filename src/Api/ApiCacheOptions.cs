@@ -1,0 +1,24 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace ReaSeq.Api;
+
+/// <summary>Configuration section "Api:Cache": the in-process feature cache of the score path.</summary>
+public sealed class ApiCacheOptions
+{
+    /// <summary>Users whose features are kept; the least recently used fall out beyond this.</summary>
+    [Range(0, 10_000_000)] public int MaxUsers { get; set; } = 100_000;
+
+    /// <summary>Items whose features are kept.</summary>
+    [Range(0, 10_000_000)] public int MaxItems { get; set; } = 1_000_000;
+
+    /// <summary>
+    /// Longest a cached user entry is served without being re-read (the freshness bound for changes no feature topic
+    /// announces, e.g. clicks the ingest role stored after the last SequenceUpdate). The topics evict sooner.
+    /// </summary>
+    [Range(1, 86_400_000)] public int MaxAgeMs { get; set; } = 10_000;
+
+    internal void Validate()
+    {
+        if (MaxUsers < 0 || MaxItems < 0) throw new ArgumentException("Api:Cache sizes must not be negative.");
+    }
+}

@@ -1,0 +1,75 @@
+using System.Collections.Concurrent;
+
+namespace ReaSeq.Api.Features;
+
+/// <summary>
+/// A bounded in-process cache whose entries carry the version of the state they were read from. A feature topic record
+/// announces a version (<see cref="Invalidate"/>): the entry is dropped, and until a read from PostgreSQL reaches that
+/// version nothing older is cached again. This closes the race in which the announcement overtakes the writer's commit
+/// (the knowledge role publishes before it commits) and a read in between would re-cache the old state. Entries older
+/// than the maximum age are re-read, which bounds staleness for changes no topic announces.
+/// </summary>
+public sealed class VersionedCache<TValue>(int capacity, long maxAgeMs, Func<TValue, long> versionOf, Func<TValue, long> loadedAtOf)
+    where TValue : class
+{
+    private readonly ConcurrentDictionary<string, TValue> _entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _required = new(StringComparer.Ordinal);
+    private long _hits;
+    private long _misses;
+
+    public int Count => _entries.Count;
+
+    public long Hits => Interlocked.Read(ref _hits);
+
+    public long Misses => Interlocked.Read(ref _misses);
+
+    /// <summary>The cached value when present and younger than the maximum age.</summary>
+    public bool TryGet(string key, out TValue value)
+    {
+        if (_entries.TryGetValue(key, out var found) && Environment.TickCount64 - loadedAtOf(found) <= maxAgeMs)
+        {
+            Interlocked.Increment(ref _hits);
+            value = found;
+            return true;
+        }
+        Interlocked.Increment(ref _misses);
+        value = null!;
+        return false;
+    }
+
+    /// <summary>Caches a freshly read value unless an announced newer version has not reached it yet.</summary>
+    public void Offer(string key, TValue value)
+    {
+        if (capacity == 0) return;
+        var version = versionOf(value);
+        if (_required.TryGetValue(key, out var required))
+        {
+            if (version < required) return;
+            _required.TryRemove(new KeyValuePair<string, long>(key, required));
+        }
+        if (_entries.Count >= capacity) Shrink();
+        _entries[key] = value;
+        // An announcement that arrived while this value was stored wins.
+        if (_required.TryGetValue(key, out var raced) && version < raced) _entries.TryRemove(new KeyValuePair<string, TValue>(key, value));
+    }
+
+    /// <summary>A topic announced version <paramref name="version"/> of the key's state: drop what is cached.</summary>
+    public void Invalidate(string key, long version)
+    {
+        _required.AddOrUpdate(key, version, (_, old) => Math.Max(old, version));
+        _entries.TryRemove(key, out _);
+    }
+
+    public void Clear()
+    {
+        _entries.Clear();
+        _required.Clear();
+    }
+
+    /// <summary>Drops about a tenth of the entries, oldest reads first (approximate LRU at a bounded cost per overflow).</summary>
+    private void Shrink()
+    {
+        var drop = Math.Max(1, capacity / 10);
+        foreach (var (key, _) in _entries.OrderBy(e => loadedAtOf(e.Value)).Take(drop).ToList()) _entries.TryRemove(key, out _);
+    }
+}

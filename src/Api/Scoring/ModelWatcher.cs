@@ -1,0 +1,143 @@
+using Confluent.Kafka;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ReaSeq.Api.Features;
+using ReaSeq.Contracts;
+using ReaSeq.Contracts.Serialization;
+using ReaSeq.Ingestors.Streaming;
+using ReaSeq.Models.Ctr;
+
+namespace ReaSeq.Api.Scoring;
+
+/// <summary>
+/// Hot swap (issue 11): tails reaseq.ctr-models (every partition; each replica must hear every announcement), and on
+/// an announcement of the served model name serves the registry's active version: its checkpoint is loaded and warmed
+/// up beside the current model, then swapped in atomically (<see cref="CtrModelHolder"/>). A rollback (the registry's
+/// active row moved back) is served the same way. The registry is also read at start and every
+/// Api:ModelPollMs, so a missed announcement delays a swap but never loses it.
+/// </summary>
+public sealed class ModelWatcher(IKafkaClientSupplier kafka, ModelRegistry registry, CtrModelHolder holder, AvroSerde<ModelVersion> serde,
+    ApiOptions options, ApiMetrics metrics, ILogger<ModelWatcher> logger) : BackgroundService
+{
+    private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private string? _failedVersion;
+
+    /// <summary>Completes once the topic is tailed (announcements made afterwards will be heard).</summary>
+    public Task WhenListening => _listening.Task;
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(() => RunAsync(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+
+    private async Task RunAsync(CancellationToken ct)
+    {
+        IConsumer<byte[]?, byte[]?>? consumer = null;
+        while (consumer is null && !ct.IsCancellationRequested)
+        {
+            try
+            {
+                consumer = TopicTail.Open(kafka, "reaseq-api-models", [Topics.CtrModels], fromBeginning: false);
+            }
+            catch (Exception e) when (e is KafkaException or InvalidOperationException)
+            {
+                logger.LogWarning("api: cannot tail {Topic} yet ({Message}); retrying", Topics.CtrModels, e.Message);
+                await Delay(1_000, ct);
+            }
+        }
+        if (consumer is null) return;
+        using (consumer)
+        {
+            _listening.TrySetResult();
+            var nextPoll = 0L; // the registry is read first: what was registered before the tail started
+            while (!ct.IsCancellationRequested)
+            {
+                if (Environment.TickCount64 >= nextPoll)
+                {
+                    await ServeActiveAsync(null, ct);
+                    nextPoll = Environment.TickCount64 + options.ModelPollMs;
+                }
+                ConsumeResult<byte[]?, byte[]?>? result;
+                try
+                {
+                    result = consumer.Consume(TimeSpan.FromMilliseconds(200));
+                }
+                catch (ConsumeException e)
+                {
+                    logger.LogWarning("api: {Topic} consume error: {Reason}", Topics.CtrModels, e.Error.Reason);
+                    continue;
+                }
+                if (result is null || result.IsPartitionEOF) continue;
+                ModelVersion announced;
+                try
+                {
+                    announced = serde.Deserialize(result.Message.Value);
+                }
+                catch (ContractException e)
+                {
+                    logger.LogWarning("api: undecodable model announcement at offset {Offset} skipped: {Message}", result.Offset.Value, e.Message);
+                    continue;
+                }
+                if (announced.ModelName != options.ModelName) continue;
+                await ServeActiveAsync(announced.Version, ct);
+            }
+            consumer.Close();
+        }
+    }
+
+    /// <summary>Serves the registry's active version if it is not served yet. <paramref name="announcedSeq"/>: wait (bounded)
+    /// until the announced version is registered, in case the announcement overtook the registry's commit.</summary>
+    public async Task ServeActiveAsync(long? announcedSeq, CancellationToken ct)
+    {
+        try
+        {
+            if (announcedSeq is { } seq)
+            {
+                var deadline = Environment.TickCount64 + 10_000;
+                while (!await registry.HasSeqAsync(seq, ct) && Environment.TickCount64 < deadline) await Delay(100, ct);
+            }
+            var active = await registry.ActiveAsync(ct);
+            if (active is null || active.Version == holder.Current?.Version || active.Version == _failedVersion) return;
+            await LoadAndSwapAsync(active, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (Npgsql.NpgsqlException e)
+        {
+            logger.LogWarning("api: reading the model registry failed ({Message}); the current model keeps serving", e.Message);
+        }
+    }
+
+    private async Task LoadAndSwapAsync(RegistryRow row, CancellationToken ct)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        ServingModel model;
+        try
+        {
+            var checkpoint = await registry.CheckpointAsync(row.Version, ct);
+            var modelOptions = CtrModelCheckpoint.ReadOptions(checkpoint);
+            // Serving runs on the CPU of this process whatever device the trainer used.
+            model = new ServingModel(CtrModelCheckpoint.Load(checkpoint, row.Version, "cpu"), modelOptions, row.Version, row.Seq);
+        }
+        catch (Exception e) when (e is InvalidDataException or InvalidOperationException or ArgumentException or System.ComponentModel.DataAnnotations.ValidationException)
+        {
+            _failedVersion = row.Version;
+            metrics.ModelLoadFailures.Add(1);
+            logger.LogError("api: CTR model {Version} cannot be loaded ({Message}); {Current} keeps serving", row.Version, e.Message, holder.Current?.Version ?? "no model");
+            return;
+        }
+        // One warm-up request on the new weights before any ranker's request reaches them (first-call costs of libtorch).
+        // Every pathway runs once (a history, a target with vector and semantic id, a content-only target).
+        var d = model.Options.ItemVectorDim;
+        var history = Enumerable.Range(0, Math.Min(16, model.Options.MaxHistory)).Select(i => { var v = new float[d]; v[i % d] = 1f; return v; }).ToList();
+        var target = new float[d];
+        target[0] = 1f;
+        model.Scorer.Score(new CtrUserFeatures("warm-up", history, history.Select(_ => (int[]?)[0, 0]).ToList(), null, history.Count),
+            [new CtrCandidate("warm-up", target, [0, 0], 1, 1, 1), new CtrCandidate("warm-up-content", null, null, 1, 1, 1)]);
+        var previous = holder.Current?.Version;
+        holder.Swap(model);
+        logger.LogInformation("api: serving CTR model {Version} (was {Previous}); loaded in {Ms:F0} ms", row.Version, previous ?? "none",
+            System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+    }
+
+    private static Task Delay(int ms, CancellationToken ct) => Task.Delay(ms, ct).ContinueWith(_ => { }, TaskScheduler.Default);
+}

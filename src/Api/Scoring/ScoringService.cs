@@ -1,0 +1,113 @@
+using ReaSeq.Api.Dto;
+using ReaSeq.Api.Features;
+using ReaSeq.Models.Ctr;
+
+namespace ReaSeq.Api.Scoring;
+
+/// <summary>
+/// POST /v1/score's work: one model lease per request, the user's features and the candidates' features from the
+/// cache (PostgreSQL behind it), one batched forward pass. The model de-duplicates the user's sequence across the
+/// candidates (one item table per batch) and computes the GSU/ESU key and value projections once per unique retrieved
+/// item (paper §2.2.1, "System Deployment and Optimization"); the user's history item ids and fills are cached per user.
+/// </summary>
+public sealed class ScoringService(FeatureCache features, CtrModelHolder holder, ApiMetrics metrics)
+{
+    public const string Scored = "scored";
+    public const string ContentOnly = "content_only";
+    public const string UnknownItem = "unknown_item";
+
+    /// <summary>The response, or null when no model version is loaded yet.</summary>
+    public async Task<ScoreResponse?> ScoreAsync(string userId, IReadOnlyList<string> candidateIds, CancellationToken ct)
+    {
+        if (holder.Acquire() is not { } acquired) return null;
+        using var lease = acquired;
+        var prepared = await PrepareAsync(userId, candidateIds, lease.Model.Options, ct);
+        return Score(lease.Model, prepared);
+    }
+
+    /// <summary>Features of the user and the candidates, from the cache (PostgreSQL behind it), shaped for the model.</summary>
+    public async Task<PreparedRequest> PrepareAsync(string userId, IReadOnlyList<string> candidateIds, CtrModelOptions options, CancellationToken ct)
+    {
+        var user = await features.GetUserAsync(userId, ct);
+        var userFeatures = await BuildUserAsync(user, options, ct);
+        var items = await features.GetItemsAsync(candidateIds, ct);
+        var candidates = new List<CtrCandidate>(items.Length);
+        var statuses = new string[items.Length];
+        for (var i = 0; i < items.Length; i++)
+        {
+            var item = items[i];
+            if (item.Unknown)
+            {
+                statuses[i] = UnknownItem;
+                continue;
+            }
+            // An item without knowledge yet (or of another vector width) takes the content-only path: category, price
+            // and popularity, the model's "target unknown" input.
+            var usable = item.Vector is { } v && v.Length == options.ItemVectorDim;
+            statuses[i] = usable ? Scored : ContentOnly;
+            candidates.Add(new CtrCandidate(item.ItemId, usable ? item.Vector : null, usable ? item.SemanticId : null,
+                item.CategoryBucket, item.PriceBucket, item.Popularity));
+        }
+        return new PreparedRequest(user, userFeatures, candidates, items, statuses);
+    }
+
+    /// <summary>One batched forward pass of the model over the prepared candidates.</summary>
+    public ScoreResponse Score(ServingModel model, PreparedRequest prepared)
+    {
+        var ctrs = prepared.Candidates.Count == 0 ? [] : model.Scorer.Score(prepared.Features, prepared.Candidates);
+        var scores = new ScoredCandidate[prepared.Items.Count];
+        for (int i = 0, next = 0; i < scores.Length; i++)
+        {
+            var status = prepared.Statuses[i];
+            scores[i] = new ScoredCandidate(prepared.Items[i].ItemId, status == UnknownItem ? null : ctrs[next++], status);
+            metrics.Candidates.Add(1, new KeyValuePair<string, object?>("status", status));
+        }
+        return new ScoreResponse(model.Version, prepared.User.UserId, prepared.User.Known ? "known" : "cold_start", prepared.Features.History.Count,
+            prepared.Features.Fills?.Count ?? 0, scores);
+    }
+
+    /// <summary>
+    /// The model's user side: knowledge vectors and semantic ids of the newest history items (the model reads at most
+    /// MaxHistory sequence positions, so older ones are not fetched), the fills mapped onto that history, and the
+    /// user's click count. Items without a vector of the model's width are left out, as the model asks.
+    /// </summary>
+    public async Task<CtrUserFeatures> BuildUserAsync(UserFeatures user, CtrModelOptions options, CancellationToken ct)
+    {
+        if (!user.Known) return new CtrUserFeatures(user.UserId, [], null, null, 0);
+        var from = Math.Max(0, user.History.Count - options.MaxHistory);
+        var ids = user.History.Skip(from).ToList();
+        var items = await features.GetItemsAsync(ids, ct);
+        var vectors = new List<float[]>(items.Length);
+        var sids = new List<int[]?>(items.Length);
+        // kept[i]: history items (of the fetched tail) before tail index i that the model sees.
+        var kept = new int[items.Length + 1];
+        for (var i = 0; i < items.Length; i++)
+        {
+            kept[i] = vectors.Count;
+            if (items[i].Vector is { } v && v.Length == options.ItemVectorDim)
+            {
+                vectors.Add(v); // the cached array itself: the model de-duplicates sequence items by instance
+                sids.Add(items[i].SemanticId);
+            }
+        }
+        kept[items.Length] = vectors.Count;
+
+        List<CtrFill>? fills = null;
+        if (user.Augmented is { Filled.Count: > 0 } augmented)
+        {
+            // Fill positions index the augmented record's observed window: the user's newest clicks as of its time
+            // (aligned as the trainer aligns them, so a fill lands where the model learnt it).
+            var end = 0;
+            while (end < user.HistoryTsMs.Count && user.HistoryTsMs[end] <= augmented.TsMs) end++;
+            var windowStart = end - augmented.Observed.Count;
+            foreach (var fill in augmented.Filled)
+            {
+                if (fill.Vector.Count != options.ItemVectorDim) continue;
+                var historyIndex = Math.Clamp(windowStart + fill.Position, 0, user.History.Count);
+                if (historyIndex < from) continue; // before the part of the history the model reads
+                (fills ??= []).Add(new CtrFill(kept[historyIndex - from], [.. fill.Vector]));
+            }
+        }
+        return new CtrUserFeatures(user.UserId, vectors, sids, fills, user.History.Count);
+    }
+}

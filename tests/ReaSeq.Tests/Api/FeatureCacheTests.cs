@@ -1,0 +1,82 @@
+using ReaSeq.Api.Features;
+using ReaSeq.Contracts;
+using ReaSeq.Tests.Infrastructure;
+
+namespace ReaSeq.Tests.Api;
+
+/// <summary>The score path's feature cache is invalidated by the feature topics.</summary>
+public sealed class FeatureCacheTests
+{
+    private sealed record Entry(long Version, long LoadedAtMs);
+
+    [Fact]
+    public void An_announced_version_drops_the_entry_and_keeps_older_reads_out_until_the_store_reaches_it()
+    {
+        var cache = new VersionedCache<Entry>(100, 60_000, e => e.Version, e => e.LoadedAtMs);
+        cache.Offer("u", new Entry(1, Environment.TickCount64));
+        Assert.True(cache.TryGet("u", out _));
+        cache.Invalidate("u", 2);
+        Assert.False(cache.TryGet("u", out _));
+        // A read that started before the writer committed version 2 must not be cached.
+        cache.Offer("u", new Entry(1, Environment.TickCount64));
+        Assert.False(cache.TryGet("u", out _));
+        cache.Offer("u", new Entry(2, Environment.TickCount64));
+        Assert.True(cache.TryGet("u", out var fresh));
+        Assert.Equal(2, fresh.Version);
+    }
+
+    [Fact]
+    public void Entries_older_than_the_maximum_age_are_re_read()
+    {
+        var cache = new VersionedCache<Entry>(100, 1_000, e => e.Version, e => e.LoadedAtMs);
+        cache.Offer("u", new Entry(1, Environment.TickCount64 - 5_000));
+        Assert.False(cache.TryGet("u", out _));
+    }
+
+    [Fact]
+    public void The_cache_stays_within_its_capacity()
+    {
+        var cache = new VersionedCache<Entry>(50, 60_000, e => e.Version, e => e.LoadedAtMs);
+        for (var i = 0; i < 500; i++) cache.Offer("u" + i, new Entry(0, Environment.TickCount64 + i));
+        Assert.InRange(cache.Count, 1, 50);
+        Assert.True(cache.TryGet("u499", out _));
+    }
+}
+
+/// <summary>A SequenceUpdate on the topic makes the next read see the user's new state.</summary>
+[Collection(PlatformCollection.Name)]
+[Trait(Tier.Name, Tier.Integration)]
+public sealed class FeatureCacheInvalidationTests(PostgresFixture postgres)
+{
+    [Fact]
+    public async Task A_new_SequenceUpdate_invalidates_the_cached_user_features()
+    {
+        // A long maximum age: only the topic can make the cache re-read.
+        await using var api = await ApiHarness.StartAsync(postgres, new Dictionary<string, string?> { ["Api:Cache:MaxAgeMs"] = "3600000" });
+        var cache = api.Service<FeatureCache>();
+        await api.AddClicksAsync("u1", ["a", "b"]);
+        Assert.Equal(["a", "b"], (await cache.GetUserAsync("u1", CancellationToken.None)).History);
+
+        await api.AddClicksAsync("u1", ["c"], firstSeq: 2);
+        Assert.Equal(["a", "b"], (await cache.GetUserAsync("u1", CancellationToken.None)).History); // served from the cache
+
+        api.Publish(Topics.SequenceGaps, "u1", new SequenceUpdate { UserId = "u1", SequenceVersion = 2, Variant = "TD", TsMs = 1 });
+        // Until the update is stored, reads go to PostgreSQL (and are not cached); then the stored state is cached again.
+        await TestPlatform.WaitUntilAsync(async () => (await cache.GetUserAsync("u1", CancellationToken.None)) is { History.Count: 3, Sequence.SequenceVersion: 2 },
+            TimeSpan.FromSeconds(30), "the cache to re-read u1 after its SequenceUpdate");
+        var hits = cache.Users.Hits;
+        var user = await cache.GetUserAsync("u1", CancellationToken.None);
+        Assert.Equal(["a", "b", "c"], user.History);
+        Assert.Equal(2, user.Sequence?.SequenceVersion);
+        Assert.Equal(hits + 1, cache.Users.Hits);
+
+        // Item knowledge invalidates the item's entry the same way.
+        await api.AddItemAsync("x", "garden", 1, ApiHarness.Vector(1), tsMs: 10);
+        var before = (await cache.GetItemsAsync(["x"], CancellationToken.None))[0];
+        Assert.Equal(new[] { 1, 2 }, before.SemanticId);
+        await api.AddKnowledgeAsync("x", "garden", ApiHarness.Vector(1), [7, 7], tsMs: 11);
+        api.Publish(Topics.ItemKnowledge, "x", new ItemKnowledge { ItemId = "x", Category = "garden", Vector = [.. ApiHarness.Vector(1)], SemanticId = [7, 7], TsMs = 11 });
+        await TestPlatform.WaitUntilAsync(async () => (await cache.GetItemsAsync(["x"], CancellationToken.None))[0].SemanticId is [7, 7],
+            TimeSpan.FromSeconds(30), "the cache to re-read item x after its ItemKnowledge");
+    }
+}
