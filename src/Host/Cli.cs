@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using ReaSeq.Contracts;
+using ReaSeq.Host.Operations;
 using ReaSeq.Ingestors.Ingest;
 using ReaSeq.Ingestors.Streaming;
 using ReaSeq.Processors.Knowledge.Streaming;
@@ -92,6 +93,10 @@ public static class Cli
         overrides?.Invoke(builder.Configuration);
         builder.Services.AddStreamingRuntime(builder.Configuration);
         builder.Services.AddIngestStores();
+        builder.Services.AddValidatedOptions<ManagementOptions>(builder.Configuration, ManagementOptions.Section);
+        builder.Services.AddSingleton<ManagementServer>();
+        // First of all services: liveness answers (and readiness says "starting") while migrations and state load.
+        builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService>(sp => sp.GetRequiredService<ManagementServer>()));
         foreach (var role in roles)
         {
             switch (role)

@@ -6,6 +6,7 @@ using ReaSeq.Contracts;
 using ReaSeq.Contracts.Serialization;
 using ReaSeq.Contracts.Validation;
 using ReaSeq.Ingestors.Streaming;
+using ReaSeq.Ingestors.Streaming.Operations;
 using ReaSeq.Processors.Sequence.Model;
 
 namespace ReaSeq.Processors.Sequence.Streaming;
@@ -51,8 +52,11 @@ public sealed class SequenceProcessor(
     /// A batch whose decisions are made (the detectors moved on) but not yet durable: its outputs, as re-sendable
     /// actions, until all are delivered; then only its checkpoint is due. The loop retries exactly this batch.
     /// </summary>
-    private sealed class DecidedBatch(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch, List<Action<DeliveryTracker>> sends, HashSet<int> partitions, int updates)
+    private sealed class DecidedBatch(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch, List<Action<DeliveryTracker>> sends, HashSet<int> partitions, int updates,
+        List<Timestamp> accepted)
     {
+        /// <summary>When each accepted click entered the platform: its freshness is measured once its update is delivered.</summary>
+        public readonly List<Timestamp> Accepted = accepted;
         public readonly IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> Batch = batch;
         public readonly List<Action<DeliveryTracker>> Sends = sends;
         public readonly HashSet<int> Partitions = partitions;
@@ -183,6 +187,7 @@ public sealed class SequenceProcessor(
         }
 
         var changed = new Dictionary<(int Partition, string User), UserSequence>();
+        var accepted = new List<Timestamp>();
         for (var n = 0; n < decoded.Count; n++)
         {
             var (source, click) = decoded[n];
@@ -194,6 +199,7 @@ public sealed class SequenceProcessor(
             if (result.IsAccepted)
             {
                 changed[(source.Partition.Value, click.UserId)] = result.Sequence!;
+                accepted.Add(source.Message.Timestamp);
             }
             else if (result.ShouldDeadLetter)
             {
@@ -210,7 +216,7 @@ public sealed class SequenceProcessor(
             var value = updateSerde.Serialize(ToContract(sequence, _partitions[partition].Detector.Options.Variant));
             sends.Add(t => _producer.ProduceRaw(options.OutputTopic, key, value, t));
         }
-        _decided = new DecidedBatch(batch, sends, decoded.Select(d => d.Source.Partition.Value).ToHashSet(), changed.Count);
+        _decided = new DecidedBatch(batch, sends, decoded.Select(d => d.Source.Partition.Value).ToHashSet(), changed.Count, accepted);
         await CompleteAsync(_decided, ct);
     }
 
@@ -223,6 +229,9 @@ public sealed class SequenceProcessor(
             foreach (var send in decided.Sends) send(deliveries);
             await deliveries.WaitAsync(ct);
             decided.Delivered = true;
+            // Freshness (DESIGN §6, latency metrics): click entering the platform → its SequenceUpdate acknowledged by the broker.
+            var now = DateTimeOffset.UtcNow;
+            foreach (var enteredAt in decided.Accepted) StreamingMetrics.RecordFreshness("sequence_update", enteredAt, now);
             Interlocked.Add(ref _published, decided.Updates);
         }
         await Checkpoint(decided.Partitions.ToList(), force: false, ct);
@@ -313,6 +322,7 @@ public sealed class SequenceProcessor(
         var model = new SwingCooccurrenceModel(modelOptions);
         model.RestoreSnapshot(new MemoryStream(bytes, writable: false));
         _globalModel = (version, model, bytes);
+        StreamingMetrics.ReportModelVersion(Name, "swing-global", version);
         return _globalModel.Value;
     }
 
