@@ -29,6 +29,7 @@ public static class Cli
         root.Add(ReplayCommand.Create());
         root.Add(KnowledgeCommand.Create());
         root.Add(SequenceCommand.Create());
+        root.Add(StatusCommand.Create());
         return root;
     }
 

@@ -135,6 +135,12 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
                 }
                 if (batch.Count == 0)
                 {
+                    // Idle: the last batches' offsets still reach Kafka, so lag-based autoscaling sees a drained group.
+                    if (lastCommit.ElapsedMilliseconds > 1_000 && uncommitted.Count > 0)
+                    {
+                        CommitQuietly(owned);
+                        lastCommit.Restart();
+                    }
                     await handler.OnIdleAsync(stoppingToken);
                     continue;
                 }

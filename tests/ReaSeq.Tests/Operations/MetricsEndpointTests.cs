@@ -1,5 +1,10 @@
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using ReaSeq.Contracts;
+using ReaSeq.Host;
+using ReaSeq.Host.Operations;
+using ReaSeq.Ingestors.Streaming;
+using Spectre.Console;
 using ReaSeq.Tests.Infrastructure;
 
 namespace ReaSeq.Tests.Operations;
@@ -42,6 +47,26 @@ public sealed class MetricsEndpointTests(PostgresFixture postgres)
         // The roles' own meters come through the same endpoint (every meter named ReaSeq.*).
         Assert.True(Value(metrics, "reaseq_sequence_events_total", "status=\"accepted\"") >= 100);
         Assert.True(Value(metrics, "reaseq_ingested_total", "topic=\"reaseq.clicks\"") >= 100);
+
+        // `reaseq status` reads the same series, and the broker's view of the groups' lag.
+        var kafka = new KafkaOptions { BootstrapServers = host.Host.Services.GetRequiredService<IKafkaClientSupplier>().BootstrapServers };
+        using var http = new HttpClient();
+        IReadOnlyList<GroupStatus> rows = [];
+        await TestPlatform.WaitUntilAsync(async () =>
+        {
+            rows = await new StatusCollector(http, kafka).CollectAsync([host.Management], TimeSpan.FromMilliseconds(300), CancellationToken.None);
+            return rows.Any(r => r.Group == "reaseq.sequence" && r.BrokerLag == 0 && r.Lag == 0);
+        }, TimeSpan.FromSeconds(30), "status: the sequence group caught up, as its members and the broker see it");
+        Assert.True(rows.Count >= 4, string.Join("\n", rows));
+        var sequence = Assert.Single(rows, r => r.Group == "reaseq.sequence");
+        Assert.Equal(("sequence", 1, 6), (sequence.Role, sequence.Instances, sequence.Partitions));
+        Assert.True(sequence.RecordsIn >= 101 && sequence.DeadLetters >= 1 && !sequence.Stalled);
+        Assert.Contains(rows, r => r.Group == "reaseq.ingest-clicks" && r.Role == "ingest");
+        var text = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(text), Ansi = AnsiSupport.No });
+        console.Profile.Width = 240;
+        StatusCommand.Render(console, rows, 1, kafka.BootstrapServers);
+        Assert.Contains("reaseq.ingest-impressions", text.ToString());
     }
 
     /// <summary>The sum of a series' samples whose labels contain every given fragment; null when there is none.</summary>
