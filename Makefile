@@ -6,7 +6,7 @@ TOOLS := src/Tools/bin/$(CONFIG)/net10.0/linux-x64/reaseq-tools
 ROLES ?= ingest,knowledge,sequence
 REPLAY ?= auto
 # The benchmarks `make bench` runs (each writes bench/results/NAME.json).
-BENCH ?= ingest knowledge sequence
+BENCH ?= ingest knowledge sequence scaling
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 # libtorch on few cores: jemalloc avoids glibc malloc's mmap churn in training steps.

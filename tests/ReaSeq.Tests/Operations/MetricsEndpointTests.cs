@@ -4,8 +4,8 @@ using ReaSeq.Contracts;
 using ReaSeq.Host;
 using ReaSeq.Host.Operations;
 using ReaSeq.Ingestors.Streaming;
-using Spectre.Console;
 using ReaSeq.Tests.Infrastructure;
+using Spectre.Console;
 
 namespace ReaSeq.Tests.Operations;
 
