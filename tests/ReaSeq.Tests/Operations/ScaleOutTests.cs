@@ -22,6 +22,8 @@ public sealed class ScaleOutTests(PostgresFixture postgres)
         var c = await cluster.StartMemberAsync(CancellationToken.None);           // scale up to 3
         await cluster.WaitForBalanceAsync("ingest-clicks", CancellationToken.None);
         ScalingBenchmark.Publish(cluster.Kafka, ScalingBenchmark.Workload(chunk, 2 * chunk));
+        await TestPlatform.WaitUntilAsync(async () => (await cluster.RecordsInAsync("reaseq.ingest-clicks", CancellationToken.None)).Sum() >= 3 * chunk,
+            TimeSpan.FromSeconds(60), "the three members consumed what was published so far");
         var consumedByNewMembers = (await cluster.RecordsInAsync("reaseq.ingest-clicks", CancellationToken.None)).Skip(1).ToList();
         var publishing = Task.Run(() => ScalingBenchmark.Publish(cluster.Kafka, ScalingBenchmark.Workload(chunk, 3 * chunk)));
         await cluster.StopMemberAsync(a);                                          // scale down to 2 while records flow
