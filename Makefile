@@ -8,7 +8,7 @@ REPLAY ?= auto
 # Share of replayed impressions the trainer role trains on in `make run` (a deployment trains on all): keeps it in pace on 2 cores.
 TRAIN_FRACTION ?= 0.02
 # The benchmarks `make bench` runs (each writes bench/results/NAME.json).
-BENCH ?= ingest knowledge sequence trainer api
+BENCH ?= ingest knowledge sequence trainer api scaling
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 # libtorch on few cores: jemalloc avoids glibc malloc's mmap churn in training steps.

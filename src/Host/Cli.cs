@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using ReaSeq.Api;
 using ReaSeq.Contracts;
+using ReaSeq.Host.Operations;
 using ReaSeq.Ingestors.Ingest;
 using ReaSeq.Ingestors.Streaming;
 using ReaSeq.Processors.Knowledge.Streaming;
@@ -31,6 +32,7 @@ public static class Cli
         root.Add(KnowledgeCommand.Create());
         root.Add(SequenceCommand.Create());
         root.Add(ModelsCommand.Create());
+        root.Add(StatusCommand.Create());
         return root;
     }
 
@@ -95,6 +97,10 @@ public static class Cli
         overrides?.Invoke(builder.Configuration);
         builder.Services.AddStreamingRuntime(builder.Configuration);
         builder.Services.AddIngestStores();
+        builder.Services.AddValidatedOptions<ManagementOptions>(builder.Configuration, ManagementOptions.Section);
+        builder.Services.AddSingleton<ManagementServer>();
+        // First of all services: liveness answers (and readiness says "starting") while migrations and state load.
+        builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService>(sp => sp.GetRequiredService<ManagementServer>()));
         foreach (var role in roles)
         {
             switch (role)

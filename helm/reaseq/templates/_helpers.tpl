@@ -195,6 +195,9 @@ Names follow REASEQ__Section__Key and the application's option classes:
   value: {{ $v.logLevel | quote }}
 - name: {{ $v.management.portEnvName }}
   value: {{ $v.management.port | quote }}
+# The process listens on loopback unless told otherwise; in a pod the kubelet and Prometheus come from outside.
+- name: REASEQ__Management__Address
+  value: "0.0.0.0"
 - name: HOME
   value: {{ $v.state.mountPath | quote }}
 - name: TMPDIR

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
+using ReaSeq.Ingestors.Streaming.Operations;
 
 namespace ReaSeq.Ingestors.Streaming;
 
@@ -71,8 +72,10 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
             .SetPartitionsAssignedHandler((_, partitions) =>
             {
                 CompleteInFlight();
+                health?.ReportLoading(handler.Name);
                 var stored = Retrying("loading the assigned partitions' state", () => handler.OnAssigned(partitions), stoppingToken);
                 foreach (var tp in partitions) owned.Add(tp);
+                health?.ReportAssigned(handler.Name, owned.Count);
                 logger.LogInformation("{Handler}: assigned {Partitions}", handler.Name, Describe(partitions));
                 return partitions.Select(tp => new TopicPartitionOffset(tp, stored.TryGetValue(tp, out var next) ? new Offset(next) : Offset.Unset));
             })
@@ -83,6 +86,7 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
                 CommitQuietly(tps);
                 foreach (var tp in tps) owned.Remove(tp);
                 handler.OnRevoked(tps);
+                health?.ReportAssigned(handler.Name, owned.Count);
                 logger.LogInformation("{Handler}: revoked {Partitions}", handler.Name, Describe(tps));
             })
             .SetPartitionsLostHandler((_, partitions) =>
@@ -91,15 +95,18 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
                 try { CompleteInFlight(); } catch (Exception e) { logger.LogWarning(e, "{Handler}: in-flight batch failed while partitions were lost", handler.Name); }
                 foreach (var tp in tps) { owned.Remove(tp); uncommitted.Remove(tp); }
                 handler.OnLost(tps);
+                health?.ReportAssigned(handler.Name, owned.Count);
                 logger.LogWarning("{Handler}: lost {Partitions}", handler.Name, Describe(tps));
             })
             .SetErrorHandler((_, error) =>
             {
+                StreamingMetrics.BrokerError("consumer", error.Code);
                 if (error.IsFatal) logger.LogError("{Handler}: fatal Kafka error {Error}", handler.Name, error.Reason);
                 else logger.LogDebug("{Handler}: Kafka error {Error}", handler.Name, error.Reason);
             }));
         consumerRef = consumer;
         consumer.Subscribe(handler.Topics);
+        health?.ReportJoining(handler.Name);
 
         var wait = TimeSpan.FromMilliseconds(options.MaxBatchWaitMs);
         var maxBatchSize = Math.Min(options.MaxBatchSize, handler.MaxBatchSize ?? int.MaxValue);
@@ -132,6 +139,12 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
                 }
                 if (batch.Count == 0)
                 {
+                    // Idle: the last batches' offsets still reach Kafka, so lag-based autoscaling sees a drained group.
+                    if (lastCommit.ElapsedMilliseconds > 1_000 && uncommitted.Count > 0)
+                    {
+                        CommitQuietly(owned);
+                        lastCommit.Restart();
+                    }
                     await IdleAsync(handler, stoppingToken);
                     continue;
                 }
@@ -152,6 +165,7 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
         {
             // Close leaves the group cleanly (revoke handler commits and drops state) so the others take over at once.
             try { CompleteInFlight(); } catch (OperationCanceledException) { }
+            health?.ReportStopped(handler.Name);
             if (CloseWithin(consumer, handler.Name, CommitQuietly, owned, CloseTimeout)) consumer.Dispose();
         }
     }
@@ -254,11 +268,17 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
         // Off the poll thread: the loop fills the next batch while this one is decoded and made durable.
         await Task.Yield();
         var backoff = TimeSpan.FromMilliseconds(100);
+        var group = $"{options.GroupPrefix}.{handler.Name}";
+        var started = Stopwatch.GetTimestamp();
+        var spans = StreamingTracing.StartProcess(group, batch);
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 await handler.HandleBatchAsync(batch, ct);
+                StreamingMetrics.RecordsConsumed(group, batch);
+                StreamingMetrics.BatchDone(group, Stopwatch.GetElapsedTime(started));
+                StreamingTracing.End(spans, null);
                 if (attempt > 1)
                 {
                     logger.LogInformation("{Handler}: batch of {Count} succeeded after {Attempts} attempts", handler.Name, batch.Count, attempt);
@@ -270,6 +290,7 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
             {
                 // Per-record problems are the handler's to dead-letter; what reaches here is infrastructure (state
                 // store down, outputs not delivered, ...). The batch is retried as a whole: its state never committed.
+                StreamingMetrics.BatchFailed(group, e);
                 if (attempt >= options.BatchRetryBudget)
                 {
                     health?.ReportStalled(handler.Name, attempt, e);

@@ -7,6 +7,13 @@ namespace ReaSeq.Ingestors.Streaming;
 public sealed class ConsumerWorker<THandler>(THandler handler, IKafkaClientSupplier kafka, KafkaOptions options, IRoleHealth health, ILogger<THandler> logger)
     : BackgroundService where THandler : IBatchHandler
 {
+    public override Task StartAsync(CancellationToken cancellationToken)
+    {
+        // Counted before the host reports itself started: readiness waits for this job's first assignment.
+        health.ReportJoining(handler.Name);
+        return base.StartAsync(cancellationToken);
+    }
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         // The loop blocks in librdkafka calls; give it its own thread instead of a pool thread.
         Task.Factory.StartNew(

@@ -1,6 +1,7 @@
 using Avro.Specific;
 using Confluent.Kafka;
 using ReaSeq.Contracts.Serialization;
+using ReaSeq.Ingestors.Streaming.Operations;
 
 namespace ReaSeq.Ingestors.Streaming;
 
@@ -41,13 +42,24 @@ public sealed class ContractProducer : IDisposable
     {
         var what = $"record for {topic}";
         var track = tracker?.Track(what);
+        var message = new Message<byte[]?, byte[]?> { Key = key, Value = value };
+        // W3C trace context in the headers: the consumer's span continues this trace (only while something traces).
+        using var span = StreamingTracing.StartPublish(topic, message);
         while (true)
         {
             try
             {
-                _producer.Produce(topic, new Message<byte[]?, byte[]?> { Key = key, Value = value }, report =>
+                _producer.Produce(topic, message, report =>
                 {
-                    if (report.Error.IsError) Interlocked.Increment(ref _failed);
+                    if (report.Error.IsError)
+                    {
+                        Interlocked.Increment(ref _failed);
+                        StreamingMetrics.BrokerError("producer", report.Error.Code);
+                    }
+                    else
+                    {
+                        StreamingMetrics.RecordDelivered(topic);
+                    }
                     track?.Invoke(report);
                 });
                 return;
@@ -60,6 +72,7 @@ public sealed class ContractProducer : IDisposable
             catch (KafkaException e)
             {
                 Interlocked.Increment(ref _failed);
+                StreamingMetrics.BrokerError("producer", e.Error.Code);
                 if (tracker is null) throw;
                 tracker.Abandon(what, $"{e.Error.Code}: {e.Error.Reason}");
                 throw new DeliveryFailedException(1, 1, $"{what} refused by the producer: {e.Error.Code}: {e.Error.Reason}");

@@ -2,6 +2,7 @@ using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using ReaSeq.Ingestors.Streaming.Operations;
 using ReaSeq.Contracts;
 
 namespace ReaSeq.Ingestors.Streaming;
@@ -63,7 +64,9 @@ public sealed class KafkaClientSupplier : IKafkaClientSupplier, IDisposable
             // Keys decide partitions: murmur2 matches the Java clients, so every producer agrees where a user lives.
             Partitioner = Partitioner.Murmur2Random,
         };
-        return new ProducerBuilder<byte[]?, byte[]?>(config).Build();
+        return new ProducerBuilder<byte[]?, byte[]?>(config)
+            .SetErrorHandler((_, error) => StreamingMetrics.BrokerError("producer", error.Code))
+            .Build();
     }
 
     public IConsumer<byte[]?, byte[]?> CreateConsumer(string groupId, string clientId, Action<ConsumerBuilder<byte[]?, byte[]?>>? configure = null)
@@ -82,9 +85,19 @@ public sealed class KafkaClientSupplier : IKafkaClientSupplier, IDisposable
             FetchWaitMaxMs = 10,
         };
         var builder = new ConsumerBuilder<byte[]?, byte[]?>(config);
+        if (_options.StatisticsIntervalMs > 0)
+        {
+            // Consumer lag per partition for /metrics (and `reaseq status`), from the client's own statistics.
+            config.StatisticsIntervalMs = _options.StatisticsIntervalMs;
+            var interval = TimeSpan.FromMilliseconds(_options.StatisticsIntervalMs);
+            builder.SetStatisticsHandler((_, json) => StreamingMetrics.Lag.Update(groupId, json, interval));
+        }
         configure?.Invoke(builder);
         return builder.Build();
     }
+
+    /// <summary>An admin client on the same cluster and security settings (readiness, `reaseq status`).</summary>
+    public IAdminClient CreateAdminClient(string clientId) => new AdminClientBuilder(BaseConfig(clientId)).Build();
 
     public void EnsureTopics(IEnumerable<string> topics, int partitions)
     {
@@ -116,6 +129,7 @@ public sealed class KafkaClientSupplier : IKafkaClientSupplier, IDisposable
     private ClientConfig BaseConfig(string clientId)
     {
         var config = new ClientConfig { BootstrapServers = BootstrapServers, ClientId = clientId };
+        _options.ApplySecurity(config);
         foreach (var (key, value) in _options.Client) config.Set(key, value);
         return config;
     }

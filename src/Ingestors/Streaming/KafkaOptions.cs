@@ -1,9 +1,11 @@
 using System.ComponentModel.DataAnnotations;
+using Confluent.Kafka;
+using ReaSeq.Contracts.Validation;
 
 namespace ReaSeq.Ingestors.Streaming;
 
 /// <summary>Configuration section "Kafka" (env: REASEQ__Kafka__BootstrapServers, ...).</summary>
-public sealed class KafkaOptions
+public sealed class KafkaOptions : IValidatableObject
 {
     public const string Section = "Kafka";
 
@@ -46,6 +48,61 @@ public sealed class KafkaOptions
     /// </summary>
     [Range(1, 1_000_000)] public int BatchRetryBudget { get; set; } = 8;
 
-    /// <summary>Extra librdkafka properties passed to every client (security.protocol, sasl.*, ...).</summary>
+    /// <summary>
+    /// How often each consumer reports librdkafka statistics, the source of the per-partition lag on /metrics
+    /// (reaseq_consumer_lag). 0 switches them off.
+    /// </summary>
+    [Range(0, 3_600_000)] public int StatisticsIntervalMs { get; set; } = 5_000;
+
+    /// <summary>
+    /// security.protocol of every client: Plaintext, Ssl, SaslPlaintext or SaslSsl (env REASEQ__Kafka__SecurityProtocol).
+    /// Null: librdkafka's default (plaintext) or what <see cref="Client"/> sets.
+    /// </summary>
+    public SecurityProtocol? SecurityProtocol { get; set; }
+
+    /// <summary>sasl.mechanism: Plain, ScramSha256, ScramSha512 (or OAuthBearer / Gssapi with their settings in <see cref="Client"/>).</summary>
+    public SaslMechanism? SaslMechanism { get; set; }
+
+    /// <summary>sasl.username; from the environment or a Secret (REASEQ__Kafka__SaslUsername).</summary>
+    public string? SaslUsername { get; set; }
+
+    /// <summary>
+    /// sasl.password; from the environment or a Secret only (REASEQ__Kafka__SaslPassword), never from a file in the
+    /// image. It is handed to librdkafka and never logged (librdkafka redacts it in its own configuration dumps).
+    /// </summary>
+    public string? SaslPassword { get; set; }
+
+    /// <summary>ssl.ca.location: the PEM file of the CA that signed the brokers' certificates (a mounted Secret); null: system CAs.</summary>
+    public string? SslCaLocation { get; set; }
+
+    /// <summary>
+    /// Extra librdkafka properties passed to every client after the typed settings above (e.g. ssl.certificate.location
+    /// for mutual TLS, sasl.oauthbearer.*); env REASEQ__Kafka__Client__&lt;property&gt;.
+    /// </summary>
     public Dictionary<string, string> Client { get; set; } = new();
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) => OptionsValidation.Results(Validate);
+
+    /// <summary>SASL needs its credentials; checked at start, naming the setting and never echoing a value.</summary>
+    public void Validate()
+    {
+        var sasl = SecurityProtocol is Confluent.Kafka.SecurityProtocol.SaslPlaintext or Confluent.Kafka.SecurityProtocol.SaslSsl;
+        var passwordMechanism = SaslMechanism is null or Confluent.Kafka.SaslMechanism.Plain
+            or Confluent.Kafka.SaslMechanism.ScramSha256 or Confluent.Kafka.SaslMechanism.ScramSha512;
+        if (sasl && passwordMechanism && (string.IsNullOrEmpty(SaslUsername) || string.IsNullOrEmpty(SaslPassword)))
+        {
+            throw new ArgumentException($"Kafka:SecurityProtocol {SecurityProtocol} with SASL mechanism {SaslMechanism?.ToString() ?? "Plain"} needs " +
+                                        "Kafka:SaslUsername and Kafka:SaslPassword (from the environment or a Secret)");
+        }
+    }
+
+    /// <summary>Writes the security settings into a client configuration (the one place they reach librdkafka).</summary>
+    public void ApplySecurity(ClientConfig config)
+    {
+        if (SecurityProtocol is { } protocol) config.SecurityProtocol = protocol;
+        if (SaslMechanism is { } mechanism) config.SaslMechanism = mechanism;
+        if (!string.IsNullOrEmpty(SaslUsername)) config.SaslUsername = SaslUsername;
+        if (!string.IsNullOrEmpty(SaslPassword)) config.SaslPassword = SaslPassword;
+        if (!string.IsNullOrEmpty(SslCaLocation)) config.SslCaLocation = SslCaLocation;
+    }
 }

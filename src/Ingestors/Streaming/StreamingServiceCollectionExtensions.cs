@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using ReaSeq.Contracts.Serialization;
 using ReaSeq.Contracts.Validation;
+using ReaSeq.Ingestors.Streaming.Operations;
 
 namespace ReaSeq.Ingestors.Streaming;
 
@@ -33,7 +34,12 @@ public static class StreamingServiceCollectionExtensions
         services.AddSingleton(typeof(AvroSerde<>));
         services.AddSingleton(sp => new ContractValidator(sp.GetRequiredService<ContractLimits>()));
         services.AddSingleton<DeadLetterPublisher>();
-        services.AddSingleton<IRoleHealth, RoleHealth>();
+        services.AddSingleton<RoleHealth>();
+        services.AddSingleton<IRoleHealth>(sp => sp.GetRequiredService<RoleHealth>());
+        // Readiness (/readyz): the consumer jobs, the state store and the cluster; roles add their own conditions.
+        services.AddSingleton<IReadinessContributor>(sp => sp.GetRequiredService<RoleHealth>());
+        services.AddSingleton<IReadinessContributor, PostgresReadiness>();
+        services.AddSingleton<IReadinessContributor, KafkaReadiness>();
 
         services.AddSingleton(sp => new NpgsqlDataSourceBuilder(sp.GetRequiredService<PostgresOptions>().ConnectionString).Build());
         // Registered first so the schema exists before any consumer starts.

@@ -31,6 +31,9 @@ public sealed class PostgresFixture : IAsyncLifetime
         _adminConnectionString = stdout.Trim().Split('\n')[^1];
     }
 
+    /// <summary>The server's administrative connection (for tests that create their own databases).</summary>
+    public string AdminConnectionString => _adminConnectionString;
+
     /// <summary>Creates an empty database with the platform schema and returns its connection string.</summary>
     public async Task<string> CreateDatabaseAsync()
     {

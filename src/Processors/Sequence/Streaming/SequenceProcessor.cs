@@ -6,6 +6,7 @@ using ReaSeq.Contracts;
 using ReaSeq.Contracts.Serialization;
 using ReaSeq.Contracts.Validation;
 using ReaSeq.Ingestors.Streaming;
+using ReaSeq.Ingestors.Streaming.Operations;
 using ReaSeq.Processors.Sequence.Model;
 
 namespace ReaSeq.Processors.Sequence.Streaming;
@@ -73,8 +74,10 @@ public sealed class SequenceProcessor(
     /// actions, until all are delivered; then only its checkpoint is due. The loop retries exactly this batch.
     /// </summary>
     private sealed class DecidedBatch(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch, List<Action<DeliveryTracker>> sends, HashSet<int> partitions, int updates,
-                                      List<(int Partition, UserSequence User)> changed)
+                                      List<(int Partition, UserSequence User)> changed, List<Timestamp> accepted)
     {
+        /// <summary>When each accepted click entered the platform: its freshness is measured once its update is delivered.</summary>
+        public readonly List<Timestamp> Accepted = accepted;
         public readonly IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> Batch = batch;
         public readonly List<Action<DeliveryTracker>> Sends = sends;
         public readonly HashSet<int> Partitions = partitions;
@@ -280,6 +283,7 @@ public sealed class SequenceProcessor(
         }
 
         var changed = new Dictionary<(int Partition, string User), UserSequence>();
+        var accepted = new List<Timestamp>();
         try
         {
             for (var n = 0; n < decoded.Count; n++)
@@ -294,6 +298,7 @@ public sealed class SequenceProcessor(
                 if (result.IsAccepted)
                 {
                     changed[(source.Partition.Value, click.UserId)] = result.Sequence!;
+                    if (!replay) accepted.Add(source.Message.Timestamp);
                 }
                 else if (result.ShouldDeadLetter && !replay)
                 {
@@ -316,7 +321,7 @@ public sealed class SequenceProcessor(
             // Copies of the changed users, for the next checkpoint once the batch is delivered (cheap: arrays of values).
             foreach (var p in partitions) _partitions[p].Detector.TakeChangedUsers();
             var copies = changed.Select(kv => (kv.Key.Partition, kv.Value.Clone())).ToList();
-            return new DecidedBatch(batch, sends, partitions, replay ? 0 : changed.Count, copies);
+            return new DecidedBatch(batch, sends, partitions, replay ? 0 : changed.Count, copies, accepted);
         }
         catch
         {
@@ -363,6 +368,9 @@ public sealed class SequenceProcessor(
             foreach (var send in decided.Sends) send(deliveries);
             await deliveries.WaitAsync(ct);
             decided.Delivered = true;
+            // Freshness (DESIGN §6, latency metrics): click entering the platform → its SequenceUpdate acknowledged by the broker.
+            var now = DateTimeOffset.UtcNow;
+            foreach (var enteredAt in decided.Accepted) StreamingMetrics.RecordFreshness("sequence_update", enteredAt, now);
             Interlocked.Add(ref _published, decided.Updates);
         }
         if (!decided.Applied)
@@ -532,6 +540,7 @@ public sealed class SequenceProcessor(
         var model = new SwingCooccurrenceModel(modelOptions);
         model.RestoreSnapshot(new MemoryStream(bytes, writable: false));
         _globalModel = (version, model, bytes);
+        StreamingMetrics.ReportModelVersion(Name, "swing-global", version);
         return _globalModel.Value;
     }
 
