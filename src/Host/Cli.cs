@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using ReaSeq.Contracts;
 using ReaSeq.Ingestors.Ingest;
 using ReaSeq.Ingestors.Streaming;
+using ReaSeq.Processors.Dllm;
 using ReaSeq.Processors.Knowledge.Streaming;
 using ReaSeq.Processors.Sequence.Streaming;
 
@@ -16,7 +17,7 @@ public static class Cli
     public const string ConfigurationHelp =
         "Configuration: appsettings.json beside the executable, overridden by environment variables REASEQ__Section__Key (e.g. REASEQ__Kafka__BootstrapServers).";
 
-    public static readonly IReadOnlyList<string> Roles = ["ingest", "sequence", "knowledge"];
+    public static readonly IReadOnlyList<string> Roles = ["ingest", "sequence", "knowledge", "dllm"];
 
     public static Task<int> RunAsync(string[] args) => CliApp.RunAsync(BuildRootCommand(), args);
 
@@ -99,6 +100,7 @@ public static class Cli
                 case "ingest": builder.Services.AddIngestRole(builder.Configuration); break;
                 case "sequence": builder.Services.AddSequenceRole(builder.Configuration); break;
                 case "knowledge": builder.Services.AddKnowledgeRole(builder.Configuration); break;
+                case "dllm": builder.Services.AddDllmRole(builder.Configuration); break;
                 default: throw new UserException($"unknown role '{role}'; known roles: {string.Join(", ", Roles)}");
             }
         }
