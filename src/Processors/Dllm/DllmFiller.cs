@@ -76,9 +76,6 @@ public sealed class DllmFiller(AvroSerde<SequenceUpdate> inputSerde, AvroSerde<A
     /// <summary>The newest model version this job has loaded (0: none).</summary>
     public long ModelVersion => Interlocked.Read(ref _newest);
 
-    /// <summary>Longest a record waits for the vectors of items it names that the store does not hold yet.</summary>
-    public TimeSpan UnknownItemWait { get; init; } = TimeSpan.FromSeconds(5);
-
     public IReadOnlyDictionary<TopicPartition, long> OnAssigned(IReadOnlyCollection<TopicPartition> partitions)
     {
         var offsets = PgOffsets.LoadAsync(store.Database, Group, partitions.Select(p => (p.Topic, p.Partition.Value)).ToList(), CancellationToken.None)
@@ -221,7 +218,7 @@ public sealed class DllmFiller(AvroSerde<SequenceUpdate> inputSerde, AvroSerde<A
     {
         var known = await vectors.GetAsync(items, ct);
         var deadline = Stopwatch.StartNew();
-        while (known.Count < items.Count && deadline.Elapsed < UnknownItemWait)
+        while (known.Count < items.Count && deadline.ElapsedMilliseconds < options.UnknownItemWaitMs)
         {
             await Task.Delay(250, ct);
             await vectors.SyncAsync(force: true, ct);

@@ -39,6 +39,18 @@ public sealed class DllmOptions : IValidatableObject
     /// <summary>How often the filling job looks for a newer model version.</summary>
     [Range(100, 3_600_000)] public int ModelCheckMs { get; set; } = 5_000;
 
+    /// <summary>
+    /// libtorch CPU threads for the whole process (0: libtorch's default, one per core). On a small or busy machine one
+    /// thread is often faster for the tiny model than threads spinning for each other.
+    /// </summary>
+    [Range(0, 1_024)] public int CpuThreads { get; set; }
+
+    /// <summary>
+    /// Longest a batch waits for vectors of items the knowledge role has not written yet (it works on the same items
+    /// in parallel); records still naming unknown items are then dead-lettered.
+    /// </summary>
+    [Range(0, 600_000)] public int UnknownItemWaitMs { get; set; } = 5_000;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) => OptionsValidation.Results(Validate);
 
     public void Validate()

@@ -19,7 +19,7 @@ namespace ReaSeq.Processors.Dllm;
 public sealed class DllmTrainer(DllmStore store, ItemVectors vectors, LladaTinyOptions modelOptions, DllmTrainerOptions options,
     DllmOptions dllm, DllmMetrics metrics, ILogger<DllmTrainer> logger)
 {
-    /// <summary>Trains and records a version when one is due (or <paramref name="force"/>d and new data exists); returns it, or null.</summary>
+    /// <summary>Trains and records a version when one is due, or now when <paramref name="force"/>d (given enough windows); returns it, or null.</summary>
     public async Task<DllmModelVersion?> TrainIfDueAsync(bool force, CancellationToken ct)
     {
         await using var conn = await store.Database.OpenConnectionAsync(ct);
@@ -48,8 +48,7 @@ public sealed class DllmTrainer(DllmStore store, ItemVectors vectors, LladaTinyO
         {
             metrics.Seen(latest);
             var age = DateTime.UtcNow - latest.CreatedAt.ToUniversalTime();
-            if (!force && age.TotalMilliseconds < options.RetrainIntervalMs) return null;
-            if (await store.CountWindowsSinceAsync(latest.CreatedAt, ct) == 0) return null;
+            if (!force && (age.TotalMilliseconds < options.RetrainIntervalMs || await store.CountWindowsSinceAsync(latest.CreatedAt, ct) == 0)) return null;
         }
         var windows = await store.ReadWindowsAsync(options.MaxTrainingWindows, ct);
         if (windows.Count < options.MinTrainingWindows) return null;
