@@ -16,7 +16,7 @@ TORCH_ENV = $(if $(wildcard $(JEMALLOC)),LD_PRELOAD=$(JEMALLOC),MALLOC_MMAP_MAX_
 # (the role's defaults, in src/Processors/Dllm, are the paper's shape and an hourly schedule).
 DLLM_RUN ?= REASEQ__Dllm__Model__Layers=2 REASEQ__Dllm__Model__ModelDim=64 REASEQ__Dllm__Model__Heads=4 \
 	REASEQ__Dllm__Trainer__Steps=100 REASEQ__Dllm__Trainer__BatchSize=64 REASEQ__Dllm__Trainer__CheckIntervalMs=5000 \
-	REASEQ__Dllm__Trainer__RetrainIntervalMs=90000
+	REASEQ__Dllm__Trainer__RetrainIntervalMs=90000 REASEQ__Dllm__Trainer__MinTrainingWindows=16
 
 .PHONY: all deps build run test test-unit test-integration test-helm bench eval pg-stop clean
 
