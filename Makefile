@@ -3,17 +3,22 @@ SHELL := /bin/bash
 CONFIG ?= Release
 BIN := src/Host/bin/$(CONFIG)/net10.0/linux-x64/reaseq
 TOOLS := src/Tools/bin/$(CONFIG)/net10.0/linux-x64/reaseq-tools
-ROLES ?= ingest,knowledge,sequence,trainer,api
+ROLES ?= ingest,knowledge,sequence,dllm,trainer,api
 REPLAY ?= auto
 # Share of replayed impressions the trainer role trains on in `make run` (a deployment trains on all): keeps it in pace on 2 cores.
 TRAIN_FRACTION ?= 0.02
 # The benchmarks `make bench` runs (each writes bench/results/NAME.json).
-BENCH ?= ingest knowledge sequence trainer api scaling
+BENCH ?= ingest knowledge sequence dllm trainer api scaling
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 # libtorch on few cores: jemalloc avoids glibc malloc's mmap churn in training steps.
 JEMALLOC := /usr/lib/x86_64-linux-gnu/libjemalloc.so.2
 TORCH_ENV = $(if $(wildcard $(JEMALLOC)),LD_PRELOAD=$(JEMALLOC),MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=68719476736)
+# `make run` trains the dllm role's model small and often, so a run shows fills and a retrained version within minutes
+# (the role's defaults, in src/Processors/Dllm, are the paper's shape and an hourly schedule).
+DLLM_RUN ?= REASEQ__Dllm__Model__Layers=2 REASEQ__Dllm__Model__ModelDim=64 REASEQ__Dllm__Model__Heads=4 \
+	REASEQ__Dllm__Trainer__Steps=100 REASEQ__Dllm__Trainer__BatchSize=64 REASEQ__Dllm__Trainer__CheckIntervalMs=5000 \
+	REASEQ__Dllm__Trainer__RetrainIntervalMs=90000 REASEQ__Dllm__Trainer__MinTrainingWindows=16
 
 .PHONY: all deps build run test test-unit test-integration test-helm bench eval pg-stop clean
 
@@ -28,7 +33,7 @@ build: deps
 # Everything on one machine: local PostgreSQL (own folder and port), embedded Kafka, all roles, default workload.
 run: build
 	@conn=$$(scripts/pg.sh fresh reaseq_run) && \
-	REASEQ__Postgres__ConnectionString="$$conn" REASEQ__Trainer__TrainFraction=$(TRAIN_FRACTION) $(TORCH_ENV) $(BIN) run --roles $(ROLES) --replay $(REPLAY) $(ARGS)
+ROLES ?= ingest,knowledge,sequence,dllm,trainer,api
 
 # Every tier: unit, integration (broker, PostgreSQL, processes, encoder, torch) and the Helm chart render. See tests/README.md.
 test: deps test-helm

@@ -7,6 +7,7 @@ using ReaSeq.Contracts;
 using ReaSeq.Host.Operations;
 using ReaSeq.Ingestors.Ingest;
 using ReaSeq.Ingestors.Streaming;
+using ReaSeq.Processors.Dllm;
 using ReaSeq.Processors.Knowledge.Streaming;
 using ReaSeq.Processors.Sequence.Streaming;
 using ReaSeq.Processors.Trainer;
@@ -19,7 +20,7 @@ public static class Cli
     public const string ConfigurationHelp =
         "Configuration: appsettings.json beside the executable, overridden by environment variables REASEQ__Section__Key (e.g. REASEQ__Kafka__BootstrapServers).";
 
-    public static readonly IReadOnlyList<string> Roles = ["ingest", "sequence", "knowledge", "trainer", "api"];
+    public static readonly IReadOnlyList<string> Roles = ["ingest", "sequence", "knowledge", "dllm", "trainer", "api"];
 
     public static Task<int> RunAsync(string[] args) => CliApp.RunAsync(BuildRootCommand(), args);
 
@@ -110,6 +111,7 @@ public static class Cli
                 case "knowledge": builder.Services.AddKnowledgeRole(builder.Configuration); break;
                 case "trainer": builder.Services.AddTrainerRole(builder.Configuration); break;
                 case "api": builder.Services.AddApiRole(builder.Configuration); break;
+                case "dllm": builder.Services.AddDllmRole(builder.Configuration); break;
                 default: throw new UserException($"unknown role '{role}'; known roles: {string.Join(", ", Roles)}");
             }
         }

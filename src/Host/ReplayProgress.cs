@@ -7,6 +7,7 @@ using ReaSeq.Contracts.Serialization;
 using ReaSeq.Ingestors.Ingest;
 using ReaSeq.Ingestors.Replay;
 using ReaSeq.Ingestors.Streaming;
+using ReaSeq.Processors.Dllm;
 using ReaSeq.Processors.Knowledge.Streaming;
 using ReaSeq.Processors.Sequence.Streaming;
 using ReaSeq.Processors.Trainer;
@@ -28,7 +29,7 @@ public static class ReplayProgress
     /// <summary>One look at the replay: every figure the progress display and the stall check need.</summary>
     private sealed record Snapshot(
         TimeSpan Elapsed, long Published, long Items, long Clicks, long Impressions, long Ingested, double Rate,
-        IReadOnlyList<(string Role, long Lag)> Lags, long DeadLetters, long? Gaps, long? Knowledge)
+        IReadOnlyList<(string Role, long Lag)> Lags, long DeadLetters, long? Gaps, long? Knowledge, string? Dllm = null)
     {
         public long Lag => Lags.Sum(l => l.Lag);
 
@@ -43,6 +44,7 @@ public static class ReplayProgress
             yield return ("dead letters", string.Create(Inv, $"{DeadLetters:N0}"));
             if (Gaps is { } gaps) yield return ("sequence updates", string.Create(Inv, $"{gaps:N0}"));
             if (Knowledge is { } knowledge) yield return ("knowledge items", string.Create(Inv, $"{knowledge:N0}"));
+            if (Dllm is { } dllm) yield return ("dllm", dllm);
         }
 
         public string Line() => string.Join(" | ", Rows().Select(r => r.Name == "elapsed" ? $"[{r.Value}]" : $"{r.Name} {r.Value}"));
@@ -57,6 +59,7 @@ public static class ReplayProgress
         var sequence = services.GetService<SequenceProcessor>();
         var knowledge = services.GetService<KnowledgeProcessor>();
         var trainer = services.GetService<CtrTrainerProcessor>();
+        var dllm = services.GetService<DllmProgress>();
         var clock = Stopwatch.StartNew();
         Console.Error.WriteLine($"replay {source.Name}: publishing {(settings.Speed > 0 ? $"at {settings.SpeedText}" : "as fast as possible")}…");
 
@@ -69,6 +72,7 @@ public static class ReplayProgress
             if (sequence is not null) lags.Add(("sequence", Math.Max(0, publisher.Clicks - sequence.Consumed)));
             if (knowledge is not null) lags.Add(("knowledge", Math.Max(0, publisher.Items - knowledge.Stats.Consumed)));
             if (trainer is not null) lags.Add(("trainer", Math.Max(0, publisher.Impressions - trainer.Consumed)));
+            if (dllm?.Lag(sequence?.Published ?? 0) is { } dllmLag) lags.Add(("dllm", dllmLag));
             return lags;
         }
         var publishing = publisher.PublishAsync(source, settings.Speed, ct, () => Lags().Sum(l => l.Lag), settings.MaxBacklog);
@@ -82,7 +86,7 @@ public static class ReplayProgress
             var rate = (ingested - lastIngested) / Math.Max(0.001, (now - lastTick).TotalSeconds);
             (lastIngested, lastTick) = (ingested, now);
             return new Snapshot(now, publisher.Total, publisher.Items, publisher.Clicks, publisher.Impressions, ingested, rate, Lags(), dlq.Count,
-                sequence?.Published, knowledge?.Stats.Published);
+                sequence?.Published, knowledge?.Stats.Published, dllm?.Row());
         }
 
         bool stalled;
@@ -184,6 +188,12 @@ public static class ReplayProgress
         var sequence = services.GetService<SequenceProcessor>();
         if (sequence is not null) rows.Add(("sequence gaps", string.Create(Inv, $"{sequence.Published:N0} SequenceUpdates published")));
         if (services.GetService<CtrTrainerProcessor>() is { } ctrTrainer) rows.AddRange(TrainerRows(ctrTrainer, services.GetRequiredService<TrainerMetrics>()));
+        if (services.GetService<DllmProgress>() is { } dllm)
+        {
+            // A first model may only be due now that every window is kept; fill what the sequence role published.
+            await dllm.CatchUpAsync(sequence?.Published ?? 0, TimeSpan.FromMinutes(3), ct);
+            rows.AddRange(await dllm.SummaryAsync(ct));
+        }
         if (services.GetService<KnowledgeProcessor>() is { Stats: var k })
         {
             var trainer = services.GetRequiredService<SemanticIdTrainer>();
