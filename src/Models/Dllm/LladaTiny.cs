@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using ReaSeq.Models.Training;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -315,12 +316,16 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
 
     private static Tensor InputTokens(Tensor kinds, Tensor masked, UnmaskedLabelInput unmaskedLabels)
     {
-        var labeledShows = unmaskedLabels == UnmaskedLabelInput.ObservedItem ? ItemToken : FillToken;
-        var tokens = full_like(kinds, PaddingToken);
-        tokens = tokens.masked_fill(kinds == (long)PositionKind.Observed, ItemToken);
-        tokens = tokens.masked_fill(kinds == (long)PositionKind.UnlabeledFill, FillToken);
-        tokens = tokens.masked_fill(kinds == (long)PositionKind.LabeledFill, labeledShows);
-        return tokens.masked_fill(masked, FillToken); // [MASK] shares the [FILL] embedding (§3.2.2).
+        // Explicit scalars, alive until the end of the method: an implicit conversion's Scalar is unreachable as soon as its
+        // handle is passed, so a concurrent GC could finalize it while libtorch still reads it ("Unknown scalar type").
+        using Scalar padding = PaddingToken, item = ItemToken, fill = FillToken;
+        using Scalar labeledShows = unmaskedLabels == UnmaskedLabelInput.ObservedItem ? ItemToken : FillToken;
+        using Scalar observedKind = (long)PositionKind.Observed, unlabeledKind = (long)PositionKind.UnlabeledFill, labeledKind = (long)PositionKind.LabeledFill;
+        var tokens = full_like(kinds, padding);
+        tokens = tokens.masked_fill(kinds.eq(observedKind), item);
+        tokens = tokens.masked_fill(kinds.eq(unlabeledKind), fill);
+        tokens = tokens.masked_fill(kinds.eq(labeledKind), labeledShows);
+        return tokens.masked_fill(masked, fill); // [MASK] shares the [FILL] embedding (§3.2.2).
     }
 
     private (Tensor Vectors, Tensor Kinds) ReadBatch(Interaction batch)
