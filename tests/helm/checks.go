@@ -20,10 +20,10 @@ var expectedConsumers = map[string]map[string]string{
 		"ingest-items":       "reaseq.item-updates",
 		"ingest-impressions": "reaseq.impressions",
 	},
-	"knowledge": {"knowledge": "reaseq.item-updates"},
+	"knowledge": {"knowledge": "reaseq.item-updates", "knowledge-queries": "reaseq.queries"},
 	"sequence":  {"sequence": "reaseq.clicks"},
-	"dllm":      {"dllm": "reaseq.sequence-gaps"},
-	"trainer":   {"trainer": "reaseq.impressions"},
+	"dllm":      {"dllm": "reaseq.sequence-gaps", "dllm-train": "reaseq.sequence-gaps"},
+	"trainer":   {"trainer": "reaseq.impressions", "trainer-augmented": "reaseq.augmented-sequences"},
 }
 
 var allRoles = []string{"ingest", "knowledge", "sequence", "dllm", "trainer", "api"}

@@ -189,8 +189,6 @@ Names follow REASEQ__Section__Key and the application's option classes:
 {{- end }}
 {{- end }}
 {{- end }}
-- name: REASEQ__Knowledge__SemanticIds__ModelDirectory
-  value: {{ printf "%s/semantic-ids" $v.models.mountPath | quote }}
 - name: REASEQ__Logging__LogLevel__Default
   value: {{ $v.logLevel | quote }}
 - name: {{ $v.management.portEnvName }}
