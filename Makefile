@@ -33,7 +33,7 @@ build: deps
 # Everything on one machine: local PostgreSQL (own folder and port), embedded Kafka, all roles, default workload.
 run: build
 	@conn=$$(scripts/pg.sh fresh reaseq_run) && \
-ROLES ?= ingest,knowledge,sequence,dllm,trainer,api
+	REASEQ__Postgres__ConnectionString="$$conn" REASEQ__Trainer__TrainFraction=$(TRAIN_FRACTION) $(TORCH_ENV) $(DLLM_RUN) $(BIN) run --roles $(ROLES) --replay $(REPLAY) $(ARGS)
 
 # Every tier: unit, integration (broker, PostgreSQL, processes, encoder, torch) and the Helm chart render. See tests/README.md.
 test: deps test-helm
