@@ -222,7 +222,7 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         {
             var unitHistory = nn.functional.normalize(table.index_select(0, history.flatten()).view(b, length, -1), p: 2, dim: 2);
             var unitTarget = nn.functional.normalize(targetVector, p: 2, dim: 1);
-            var similarity = unitHistory.bmm(unitTarget.unsqueeze(2)).squeeze(2).masked_fill(mask.logical_not(), -2f);
+            var similarity = unitHistory.bmm(unitTarget.unsqueeze(2)).squeeze(2).MaskedFill(mask.logical_not(), -2);
             var positions = similarity.topk((int)k, dim: 1).indexes;
             retrieved = history.gather(1, positions);
             retrievedMask = mask.gather(1, positions);
@@ -261,5 +261,5 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
 
     /// <summary>Softmax over the last dimension that gives padding zero weight; an all-padding row gets all zeros.</summary>
     private static Tensor MaskedSoftmax(Tensor scores, Tensor mask, Tensor maskFloat) =>
-        scores.masked_fill(mask.logical_not(), -1e9f).softmax(-1) * maskFloat;
+        scores.MaskedFill(mask.logical_not(), -1e9).softmax(-1) * maskFloat;
 }

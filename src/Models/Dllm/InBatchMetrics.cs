@@ -1,3 +1,4 @@
+using ReaSeq.Models.Training;
 using static TorchSharp.torch;
 
 namespace ReaSeq.Models.Dllm;
@@ -64,7 +65,7 @@ public static class InBatchMetrics
             var ownSequence = nn.functional.one_hot(sequence, sequences).to(ScalarType.Bool);
             var accidentalHit = positive.matmul(negatives.t()).gt(1 - 1e-9);
             var negativeLogits = prediction.matmul(negatives.t()).div(temperature)
-                .masked_fill(ownSequence.logical_or(accidentalHit), double.NegativeInfinity);
+                .MaskedFill(ownSequence.logical_or(accidentalHit), double.NegativeInfinity);
             var candidates = cat([positiveLogit.unsqueeze(1), negativeLogits], 1);
             var entropy = candidates.logsumexp(1) - positiveLogit;
             // Without any negative left (one sequence, or only accidental hits): max is -inf and the token counts as a hit.
@@ -112,7 +113,7 @@ public static class InBatchMetrics
         var similarity = nn.functional.normalize(fillPredictions.detach(), p: 2, dim: 1)
             .matmul(nn.functional.normalize(maskTargets.detach(), p: 2, dim: 1).t());
         var sameSequence = fillSequences.to(ScalarType.Int64).unsqueeze(1) == maskSequences.to(ScalarType.Int64).unsqueeze(0);
-        var closest = similarity.masked_fill(sameSequence.logical_not(), double.NegativeInfinity).argmax(1);
+        var closest = similarity.MaskedFill(sameSequence.logical_not(), double.NegativeInfinity).argmax(1);
         var hasPositive = sameSequence.any(1);
         var positives = maskTargets.detach().index_select(0, closest) * hasPositive.unsqueeze(1).to(maskTargets.dtype);
         return (positives.MoveToOuterDisposeScope(), hasPositive.MoveToOuterDisposeScope());

@@ -182,7 +182,7 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
 
             // §4.2.1: "one item token is randomly selected from every other sample in the batch as a negative".
             var hasItem = (kinds == (long)PositionKind.Observed).logical_or(kinds == (long)PositionKind.LabeledFill);
-            var drawnPosition = rand(kinds.shape, device: _device).masked_fill(hasItem.logical_not(), -1).argmax(1);
+            var drawnPosition = rand(kinds.shape, device: _device).MaskedFill(hasItem.logical_not(), -1).argmax(1);
             var sequenceNegatives = vectors.gather(1, drawnPosition.view(-1, 1, 1).expand(-1, 1, dim)).squeeze(1);
 
             var maskMetrics = InBatchMetrics.Score(maskPredictions, maskTargets, maskSequences, sequenceNegatives, _options.Temperature);
@@ -280,7 +280,7 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
         var own = eye(count, dtype: ScalarType.Bool, device: targets.device);
         var sameItem = truth.matmul(truth.t()).gt(1 - 1e-6).logical_and(own.logical_not());
         var labels = arange(count, dtype: ScalarType.Int64, device: targets.device);
-        return nn.functional.cross_entropy(logits.masked_fill(sameItem, double.NegativeInfinity), labels);
+        return nn.functional.cross_entropy(logits.MaskedFill(sameItem, double.NegativeInfinity), labels);
     }
 
     /// <summary>

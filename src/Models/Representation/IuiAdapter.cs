@@ -93,8 +93,8 @@ public sealed class IuiAdapter : nn.Module<Tensor, Tensor>, ITrainableModel
             var anchorItems = batch[AnchorItemField];
             var sameRow = positiveItems.unsqueeze(1).eq(positiveItems.unsqueeze(0)).logical_and(diagonal.logical_not());
             var sameColumn = anchorItems.unsqueeze(1).eq(anchorItems.unsqueeze(0)).logical_and(diagonal.logical_not());
-            rows = logits.masked_fill(sameRow, float.NegativeInfinity);
-            columns = logits.t().masked_fill(sameColumn, float.NegativeInfinity);
+            rows = logits.MaskedFill(sameRow, double.NegativeInfinity);
+            columns = logits.t().MaskedFill(sameColumn, double.NegativeInfinity);
         }
         return (nn.functional.cross_entropy(rows, labels) + nn.functional.cross_entropy(columns, labels)) / 2;
     }

@@ -1,4 +1,5 @@
 using TorchSharp.Modules;
+using ReaSeq.Models.Training;
 using static TorchSharp.torch;
 
 namespace ReaSeq.Models.SemanticIds;
@@ -49,7 +50,7 @@ internal sealed class CodebookUpkeep : IDisposable
         {
             var unused = _epochsUnused[level];
             unused.add_(1);
-            unused.masked_fill_(_usedThisEpoch[level], 0);
+            unused.MaskedFill_(_usedThisEpoch[level], 0);
             var codebook = codebooks[level];
             var dead = level == 0 ? empty(0, ScalarType.Int64, unused.device) : (unused >= patienceEpochs).nonzero().squeeze(1);
             long deadCount = dead.shape[0];
