@@ -45,8 +45,9 @@ public sealed class DllmBenchmark : IBenchmark
         };
 
         // 1. Training: the paper's shape at batch 256 (few steps: slow on CPU) and at batch 32; a matmul as the ceiling.
-        double matmul = MatmulFlops(device, device.type == DeviceType.CUDA ? 8_192 : 2_048);
-        figures["matmul_n"] = device.type == DeviceType.CUDA ? 8_192 : 2_048;
+        int matmulN = device.type == DeviceType.CUDA ? 8_192 : 2_048;
+        double matmul = MatmulBaseline.Flops(matmulN, matmulN, matmulN, TimeSpan.Zero, minimumCalls: device.type == DeviceType.CUDA ? 20 : 3, device);
+        figures["matmul_n"] = matmulN;
         figures["matmul_gflop_per_s"] = Math.Round(matmul / 1e9, 1);
         foreach (var (batch, steps) in device.type == DeviceType.CUDA ? new[] { (256, 10), (3_200, 5) } : [(256, 1), (32, 3)])
         {
@@ -96,19 +97,6 @@ public sealed class DllmBenchmark : IBenchmark
         }
     }
 
-    private static double MatmulFlops(Device device, int n)
-    {
-        using var scope = NewDisposeScope();
-        var a = randn(n, n, device: device);
-        var b = randn(n, n, device: device);
-        a.matmul(b);
-        if (device.type == DeviceType.CUDA) cuda.synchronize();
-        int reps = device.type == DeviceType.CUDA ? 20 : 3;
-        var clock = Stopwatch.StartNew();
-        for (int i = 0; i < reps; i++) a.matmul(b).Dispose();
-        if (device.type == DeviceType.CUDA) cuda.synchronize();
-        return 2.0 * n * n * n * reps / clock.Elapsed.TotalSeconds;
-    }
 
     private static double InferenceRate(Device device, Random random, float[][] items)
     {

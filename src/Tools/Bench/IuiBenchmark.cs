@@ -53,7 +53,7 @@ public sealed class IuiBenchmark
         double flopPerPair = 3.0 * (2 * 2.0 * Dim * Dim + 2.0 * options.BatchSize * Dim);
 
         ct.ThrowIfCancellationRequested();
-        double matmulFlops = MatmulFlops(options.BatchSize * 2);
+        double matmulFlops = MatmulBaseline.Flops(options.BatchSize * 2, Dim, Dim, _minimumDuration, minimumCalls: 10);
 
         model.Adapt(vectors.Take(1024).ToArray()); // warm-up
         var clock = Stopwatch.StartNew();
@@ -80,19 +80,4 @@ public sealed class IuiBenchmark
         };
     }
 
-    private double MatmulFlops(int rows)
-    {
-        using var scope = NewDisposeScope();
-        var a = randn(rows, Dim);
-        var b = randn(Dim, Dim);
-        a.mm(b); // warm-up
-        long calls = 0;
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < _minimumDuration || calls < 10)
-        {
-            using var product = a.mm(b);
-            calls++;
-        }
-        return calls * 2.0 * rows * Dim * Dim / clock.Elapsed.TotalSeconds;
-    }
 }

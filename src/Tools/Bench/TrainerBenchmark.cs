@@ -37,7 +37,7 @@ public sealed class TrainerBenchmark : IBenchmark
         var sids = Enumerable.Range(0, Catalog).Select(i => new[] { i % 256, i / 256 % 256, random.Next(256) }).ToArray();
 
         var result = new JsonObject { ["torch_threads"] = get_num_threads(), ["batch_size"] = Batch, ["catalog_items"] = Catalog };
-        double matmul = MatmulFlops();
+        double matmul = MatmulBaseline.Flops(2048, 2048, 2048, MinimumDuration, minimumCalls: 3);
         result["baseline_matmul_shape"] = "[2048, 2048] x [2048, 2048] float32";
         result["baseline_matmul_gflop_per_s"] = Math.Round(matmul / 1e9, 2);
         foreach (int length in new[] { 50, 200 })
@@ -116,22 +116,6 @@ public sealed class TrainerBenchmark : IBenchmark
         return 2 * macs;
     }
 
-    private static double MatmulFlops()
-    {
-        using var scope = NewDisposeScope();
-        const int n = 2048;
-        var a = randn(n, n);
-        var b = randn(n, n);
-        a.mm(b); // warm-up
-        long calls = 0;
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < MinimumDuration || calls < 3)
-        {
-            using var product = a.mm(b);
-            calls++;
-        }
-        return calls * 2.0 * n * n * n / clock.Elapsed.TotalSeconds;
-    }
 
     /// <summary>
     /// The trainer role under its default options (mini-batch 256, a version every 20 s) on a paced impression stream:
