@@ -16,6 +16,7 @@ public sealed class AugmentedSequence : ISpecificRecord
     public List<FilledPosition> Filled { get; set; } = [];
     public string ModelVersion { get; set; } = "";
     public long TsMs { get; set; }
+    public List<int> UnknownPositions { get; set; } = [];
 
     public object? Get(int fieldPos) => fieldPos switch
     {
@@ -25,6 +26,7 @@ public sealed class AugmentedSequence : ISpecificRecord
         3 => Filled,
         4 => ModelVersion,
         5 => TsMs,
+        6 => UnknownPositions,
         _ => throw Contracts.Put.BadField(fieldPos),
     };
 
@@ -38,6 +40,7 @@ public sealed class AugmentedSequence : ISpecificRecord
             case 3: Filled = Contracts.Put.List<FilledPosition>(fieldValue); break;
             case 4: ModelVersion = (string)fieldValue; break;
             case 5: TsMs = (long)fieldValue; break;
+            case 6: UnknownPositions = Contracts.Put.List<int>(fieldValue); break;
             default: throw Contracts.Put.BadField(fieldPos);
         }
     }

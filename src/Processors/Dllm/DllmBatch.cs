@@ -8,6 +8,9 @@ namespace ReaSeq.Processors.Dllm;
 /// Turns gap windows into the tiny LLaDA's input (paper §3.2.1–§3.2.3): each window item enters with its frozen
 /// knowledge vector (labeled ones as <see cref="PositionKind.LabeledFill"/>, the rest as observed), and a
 /// <see cref="PositionKind.UnlabeledFill"/> token is inserted before every item that follows a detected gap.
+/// An item without a knowledge vector (the knowledge role has not reasoned about it yet) enters as [MASK]: a labeled
+/// position masked through <see cref="LladaTiny.MaskField"/>, so the model infers it from its neighbours exactly as it
+/// does for the masked positions it was trained on (§3.2.2), and no made-up vector reaches the adapter.
 /// </summary>
 public static class DllmBatch
 {
@@ -18,8 +21,9 @@ public static class DllmBatch
     /// The batch for <paramref name="windows"/>, padded to <paramref name="rows"/> rows of <paramref name="length"/>
     /// positions (padding rows hold one zero observed item, so attention never sees a row without keys). Returns
     /// the batch and, per window, the model position of each gap's [FILL] (in the window's gap order).
+    /// <paramref name="vector"/> returns null for an item without a knowledge vector, which then enters as [MASK].
     /// </summary>
-    public static (Interaction Batch, int[][] FillTokens) Build(IReadOnlyList<GapWindow> windows, Func<string, float[]> vector,
+    public static (Interaction Batch, int[][] FillTokens) Build(IReadOnlyList<GapWindow> windows, Func<string, float[]?> vector,
         int itemVectorDim, int rows, int length, Device device)
     {
         ArgumentNullException.ThrowIfNull(windows);
@@ -27,6 +31,7 @@ public static class DllmBatch
         if (rows < windows.Count) throw new ArgumentException($"{windows.Count} windows do not fit {rows} rows.", nameof(rows));
         var vectors = new float[rows * length * itemVectorDim];
         var kinds = new long[rows * length];
+        bool[]? masked = null;
         var fills = new int[windows.Count][];
         for (int row = 0; row < rows; row++)
         {
@@ -51,6 +56,12 @@ public static class DllmBatch
                 int flat = row * length + token++;
                 kinds[flat] = (long)(isLabeled ? PositionKind.LabeledFill : PositionKind.Observed);
                 var source = vector(window.Items[item]);
+                if (source is null)
+                {
+                    kinds[flat] = (long)PositionKind.LabeledFill;
+                    (masked ??= new bool[rows * length])[flat] = true;
+                    continue;
+                }
                 if (source.Length != itemVectorDim)
                     throw new ArgumentException($"Item '{window.Items[item]}' has a vector of {source.Length} values, the model expects {itemVectorDim}.");
                 source.CopyTo(vectors, flat * itemVectorDim);
@@ -59,6 +70,7 @@ public static class DllmBatch
         var batch = new Interaction()
             .Add(LladaTiny.ItemVectorsField, tensor(vectors, new long[] { rows, length, itemVectorDim }, device: device))
             .Add(LladaTiny.PositionKindsField, tensor(kinds, new long[] { rows, length }, device: device));
+        if (masked is not null) batch.Add(LladaTiny.MaskField, tensor(masked, new long[] { rows, length }, device: device));
         return (batch, fills);
     }
 }

@@ -51,6 +51,7 @@ public sealed class DllmFiller(AvroSerde<SequenceUpdate> inputSerde, AvroSerde<A
     private DecidedBatch? _decided;
     private long _newest;
     private long _lastCheckMs = long.MinValue;
+    private long _noWaitUntilMs = long.MinValue;
     private long _consumed;
     private long _published;
     private long _fills;
@@ -151,22 +152,13 @@ public sealed class DllmFiller(AvroSerde<SequenceUpdate> inputSerde, AvroSerde<A
             }
         }
 
-        // The item vector join (§3.2.2); items the knowledge role has not written yet get a short grace period.
+        // The item vector join (§3.2.2). An item the knowledge role has not reasoned about yet is not bad input: it gets a
+        // short grace period, then enters the model as [MASK] and is named in the output's unknown_positions.
         var known = await JoinAsync(accepted.SelectMany(a => a.Window.Items).ToHashSet(StringComparer.Ordinal), ct);
-        var fillable = new List<(ConsumeResult<byte[]?, byte[]?> Source, GapWindow Window)>();
-        foreach (var (source, window) in accepted)
-        {
-            var unknown = window.Items.Where(i => !known.ContainsKey(i)).Distinct(StringComparer.Ordinal).ToList();
-            if (unknown.Count == 0)
-            {
-                fillable.Add((source, window));
-                continue;
-            }
-            DeadLetter(source, ErrorClasses.Validation,
-                $"dllm: {unknown.Count} item(s) without a knowledge vector: {string.Join(", ", unknown.Take(5))}{(unknown.Count > 5 ? ", …" : "")}", "unknown_item");
-        }
+        int unknownItems = accepted.Sum(a => a.Window.Items.Count(i => !known.ContainsKey(i)));
+        if (unknownItems > 0) metrics.UnknownItems(unknownItems);
 
-        var outputs = await FillAsync(fillable, known, ct);
+        var outputs = await FillAsync(accepted, known, ct);
         int fills = 0;
         foreach (var output in outputs)
         {
@@ -214,9 +206,17 @@ public sealed class DllmFiller(AvroSerde<SequenceUpdate> inputSerde, AvroSerde<A
         metrics.Published(decided.Published, decided.Fills);
     }
 
+    /// <summary>
+    /// The vectors of <paramref name="items"/>. Missing ones are waited for up to <see cref="DllmOptions.UnknownItemWaitMs"/>:
+    /// that covers the race between an item's first clicks and its knowledge. When a whole wait found none of them, the
+    /// knowledge role is behind by more than the grace period, and waiting on every batch would only stall the
+    /// partitions; the next batches then do not wait until the grace period has passed again.
+    /// </summary>
     private async Task<Dictionary<string, float[]>> JoinAsync(HashSet<string> items, CancellationToken ct)
     {
         var known = await vectors.GetAsync(items, ct);
+        if (known.Count == items.Count || Environment.TickCount64 < _noWaitUntilMs) return known;
+        int before = known.Count;
         var deadline = Stopwatch.StartNew();
         while (known.Count < items.Count && deadline.ElapsedMilliseconds < options.UnknownItemWaitMs)
         {
@@ -224,6 +224,7 @@ public sealed class DllmFiller(AvroSerde<SequenceUpdate> inputSerde, AvroSerde<A
             await vectors.SyncAsync(force: true, ct);
             foreach (var (id, vector) in await vectors.GetAsync(items.Where(i => !known.ContainsKey(i)), ct)) known[id] = vector;
         }
+        if (known.Count == before) _noWaitUntilMs = Environment.TickCount64 + options.UnknownItemWaitMs;
         return known;
     }
 
@@ -249,8 +250,10 @@ public sealed class DllmFiller(AvroSerde<SequenceUpdate> inputSerde, AvroSerde<A
                 Observed = [.. window.Items],
                 ModelVersion = DllmModelVersion.Label(version),
                 TsMs = window.TsMs,
+                UnknownPositions = [.. Enumerable.Range(0, window.Items.Count).Where(p => !known.ContainsKey(window.Items[p]))],
             };
-            if (window.Gaps.Count > 0) pending.Add((i, version, window));
+            // With no item known the model would see nothing but [MASK]s: such a window is published without fills.
+            if (window.Gaps.Count > 0 && outputs[i].UnknownPositions.Count < window.Items.Count) pending.Add((i, version, window));
         }
 
         foreach (var group in pending.GroupBy(p => (p.Version, Length: DllmBatch.Bucket(p.Window.TokenCount, modelOptions.MaxLength))))
@@ -259,7 +262,7 @@ public sealed class DllmFiller(AvroSerde<SequenceUpdate> inputSerde, AvroSerde<A
             foreach (var chunk in group.Chunk(options.MicroBatch))
             {
                 var chunkWindows = chunk.Select(c => c.Window).ToList();
-                var (batch, fillTokens) = DllmBatch.Build(chunkWindows, id => known[id], model.Options.ItemVectorDim, options.MicroBatch, group.Key.Length, model.Device);
+                var (batch, fillTokens) = DllmBatch.Build(chunkWindows, id => known.GetValueOrDefault(id), model.Options.ItemVectorDim, options.MicroBatch, group.Key.Length, model.Device);
                 using (batch)
                 using (var result = model.Fill(batch))
                 {

@@ -16,6 +16,7 @@ public sealed class DllmMetrics : IDisposable
     private readonly Counter<long> _sequences;
     private readonly Counter<long> _fills;
     private readonly Counter<long> _deadLetters;
+    private readonly Counter<long> _unknownItems;
     private readonly Histogram<double> _inference;
     private readonly Histogram<double> _training;
     private DllmModelVersion? _newest;
@@ -29,6 +30,8 @@ public sealed class DllmMetrics : IDisposable
         _sequences = _meter.CreateCounter<long>("reaseq_dllm_sequences_total", "{sequence}", "AugmentedSequences published.");
         _fills = _meter.CreateCounter<long>("reaseq_dllm_fills_total", "{position}", "Gap positions filled.");
         _deadLetters = _meter.CreateCounter<long>("reaseq_dllm_dead_letters_total", "{record}", "SequenceUpdates dead-lettered, by reason.");
+        _unknownItems = _meter.CreateCounter<long>("reaseq_dllm_unknown_items_total", "{position}",
+            "Window positions whose item had no knowledge vector when filled (entered the model as [MASK]).");
         _inference = _meter.CreateHistogram<double>("reaseq_dllm_batch_seconds", "s", "Time to fill one batch of SequenceUpdates (join, model, nearest items).");
         _training = _meter.CreateHistogram<double>("reaseq_dllm_train_seconds", "s", "Time to train one model version.");
         _meter.CreateObservableGauge("reaseq_dllm_model_version", () => Interlocked.Read(ref _inUse), "{version}", "Newest model version the filling job uses.");
@@ -47,6 +50,8 @@ public sealed class DllmMetrics : IDisposable
     }
 
     public void DeadLettered(string reason) => _deadLetters.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void UnknownItems(int positions) => _unknownItems.Add(positions);
 
     public void BatchFilled(TimeSpan elapsed) => _inference.Record(elapsed.TotalSeconds);
 

@@ -47,7 +47,7 @@ public sealed class DllmOptions : IValidatableObject
 
     /// <summary>
     /// Longest a batch waits for vectors of items the knowledge role has not written yet (it works on the same items
-    /// in parallel); records still naming unknown items are then dead-lettered.
+    /// in parallel); still unknown items then enter the model as [MASK] and are named in the output's unknown_positions.
     /// </summary>
     [Range(0, 600_000)] public int UnknownItemWaitMs { get; set; } = 5_000;
 

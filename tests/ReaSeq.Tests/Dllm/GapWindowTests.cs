@@ -42,6 +42,24 @@ public sealed class GapWindowTests
     }
 
     [Fact]
+    public void An_item_without_a_vector_enters_as_a_masked_position_with_no_vector()
+    {
+        var window = GapWindow.From(Update(3, [2], []), maxWindow: 10, maxTokens: 16);
+        var vectors = new Dictionary<string, float[]> { ["i0"] = [1, 0], ["i2"] = [1, 1] };
+        var (batch, fills) = DllmBatch.Build([window], vectors.GetValueOrDefault, 2, rows: 1, length: 8, CPU);
+        using (batch)
+        {
+            var kinds = batch[LladaTiny.PositionKindsField].data<long>().ToArray();
+            Assert.Equal(new[] { PositionKind.Observed, PositionKind.LabeledFill, PositionKind.UnlabeledFill, PositionKind.Observed }.Select(k => (long)k), kinds.Take(4));
+            Assert.Equal(new[] { false, true, false, false }, batch[LladaTiny.MaskField].data<bool>().ToArray().Take(4));
+            Assert.Equal(new float[] { 1, 0, 0, 0, 0, 0, 1, 1 }, batch[LladaTiny.ItemVectorsField].data<float>().ToArray().Take(8));
+            Assert.Equal([2], fills[0]);
+        }
+        var (allKnown, _) = DllmBatch.Build([window], id => new float[] { 1, 2 }, 2, rows: 1, length: 8, CPU);
+        using (allKnown) Assert.False(allKnown.Contains(LladaTiny.MaskField));
+    }
+
+    [Fact]
     public void A_fill_token_is_inserted_before_every_item_that_follows_a_gap()
     {
         var window = GapWindow.From(Update(4, [1, 3], [2]), maxWindow: 10, maxTokens: 16);
