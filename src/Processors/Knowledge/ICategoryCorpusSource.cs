@@ -11,4 +11,7 @@ public interface ICategoryCorpusSource
     /// <paramref name="maxItems"/>) and the search queries recorded for the category's primary level.
     /// </summary>
     Task<CategoryCorpus> GetCorpusAsync(CategoryPath category, int maxItems, CancellationToken cancellationToken);
+
+    /// <summary>How many items have a path that starts with <paramref name="category"/> (taxonomy rebuilds compare it, §2.1.1).</summary>
+    Task<int> CountItemsAsync(CategoryPath category, CancellationToken cancellationToken);
 }

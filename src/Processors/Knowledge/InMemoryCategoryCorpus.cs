@@ -44,6 +44,9 @@ public sealed class InMemoryCategoryCorpus : ICategoryCorpusSource
         return Task.FromResult(new CategoryCorpus(category, queries, items));
     }
 
+    public Task<int> CountItemsAsync(CategoryPath category, CancellationToken cancellationToken) =>
+        Task.FromResult(_items.Values.Count(i => !i.CategoryPath.IsEmpty && i.CategoryPath.StartsWith(category)));
+
     private static ulong StableHash(string text)
     {
         ulong hash = 14695981039346656037UL; // FNV-1a: stable across processes, unlike string.GetHashCode

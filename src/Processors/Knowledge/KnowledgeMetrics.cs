@@ -13,6 +13,7 @@ public sealed class KnowledgeMetrics : IDisposable
     private readonly Histogram<double> _agentLatency;
     private readonly Counter<long> _cacheHits;
     private readonly Counter<long> _cacheMisses;
+    private readonly Counter<long> _taxonomyRebuilds;
     private readonly Counter<long> _evidenceRejected;
     private readonly Counter<long> _keywordsRejected;
     private readonly Counter<long> _retries;
@@ -27,6 +28,7 @@ public sealed class KnowledgeMetrics : IDisposable
         Meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
         _agentCalls = Meter.CreateCounter<long>("reaseq.knowledge.agent.calls", description: "Agent calls by backend, layer and outcome");
         _agentLatency = Meter.CreateHistogram<double>("reaseq.knowledge.agent.latency", "ms", "Agent call latency");
+        _taxonomyRebuilds = Meter.CreateCounter<long>("reaseq.knowledge.taxonomy.rebuilds", description: "Taxonomies rebuilt as a new generation because their category's corpus grew or their parent was rebuilt");
         _cacheHits = Meter.CreateCounter<long>("reaseq.knowledge.taxonomy_cache.hits");
         _cacheMisses = Meter.CreateCounter<long>("reaseq.knowledge.taxonomy_cache.misses");
         _evidenceRejected = Meter.CreateCounter<long>("reaseq.knowledge.evidence.rejected",
@@ -54,6 +56,7 @@ public sealed class KnowledgeMetrics : IDisposable
 
     public void CacheHit(string backend) => _cacheHits.Add(1, new KeyValuePair<string, object?>("backend", backend));
     public void CacheMiss(string backend) => _cacheMisses.Add(1, new KeyValuePair<string, object?>("backend", backend));
+    public void TaxonomyRebuilt(string backend) => _taxonomyRebuilds.Add(1, new KeyValuePair<string, object?>("backend", backend));
 
     public void KeywordsRejected(string backend, int count)
     {

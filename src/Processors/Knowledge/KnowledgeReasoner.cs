@@ -11,7 +11,8 @@ using ReaSeq.Processors.Knowledge.Taxonomy;
 namespace ReaSeq.Processors.Knowledge;
 
 /// <summary>
-/// Orchestrates §2.1: layers 1-2 per category (cached by (category, prompt version, backend)), layer 3 per item,
+/// Orchestrates §2.1: layers 1-2 per category (cached by (category, prompt version, backend), rebuilt as a new
+/// generation when the category's corpus has grown), layer 3 per item,
 /// the hallucination guard, classification of uncategorised items, and the §2.1.2 encoding. Thread-safe; items
 /// may be analysed concurrently, and concurrent requests for one taxonomy build it once.
 /// </summary>
@@ -24,7 +25,8 @@ public sealed class KnowledgeReasoner
     private readonly KnowledgeReasonerOptions _options;
     private readonly KnowledgeMetrics _metrics;
     private readonly ILogger _logger;
-    private readonly ConcurrentDictionary<TaxonomyCacheKey, Lazy<Task<CategoryTaxonomies>>> _building = new();
+    private readonly ConcurrentDictionary<(TaxonomyCacheKey, int Generation), Lazy<Task<CategoryTaxonomies>>> _building = new();
+    private readonly ConcurrentDictionary<TaxonomyCacheKey, long> _lastGrowthCheck = new();
     private readonly ConcurrentDictionary<CategoryPath, float[]> _centroids = new();
 
     public KnowledgeReasoner(IKnowledgeAgentBackend backend, ISentenceEncoder encoder, ITaxonomyCache cache,
@@ -71,33 +73,67 @@ public sealed class KnowledgeReasoner
     private async Task<CategoryTaxonomies> GetOrBuildAsync(CategoryPath category, CancellationToken cancellationToken)
     {
         var key = CacheKey(category);
-        if (await _cache.TryGetAsync(key, cancellationToken) is { } cached)
+        var cached = await _cache.TryGetAsync(key, cancellationToken);
+        if (cached is not null)
         {
-            _metrics.CacheHit(_backend.Name);
-            return cached;
+            var successor = await DueRebuildAsync(category, key, cached, cancellationToken);
+            if (successor is null)
+            {
+                _metrics.CacheHit(_backend.Name);
+                return cached;
+            }
+            cached = successor;
         }
-
-        var lazy = _building.GetOrAdd(key, _ => new Lazy<Task<CategoryTaxonomies>>(() => BuildOnceAsync(key, category)));
+        int generation = (cached?.Generation ?? 0) + 1;
+        var lazy = _building.GetOrAdd((key, generation), _ => new Lazy<Task<CategoryTaxonomies>>(() => BuildOnceAsync(key, generation, category)));
         // The shared build is not cancelled by one waiter giving up; each waiter can still stop waiting.
         return await lazy.Value.WaitAsync(cancellationToken);
     }
 
-    private async Task<CategoryTaxonomies> BuildOnceAsync(TaxonomyCacheKey key, CategoryPath category)
+    /// <summary>
+    /// E17: a taxonomy built from a category's first few items would describe that category for ever. A primary
+    /// category's taxonomy is due again once the category holds <see cref="KnowledgeReasonerOptions.RebuildGrowthFactor"/>
+    /// times the items it was built from (and at least <see cref="KnowledgeReasonerOptions.RebuildMinNewItems"/> more),
+    /// looked at most every <see cref="KnowledgeReasonerOptions.RebuildCheckMs"/> per category; a refinement (layer 2)
+    /// is due when the parent it refined was rebuilt. Returns the stored taxonomy that the rebuild should succeed (a
+    /// newer generation another instance stored may be returned as current instead), or null when nothing is due.
+    /// </summary>
+    private async Task<CategoryTaxonomies?> DueRebuildAsync(CategoryPath category, TaxonomyCacheKey key, CategoryTaxonomies cached,
+        CancellationToken cancellationToken)
+    {
+        if (_options.RebuildGrowthFactor <= 0) return null;
+        if (category.Depth > 1)
+        {
+            var parent = await GetOrBuildAsync(category.Parent, cancellationToken);
+            bool refinesOlderParent = cached.ParentVersion.Length > 0 ? cached.ParentVersion != parent.Version : parent.Generation > 1;
+            return refinesOlderParent ? cached : null;
+        }
+        long now = Environment.TickCount64;
+        if (_lastGrowthCheck.TryGetValue(key, out long last) && now - last < _options.RebuildCheckMs) return null;
+        _lastGrowthCheck[key] = now;
+        // Another instance may have rebuilt it already: judge the newest stored generation.
+        if (await _cache.RefreshAsync(key, cancellationToken) is { } stored && stored.Generation > cached.Generation) cached = stored;
+        int items = await _corpus.CountItemsAsync(category, cancellationToken);
+        bool grown = items >= _options.RebuildGrowthFactor * Math.Max(1, cached.CorpusItems) && items - cached.CorpusItems >= _options.RebuildMinNewItems;
+        return grown ? cached : null;
+    }
+
+    private async Task<CategoryTaxonomies> BuildOnceAsync(TaxonomyCacheKey key, int generation, CategoryPath category)
     {
         try
         {
-            return await BuildAsync(key, category, CancellationToken.None);
+            return await BuildAsync(key, generation, category, CancellationToken.None);
         }
         finally
         {
             // Success lives on in the cache; a failure must not be remembered, so the next item retries the build.
-            _building.TryRemove(key, out _);
+            _building.TryRemove((key, generation), out _);
         }
     }
 
-    private async Task<CategoryTaxonomies> BuildAsync(TaxonomyCacheKey key, CategoryPath category, CancellationToken cancellationToken)
+    private async Task<CategoryTaxonomies> BuildAsync(TaxonomyCacheKey key, int generation, CategoryPath category, CancellationToken cancellationToken)
     {
-        if (await _cache.TryGetAsync(key, cancellationToken) is { } cached)
+        if (await _cache.TryGetAsync(key, cancellationToken) is { } cached && cached.Generation >= generation)
         {
             _metrics.CacheHit(_backend.Name);
             return cached;
@@ -107,6 +143,7 @@ public sealed class KnowledgeReasoner
         CategoryTaxonomies built;
         if (category.Depth == 1)
         {
+            int items = await _corpus.CountItemsAsync(category, cancellationToken);
             var corpus = await _corpus.GetCorpusAsync(category, _options.MaxCorpusItems, cancellationToken);
             if (corpus.Items.Count == 0 && corpus.Queries.Count == 0)
                 throw new InvalidOperationException($"Category '{category}' has neither items nor queries to build a taxonomy from.");
@@ -114,7 +151,11 @@ public sealed class KnowledgeReasoner
                 ct => _backend.ExtractDemandTaxonomyAsync(new DemandExtractionInput(category, corpus.Queries, corpus.Items), ct), cancellationToken);
             var attributeTask = CallAsync(AgentLayer.AttributeTaxonomy,
                 ct => _backend.ExtractAttributeTaxonomyAsync(new AttributeExtractionInput(category, corpus.Items), ct), cancellationToken);
-            built = new CategoryTaxonomies(await demandTask, await attributeTask, _backend.PromptVersion, _backend.Name);
+            built = new CategoryTaxonomies(await demandTask, await attributeTask, _backend.PromptVersion, _backend.Name)
+            {
+                Generation = generation,
+                CorpusItems = Math.Max(items, corpus.Items.Count),
+            };
         }
         else
         {
@@ -124,15 +165,29 @@ public sealed class KnowledgeReasoner
                 ct => _backend.RefineTaxonomyAsync(new RefinementInput(parent.Demand, category, sample.Items), ct), cancellationToken);
             var attributeTask = CallAsync(AgentLayer.Refinement,
                 ct => _backend.RefineTaxonomyAsync(new RefinementInput(parent.Attribute, category, sample.Items), ct), cancellationToken);
-            built = new CategoryTaxonomies(await demandTask, await attributeTask, _backend.PromptVersion, _backend.Name);
+            built = new CategoryTaxonomies(await demandTask, await attributeTask, _backend.PromptVersion, _backend.Name)
+            {
+                Generation = generation,
+                ParentVersion = parent.Version,
+            };
         }
 
         ValidateTaxonomies(built, category);
         await _cache.SetAsync(key, built, cancellationToken);
-        _logger.LogInformation("Built taxonomy {Category} version {TaxonomyVersion} with {Backend}: {Demand} demand, {Attribute} attribute dimensions",
-            category, built.Version, _backend.Name, built.Demand.Dimensions.Count, built.Attribute.Dimensions.Count);
-        return built;
+        if (generation > 1) _metrics.TaxonomyRebuilt(_backend.Name);
+        _logger.LogInformation("Built taxonomy {Category} generation {Generation} version {TaxonomyVersion} with {Backend}: {Demand} demand, {Attribute} attribute dimensions",
+            category, generation, built.Version, _backend.Name, built.Demand.Dimensions.Count, built.Attribute.Dimensions.Count);
+        // Another instance may have stored this generation first: the stored one is canonical.
+        return await _cache.TryGetAsync(key, cancellationToken) ?? built;
     }
+
+    /// <summary>
+    /// The version of the taxonomy an item of <paramref name="category"/> would be reasoned under now (building or
+    /// rebuilding it when due). An item whose stored knowledge names another version is re-reasoned: lazily, when its
+    /// next update arrives, so a rebuild never re-reasons a whole category at once.
+    /// </summary>
+    public async Task<string> CurrentTaxonomyVersionAsync(CategoryPath category, CancellationToken cancellationToken) =>
+        (await GetTaxonomiesAsync(category, cancellationToken)).Version;
 
     private void ValidateTaxonomies(CategoryTaxonomies taxonomies, CategoryPath category)
     {

@@ -72,6 +72,75 @@ public sealed class KnowledgeReasonerTests(EncoderFixture fixture)
     }
 
     [Fact]
+    public async Task A_taxonomy_is_rebuilt_as_a_new_generation_once_its_category_has_grown_by_the_factor()
+    {
+        var tees = CategoryPath.Of("Apparel", "Tops", "T-Shirts");
+        var apparel = KnowledgeTestData.Apparel();
+        var first = apparel.Where(i => i.CategoryPath == tees).Take(2).ToList();
+        var corpus = new InMemoryCategoryCorpus(first);
+        var backend = new CountingBackend(new ExtractiveAgentBackend(fixture.Encoder));
+        var cache = new InMemoryTaxonomyCache();
+        using var metrics = new KnowledgeMetrics();
+        using var recorder = new MetricRecorder(metrics);
+        var options = new KnowledgeReasonerOptions { RebuildGrowthFactor = 2, RebuildMinNewItems = 1, RebuildCheckMs = 0 };
+        var reasoner = new KnowledgeReasoner(backend, fixture.Encoder, cache, corpus, options, metrics);
+
+        var built = await reasoner.GetTaxonomiesAsync(tees, default);
+        var primary = (await cache.TryGetAsync(reasoner.CacheKey(tees.Prefix(1)), default))!;
+        Assert.Equal((1, 1, 2), (built.Generation, primary.Generation, primary.CorpusItems));
+        Assert.Equal(2, backend.Layer1Calls);
+
+        // One more item (3 < 2 × 2): not grown enough, the taxonomy stays.
+        corpus.Upsert(apparel.First(i => !first.Contains(i)));
+        Assert.Equal(built.Version, (await reasoner.GetTaxonomiesAsync(tees, default)).Version);
+        Assert.Equal(2, backend.Layer1Calls);
+
+        // The whole catalog: layer 1 runs again for the primary, and the refinements below it follow their new parent.
+        foreach (var item in apparel) corpus.Upsert(item);
+        var rebuilt = await reasoner.GetTaxonomiesAsync(tees, default);
+        var newPrimary = (await cache.TryGetAsync(reasoner.CacheKey(tees.Prefix(1)), default))!;
+        var newTops = (await cache.TryGetAsync(reasoner.CacheKey(tees.Prefix(2)), default))!;
+        Assert.Equal(4, backend.Layer1Calls);
+        Assert.Equal((2, apparel.Count), (newPrimary.Generation, newPrimary.CorpusItems));
+        Assert.NotEqual(primary.Version, newPrimary.Version);
+        Assert.Equal((2, newPrimary.Version), (newTops.Generation, newTops.ParentVersion));
+        Assert.Equal((2, newTops.Version), (rebuilt.Generation, rebuilt.ParentVersion));
+        Assert.Equal(3, recorder.Sum("reaseq.knowledge.taxonomy.rebuilds"));
+        // Settled: asking again rebuilds nothing.
+        Assert.Equal(rebuilt.Version, (await reasoner.GetTaxonomiesAsync(tees, default)).Version);
+        Assert.Equal(4, backend.Layer1Calls);
+
+        // A factor of 0 never rebuilds.
+        var never = new KnowledgeReasoner(backend, fixture.Encoder, new InMemoryTaxonomyCache(), new InMemoryCategoryCorpus(first),
+            new KnowledgeReasonerOptions { RebuildGrowthFactor = 0, RebuildCheckMs = 0 });
+        var once = await never.GetTaxonomiesAsync(tees, default);
+        Assert.Equal(once.Version, (await never.GetTaxonomiesAsync(tees, default)).Version);
+    }
+
+    [Fact]
+    public void A_stored_taxonomy_keeps_its_generation_and_a_body_from_before_generations_reads_as_the_first()
+    {
+        var taxonomy = new CategoryTaxonomies(Dimension(Perspective.Demand), Dimension(Perspective.Attribute), "p1", "b1")
+        {
+            Generation = 3,
+            CorpusItems = 17,
+            ParentVersion = "abc",
+        };
+        var read = ReaSeq.Processors.Knowledge.Streaming.TaxonomyJson.Deserialize(ReaSeq.Processors.Knowledge.Streaming.TaxonomyJson.Serialize(taxonomy));
+        Assert.Equal((3, 17, "abc", taxonomy.Version), (read.Generation, read.CorpusItems, read.ParentVersion, read.Version));
+
+        var old = System.Text.Json.Nodes.JsonNode.Parse(ReaSeq.Processors.Knowledge.Streaming.TaxonomyJson.Serialize(taxonomy))!.AsObject();
+        old.Remove("Generation");
+        old.Remove("CorpusItems");
+        old.Remove("ParentVersion");
+        var legacy = ReaSeq.Processors.Knowledge.Streaming.TaxonomyJson.Deserialize(old.ToJsonString());
+        Assert.Equal((1, 0, ""), (legacy.Generation, legacy.CorpusItems, legacy.ParentVersion));
+
+        static DimensionTaxonomy Dimension(Perspective perspective) => new(CategoryPath.Of("Apparel"), perspective,
+            [new TaxonomyDimension("Use", "what it is for", ["summer"], DimensionOrigin.Extracted, null)], "why");
+    }
+
+    [Fact]
     public async Task Cache_keys_separate_categories_prompt_versions_and_backends()
     {
         var cache = new InMemoryTaxonomyCache();

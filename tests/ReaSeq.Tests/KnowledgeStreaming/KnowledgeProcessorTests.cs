@@ -50,12 +50,12 @@ public sealed class KnowledgeProcessorTests(PostgresFixture postgres) : IDisposa
         public PostgresKnowledgeStore Store = null!;
         public KnowledgeReasoner Reasoner = null!;
 
-        public Role Build(Func<IKnowledgeAgentBackend, IKnowledgeAgentBackend>? wrapBackend = null)
+        public Role Build(Func<IKnowledgeAgentBackend, IKnowledgeAgentBackend>? wrapBackend = null, KnowledgeReasonerOptions? reasonerOptions = null)
         {
             var backend = KnowledgeAgentBackendFactory.Create(new KnowledgeAgentOptions(), Encoder.Value, Metrics);
             if (wrapBackend is not null) backend = wrapBackend(backend);
             var corpus = new PostgresCategoryCorpus(platform.Db);
-            var reasoner = Reasoner = new KnowledgeReasoner(backend, Encoder.Value, new PostgresTaxonomyCache(platform.Db), corpus, null, Metrics);
+            var reasoner = Reasoner = new KnowledgeReasoner(backend, Encoder.Value, new PostgresTaxonomyCache(platform.Db), corpus, reasonerOptions, Metrics);
             Store = new PostgresKnowledgeStore(platform.Db);
             var models = new PostgresModelStore(platform.Db);
             Holder = new SemanticIdModelHolder(models, new PostgresSemanticIdDedup(platform.Db), IdOptions);
@@ -258,6 +258,45 @@ public sealed class KnowledgeProcessorTests(PostgresFixture postgres) : IDisposa
         Assert.Equal(items.Count, republished.Count);
     }
 
+    [Fact]
+    public async Task When_a_category_has_grown_its_taxonomy_is_rebuilt_and_unchanged_items_are_re_reasoned_at_their_next_update()
+    {
+        await using var platform = await TestPlatform.StartAsync(postgres, partitions: 3);
+        await using var role = new Role(platform, _folder).Build(
+            reasonerOptions: new KnowledgeReasonerOptions { RebuildGrowthFactor = 2, RebuildMinNewItems = 1, RebuildCheckMs = 0 });
+        var tees = Catalog().Where(u => u.ItemId.StartsWith("tee-", StringComparison.Ordinal)).Take(3).ToList();
+        Publish(platform, tees);
+        platform.Run(role.Processor, "k1");
+        await WaitConsumedAsync(role, tees.Count);
+        var before = await LoadTaxonomiesAsync(platform);
+        Assert.Equal(1, before["Apparel"].Generation);
+
+        // Apparel grows from 3 items to 13: its taxonomy is rebuilt as generation 2.
+        var jeans = Catalog().Where(u => u.ItemId.StartsWith("jeans-", StringComparison.Ordinal)).ToList();
+        Publish(platform, jeans);
+        await WaitConsumedAsync(role, tees.Count + jeans.Count);
+        await using (var cmd = platform.Db.CreateCommand("select count(*) from taxonomies where category = 'Apparel'"))
+            Assert.Equal(2L, await cmd.ExecuteScalarAsync());
+        var after = await LoadTaxonomiesAsync(platform, newest: true);
+        Assert.Equal(2, after["Apparel"].Generation);
+
+        // The tees' metadata did not change, but their taxonomy did ("Apparel > Tops" follows its rebuilt parent): their
+        // next update re-reasons them under the new one.
+        Publish(platform, tees);
+        await WaitConsumedAsync(role, 2 * tees.Count + jeans.Count);
+        Assert.Equal(tees.Count, role.Stats.Retaxonomised);
+        after = await LoadTaxonomiesAsync(platform, newest: true);
+        Assert.Equal((2, after["Apparel"].Version), (after["Apparel > Tops"].Generation, after["Apparel > Tops"].ParentVersion));
+        var republished = Decode(platform.ReadAll(Topics.ItemKnowledge, 2 * tees.Count + jeans.Count, TimeSpan.FromSeconds(30)))
+            .Where(r => r.Record.ItemId.StartsWith("tee-", StringComparison.Ordinal) && r.Record.TaxonomyVersion == after["Apparel > Tops"].Version).ToList();
+        Assert.Equal(tees.Count, republished.Count);
+
+        // And once re-reasoned, a further identical update is unchanged again.
+        Publish(platform, tees);
+        await WaitConsumedAsync(role, 3 * tees.Count + jeans.Count);
+        Assert.Equal(tees.Count, role.Stats.Retaxonomised);
+    }
+
     /// <summary>A backend whose prompt version can be bumped, as an operator deploying new prompts does.</summary>
     private sealed class VersionedBackend(IKnowledgeAgentBackend inner) : IKnowledgeAgentBackend
     {
@@ -273,10 +312,11 @@ public sealed class KnowledgeProcessorTests(PostgresFixture postgres) : IDisposa
             inner.AnalyzeItemAsync(input, cancellationToken);
     }
 
-    private static async Task<Dictionary<string, CategoryTaxonomies>> LoadTaxonomiesAsync(TestPlatform platform)
+    private static async Task<Dictionary<string, CategoryTaxonomies>> LoadTaxonomiesAsync(TestPlatform platform, bool newest = false)
     {
         var result = new Dictionary<string, CategoryTaxonomies>();
-        await using var cmd = platform.Db.CreateCommand("select category, body::text, version from taxonomies");
+        await using var cmd = platform.Db.CreateCommand(
+            $"select category, body::text, version from taxonomies order by category, generation {(newest ? "asc" : "desc")}");
         await using var reader = await cmd.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {

@@ -119,9 +119,22 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
 
         var deleted = latest.Values.Where(v => v.Item is null).Select(v => v.Update.ItemId).ToList();
         var candidates = latest.Values.Where(v => v.Item is not null).ToList();
-        var stored = await _store.LoadContentHashesAsync(candidates.Select(c => c.Update.ItemId).ToList(), ct);
+        var stored = await _store.LoadDerivationsAsync(candidates.Select(c => c.Update.ItemId).ToList(), ct);
         var hashes = candidates.ToDictionary(c => c.Update.ItemId, c => _reasoner.KnowledgeHash(c.Item!), StringComparer.Ordinal);
-        var changed = candidates.Where(c => !stored.TryGetValue(c.Update.ItemId, out var h) || h != hashes[c.Update.ItemId]).ToList();
+        var changed = new List<(ConsumeResult<byte[]?, byte[]?> Source, ItemUpdate Update, KnowledgeItem? Item)>();
+        long retaxonomised = 0;
+        foreach (var candidate in candidates)
+        {
+            if (!stored.TryGetValue(candidate.Update.ItemId, out var derivation) || derivation.ContentHash != hashes[candidate.Update.ItemId])
+            {
+                changed.Add(candidate);
+            }
+            else if (await TaxonomyRebuiltSinceAsync(derivation, ct))
+            {
+                changed.Add(candidate); // E17: re-reasoned lazily, as its next update arrives
+                retaxonomised++;
+            }
+        }
         long unchanged = candidates.Count - changed.Count + superseded;
 
         // Layers 1-2 may need these items before the ingest role has written them to the catalog.
@@ -204,6 +217,7 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
 
         _stats.AddPublished(records.Count);
         _stats.AddUnchanged(unchanged);
+        _stats.AddRetaxonomised(retaxonomised);
         _stats.AddDeadLettered(deadLettered);
         _stats.AddDeleted(deleted.Count);
         _stats.AddCategoryAssigned(records.Count(r => r.CategoryAssigned));
@@ -213,6 +227,24 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
         {
             _logger.LogInformation("knowledge: batch of {Count}: {Published} published, {Unchanged} unchanged, {DeadLettered} dead-lettered, {Deleted} deleted",
                 batch.Count, records.Count, unchanged, deadLettered, deleted.Count);
+        }
+    }
+
+    /// <summary>
+    /// Whether the taxonomy an unchanged item was reasoned under has since been succeeded (its category's corpus grew,
+    /// E17). A taxonomy that cannot be built right now keeps the stored knowledge; the next update looks again.
+    /// </summary>
+    private async Task<bool> TaxonomyRebuiltSinceAsync(PostgresKnowledgeStore.StoredDerivation stored, CancellationToken ct)
+    {
+        if (stored.Category.Length == 0) return false;
+        var category = CategoryPath.Of(stored.Category.Split(" > "));
+        try
+        {
+            return await _reasoner.CurrentTaxonomyVersionAsync(category, ct) != stored.TaxonomyVersion;
+        }
+        catch (AgentOutputException)
+        {
+            return false;
         }
     }
 

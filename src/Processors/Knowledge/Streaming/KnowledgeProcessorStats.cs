@@ -6,7 +6,7 @@ namespace ReaSeq.Processors.Knowledge.Streaming;
 public sealed class KnowledgeProcessorStats : IDisposable
 {
     private readonly MeterListener _listener = new();
-    private long _consumed, _published, _unchanged, _deadLettered, _categoryAssigned, _rejectedEvidence, _deleted, _republished;
+    private long _consumed, _published, _unchanged, _deadLettered, _categoryAssigned, _rejectedEvidence, _deleted, _republished, _retaxonomised;
     private long _cacheHits, _cacheMisses;
 
     public KnowledgeProcessorStats(KnowledgeMetrics metrics)
@@ -34,6 +34,9 @@ public sealed class KnowledgeProcessorStats : IDisposable
     public long Published => Interlocked.Read(ref _published);
     /// <summary>Updates skipped because the item's content hash equals the stored one.</summary>
     public long Unchanged => Interlocked.Read(ref _unchanged);
+
+    /// <summary>Items with unchanged metadata re-reasoned because their category's taxonomy was rebuilt (E17).</summary>
+    public long Retaxonomised => Interlocked.Read(ref _retaxonomised);
     public long DeadLettered => Interlocked.Read(ref _deadLettered);
     public long CategoryAssigned => Interlocked.Read(ref _categoryAssigned);
     public long RejectedEvidence => Interlocked.Read(ref _rejectedEvidence);
@@ -46,6 +49,8 @@ public sealed class KnowledgeProcessorStats : IDisposable
     internal void AddConsumed(long n) => Interlocked.Add(ref _consumed, n);
     internal void AddPublished(long n) => Interlocked.Add(ref _published, n);
     internal void AddUnchanged(long n) => Interlocked.Add(ref _unchanged, n);
+
+    internal void AddRetaxonomised(long n) => Interlocked.Add(ref _retaxonomised, n);
     internal void AddDeadLettered(long n) => Interlocked.Add(ref _deadLettered, n);
     internal void AddCategoryAssigned(long n) => Interlocked.Add(ref _categoryAssigned, n);
     internal void AddRejectedEvidence(long n) => Interlocked.Add(ref _rejectedEvidence, n);

@@ -82,5 +82,17 @@ public sealed class PostgresCategoryCorpus(NpgsqlDataSource db, int maxOverlayIt
         return new CategoryCorpus(category, recent, sample);
     }
 
+    /// <summary>The catalog's count, or the overlay's when the catalog lags behind this processor.</summary>
+    public async Task<int> CountItemsAsync(CategoryPath category, CancellationToken cancellationToken)
+    {
+        await using var cmd = db.CreateCommand(
+            "select count(*) from items where not deleted and cardinality(category_path) >= $2 and category_path[1:$2] = $1");
+        cmd.Parameters.AddWithValue(category.Segments.ToArray());
+        cmd.Parameters.AddWithValue(category.Depth);
+        long catalog = (long)(await cmd.ExecuteScalarAsync(cancellationToken))!;
+        int overlay = _overlay.Values.Count(i => i.CategoryPath.StartsWith(category));
+        return (int)Math.Max(catalog, overlay);
+    }
+
     private static string SampleKey(string itemId) => Convert.ToHexStringLower(MD5.HashData(Encoding.UTF8.GetBytes(itemId)));
 }

@@ -22,15 +22,18 @@ public sealed class PostgresKnowledgeStore(NpgsqlDataSource db)
     public Task<IReadOnlyList<PartitionOffset>> LoadOffsetsAsync(string group, IReadOnlyCollection<(string Topic, int Partition)> partitions, CancellationToken ct) =>
         PgOffsets.LoadAsync(db, group, partitions, ct);
 
-    /// <summary>Stored content hash per item id (absent ids have no knowledge yet).</summary>
-    public async Task<Dictionary<string, string>> LoadContentHashesAsync(IReadOnlyCollection<string> itemIds, CancellationToken ct)
+    /// <summary>What decides whether an item's stored knowledge is current: its content hash, category and taxonomy version.</summary>
+    public sealed record StoredDerivation(string ContentHash, string Category, string TaxonomyVersion);
+
+    /// <summary>Stored derivation per item id (absent ids have no knowledge yet).</summary>
+    public async Task<Dictionary<string, StoredDerivation>> LoadDerivationsAsync(IReadOnlyCollection<string> itemIds, CancellationToken ct)
     {
-        var result = new Dictionary<string, string>(StringComparer.Ordinal);
+        var result = new Dictionary<string, StoredDerivation>(StringComparer.Ordinal);
         if (itemIds.Count == 0) return result;
-        await using var cmd = db.CreateCommand("select item_id, content_hash from item_knowledge where item_id = any($1)");
+        await using var cmd = db.CreateCommand("select item_id, content_hash, category, taxonomy_version from item_knowledge where item_id = any($1)");
         cmd.Parameters.AddWithValue(itemIds.ToArray());
         await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct)) result[reader.GetString(0)] = reader.GetString(1);
+        while (await reader.ReadAsync(ct)) result[reader.GetString(0)] = new StoredDerivation(reader.GetString(1), reader.GetString(2), reader.GetString(3));
         return result;
     }
 

@@ -13,7 +13,7 @@ public sealed class InMemoryTaxonomyCache : ITaxonomyCache
 
     public ValueTask SetAsync(TaxonomyCacheKey key, CategoryTaxonomies taxonomies, CancellationToken cancellationToken)
     {
-        _entries[key] = taxonomies;
+        _entries.AddOrUpdate(key, taxonomies, (_, stored) => taxonomies.Generation > stored.Generation ? taxonomies : stored);
         return ValueTask.CompletedTask;
     }
 
