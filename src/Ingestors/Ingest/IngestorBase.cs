@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using Avro.Specific;
 using Confluent.Kafka;
@@ -26,19 +27,28 @@ public abstract class IngestorBase<T>(
 
     public IReadOnlyList<string> Topics { get; } = [topic];
 
+    // Owner epochs of the partitions this consumer claimed; written with every offset so a stale owner commits nothing.
+    private readonly ConcurrentDictionary<(string Topic, int Partition), long> _epochs = new();
+
     protected string ConsumerGroup => $"{kafkaOptions.GroupPrefix}.{name}";
 
     public IReadOnlyDictionary<TopicPartition, long> OnAssigned(IReadOnlyCollection<TopicPartition> partitions)
     {
         // Runs on the consumer's thread inside the rebalance callback: blocking here holds the rebalance until
-        // state is loaded, which is what makes the resume point and the state agree.
-        var stored = offsetStore.LoadOffsetsAsync(ConsumerGroup, partitions.Select(p => (p.Topic, p.Partition.Value)).ToList(), CancellationToken.None)
+        // state is loaded, which is what makes the resume point and the state agree. Claiming fences the previous owner
+        // (issue 8 B5), which may still be finishing a batch after losing the partitions in a long stall.
+        var claimed = offsetStore.ClaimOffsetsAsync(ConsumerGroup, partitions.Select(p => (p.Topic, p.Partition.Value)).ToList(), CancellationToken.None)
             .GetAwaiter().GetResult();
+        foreach (var c in claimed) _epochs[(c.Topic, c.Partition)] = c.OwnerEpoch;
         LoadStateAsync(partitions.Select(p => p.Partition.Value).ToList(), CancellationToken.None).GetAwaiter().GetResult();
-        return stored.ToDictionary(o => new TopicPartition(o.Topic, o.Partition), o => o.NextOffset);
+        return claimed.ToDictionary(o => new TopicPartition(o.Topic, o.Partition), o => o.NextOffset);
     }
 
-    public void OnRevoked(IReadOnlyCollection<TopicPartition> partitions) => DropState(partitions.Select(p => p.Partition.Value).ToList());
+    public void OnRevoked(IReadOnlyCollection<TopicPartition> partitions)
+    {
+        foreach (var p in partitions) _epochs.TryRemove((p.Topic, p.Partition.Value), out _);
+        DropState(partitions.Select(p => p.Partition.Value).ToList());
+    }
 
     public async Task HandleBatchAsync(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch, CancellationToken ct)
     {
@@ -68,7 +78,7 @@ public abstract class IngestorBase<T>(
         }
         // This batch's dead letters are delivered before its offsets commit; one that is not fails the batch (retried).
         await deliveries.WaitAsync(ct);
-        var offsets = next.Select(kv => new PartitionOffset(kv.Key.Item1, kv.Key.Item2, kv.Value)).ToList();
+        var offsets = next.Select(kv => new PartitionOffset(kv.Key.Item1, kv.Key.Item2, kv.Value) { OwnerEpoch = _epochs.GetValueOrDefault(kv.Key) }).ToList();
         var (accepted, duplicates) = await CommitAsync(valid, offsets, ct);
         stats.Record(topic, batch.Count, accepted, duplicates, rejected, Stopwatch.GetElapsedTime(started).TotalSeconds);
     }

@@ -13,10 +13,16 @@ public sealed class PostgresCatalogStore(NpgsqlDataSource db) : ICatalogStore
     public Task<IReadOnlyList<PartitionOffset>> LoadOffsetsAsync(string consumerGroup, IReadOnlyCollection<(string Topic, int Partition)> partitions, CancellationToken ct) =>
         PgOffsets.LoadAsync(db, consumerGroup, partitions, ct);
 
+    public Task<IReadOnlyList<PartitionOffset>> ClaimOffsetsAsync(string consumerGroup, IReadOnlyCollection<(string Topic, int Partition)> partitions, CancellationToken ct) =>
+        PgOffsets.ClaimOffsetsAsync(db, consumerGroup, partitions, ct);
+
     public async Task CommitAsync(string consumerGroup, IReadOnlyList<ItemUpdate> items, IReadOnlyList<PartitionOffset> offsets, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        // Offsets first: storing them checks this writer's owner epoch (and locks the rows), so a fenced writer fails
+        // before writing anything, and two writers of one partition are serialised.
+        await PgOffsets.SaveAsync(conn, tx, consumerGroup, offsets, ct);
         if (items.Count > 0)
         {
             // Several updates of one item in a batch: keep the newest only (a statement may not touch a row twice).
@@ -38,7 +44,6 @@ public sealed class PostgresCatalogStore(NpgsqlDataSource db) : ICatalogStore
             cmd.Parameters.AddWithValue(latest.Select(i => i.Op == ItemOp.DELETE).ToArray());
             await cmd.ExecuteNonQueryAsync(ct);
         }
-        await PgOffsets.SaveAsync(conn, tx, consumerGroup, offsets, ct);
         await tx.CommitAsync(ct);
     }
 

@@ -15,6 +15,9 @@ public sealed class PostgresClickSequenceStore(NpgsqlDataSource db) : IClickSequ
     public Task<IReadOnlyList<PartitionOffset>> LoadOffsetsAsync(string consumerGroup, IReadOnlyCollection<(string Topic, int Partition)> partitions, CancellationToken ct) =>
         PgOffsets.LoadAsync(db, consumerGroup, partitions, ct);
 
+    public Task<IReadOnlyList<PartitionOffset>> ClaimOffsetsAsync(string consumerGroup, IReadOnlyCollection<(string Topic, int Partition)> partitions, CancellationToken ct) =>
+        PgOffsets.ClaimOffsetsAsync(db, consumerGroup, partitions, ct);
+
     public async Task<IReadOnlyList<StoredClick>> LoadPartitionsAsync(IReadOnlyCollection<int> partitions, CancellationToken ct)
     {
         if (partitions.Count == 0) return [];
@@ -36,6 +39,9 @@ public sealed class PostgresClickSequenceStore(NpgsqlDataSource db) : IClickSequ
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        // Offsets first: storing them checks this writer's owner epoch (and locks the rows), so a fenced writer fails
+        // before writing anything, and two writers of one partition are serialised.
+        await PgOffsets.SaveAsync(conn, tx, consumerGroup, offsets, ct);
         if (appended.Count > 0)
         {
             // Synchronous writes: the rows are in memory already, and per-field async calls cost more than the copy.
@@ -62,7 +68,6 @@ public sealed class PostgresClickSequenceStore(NpgsqlDataSource db) : IClickSequ
             trim.Parameters.AddWithValue(trims.Select(t => t.KeepFromSeq).ToArray());
             await trim.ExecuteNonQueryAsync(ct);
         }
-        await PgOffsets.SaveAsync(conn, tx, consumerGroup, offsets, ct);
         await tx.CommitAsync(ct);
     }
 

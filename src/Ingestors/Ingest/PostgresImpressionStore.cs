@@ -13,10 +13,16 @@ public sealed class PostgresImpressionStore(NpgsqlDataSource db) : IImpressionSt
     public Task<IReadOnlyList<PartitionOffset>> LoadOffsetsAsync(string consumerGroup, IReadOnlyCollection<(string Topic, int Partition)> partitions, CancellationToken ct) =>
         PgOffsets.LoadAsync(db, consumerGroup, partitions, ct);
 
+    public Task<IReadOnlyList<PartitionOffset>> ClaimOffsetsAsync(string consumerGroup, IReadOnlyCollection<(string Topic, int Partition)> partitions, CancellationToken ct) =>
+        PgOffsets.ClaimOffsetsAsync(db, consumerGroup, partitions, ct);
+
     public async Task<int> CommitAsync(string consumerGroup, IReadOnlyList<LabeledImpression> impressions, IReadOnlyList<PartitionOffset> offsets, CancellationToken ct)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        // Offsets first: storing them checks this writer's owner epoch (and locks the rows), so a fenced writer fails
+        // before writing anything, and two writers of one partition are serialised.
+        await PgOffsets.SaveAsync(conn, tx, consumerGroup, offsets, ct);
         var inserted = 0;
         if (impressions.Count > 0)
         {
@@ -31,7 +37,6 @@ public sealed class PostgresImpressionStore(NpgsqlDataSource db) : IImpressionSt
             cmd.Parameters.Add(new NpgsqlParameter { Value = impressions.Select(i => JsonSerializer.Serialize(i.Context)).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Jsonb });
             inserted = await cmd.ExecuteNonQueryAsync(ct);
         }
-        await PgOffsets.SaveAsync(conn, tx, consumerGroup, offsets, ct);
         await tx.CommitAsync(ct);
         return inserted;
     }

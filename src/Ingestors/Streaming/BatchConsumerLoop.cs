@@ -25,6 +25,10 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
     /// </summary>
     public static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(3);
 
+    // Partitions whose state store refused this consumer's writes because another consumer claimed them (issue 8 B5):
+    // their records are someone else's now, so they are dropped until the group assigns the partitions here again.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<TopicPartition, bool> _fenced = new();
+
     public async Task RunAsync(IBatchHandler handler, string? instanceId, CancellationToken stoppingToken)
     {
         var groupId = $"{options.GroupPrefix}.{handler.Name}";
@@ -74,7 +78,11 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
                 CompleteInFlight();
                 health?.ReportLoading(handler.Name);
                 var stored = Retrying("loading the assigned partitions' state", () => handler.OnAssigned(partitions), stoppingToken);
-                foreach (var tp in partitions) owned.Add(tp);
+                foreach (var tp in partitions)
+                {
+                    owned.Add(tp);
+                    _fenced.TryRemove(tp, out bool _);
+                }
                 health?.ReportAssigned(handler.Name, owned.Count);
                 logger.LogInformation("{Handler}: assigned {Partitions}", handler.Name, Describe(partitions));
                 return partitions.Select(tp => new TopicPartitionOffset(tp, stored.TryGetValue(tp, out var next) ? new Offset(next) : Offset.Unset));
@@ -130,8 +138,8 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
                     batch.Add(result);
                 }
                 // A rebalance inside Consume may have taken partitions away: their records belong to the new owner now.
-                if (batch.Count > 0 && batch.Exists(r => !owned.Contains(r.TopicPartition)))
-                    batch.RemoveAll(r => !owned.Contains(r.TopicPartition));
+                if (batch.Count > 0 && batch.Exists(r => !owned.Contains(r.TopicPartition) || _fenced.ContainsKey(r.TopicPartition)))
+                    batch.RemoveAll(r => !owned.Contains(r.TopicPartition) || _fenced.ContainsKey(r.TopicPartition));
                 if (inFlight is not null)
                 {
                     await inFlight;
@@ -275,7 +283,25 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
         {
             try
             {
-                await handler.HandleBatchAsync(batch, ct);
+                try
+                {
+                    await handler.HandleBatchAsync(batch, ct);
+                }
+                catch (PartitionFencedException fenced)
+                {
+                    // Nothing of the batch committed. Its fenced partitions belong to another consumer now: retrying
+                    // them could never succeed, and would keep this loop from polling the rebalance that takes them away.
+                    var lost = batch.Select(r => r.TopicPartition).Distinct()
+                        .Where(tp => tp.Topic == fenced.Topic && fenced.Partitions.Contains(tp.Partition.Value)).ToList();
+                    if (lost.Count == 0) throw;
+                    foreach (var tp in lost) _fenced[tp] = true;
+                    handler.OnLost(lost);
+                    batch.RemoveAll(r => _fenced.ContainsKey(r.TopicPartition));
+                    logger.LogWarning("{Handler}: {Reason}; dropping partitions {Partitions} until the group assigns them here again",
+                        handler.Name, fenced.Message, Describe(lost));
+                    if (batch.Count == 0) return;
+                    await handler.HandleBatchAsync(batch, ct);
+                }
                 StreamingMetrics.RecordsConsumed(group, batch);
                 StreamingMetrics.BatchDone(group, Stopwatch.GetElapsedTime(started));
                 StreamingTracing.End(spans, null);

@@ -30,6 +30,7 @@ public sealed class IngestBenchmark : IBenchmark
     {
         public long Committed;
         public Task<IReadOnlyList<PartitionOffset>> LoadOffsetsAsync(string g, IReadOnlyCollection<(string Topic, int Partition)> p, CancellationToken ct) => inner.LoadOffsetsAsync(g, p, ct);
+        public Task<IReadOnlyList<PartitionOffset>> ClaimOffsetsAsync(string g, IReadOnlyCollection<(string Topic, int Partition)> p, CancellationToken ct) => inner.ClaimOffsetsAsync(g, p, ct);
         public Task<IReadOnlyList<StoredClick>> LoadPartitionsAsync(IReadOnlyCollection<int> p, CancellationToken ct) => inner.LoadPartitionsAsync(p, ct);
         public Task<IReadOnlyList<StoredClick>> GetSequenceAsync(string u, CancellationToken ct) => inner.GetSequenceAsync(u, ct);
 

@@ -297,6 +297,24 @@ public sealed class KnowledgeProcessorTests(PostgresFixture postgres) : IDisposa
         Assert.Equal(tees.Count, role.Stats.Retaxonomised);
     }
 
+    [Fact]
+    public async Task A_knowledge_processor_whose_partitions_were_claimed_by_another_commits_nothing()
+    {
+        await using var platform = await TestPlatform.StartAsync(postgres, partitions: 3);
+        await using var role = new Role(platform, _folder).Build();
+        Publish(platform, Catalog().Where(u => u.ItemId.StartsWith("tee-", StringComparison.Ordinal)).Take(4));
+        var batch = platform.ReadToEnd(Topics.ItemUpdates, 3);
+        var partitions = Enumerable.Range(0, 3).Select(p => new Confluent.Kafka.TopicPartition(Topics.ItemUpdates, p)).ToList();
+        role.Processor.OnAssigned(partitions);
+        // Another consumer of the group claims the partitions while this one stalls (issue 8 B5).
+        await ReaSeq.Ingestors.Streaming.PgOffsets.ClaimOffsetsAsync(platform.Db, $"{platform.KafkaOptions.GroupPrefix}.{role.Processor.Name}",
+            [.. partitions.Select(p => (p.Topic, p.Partition.Value))], CancellationToken.None);
+
+        await Assert.ThrowsAsync<ReaSeq.Ingestors.Streaming.PartitionFencedException>(() => role.Processor.HandleBatchAsync(batch, CancellationToken.None));
+        Assert.Equal(0, await platform.ScalarAsync("select count(*) from item_knowledge"));
+        Assert.Equal(0, await platform.ScalarAsync("select coalesce(sum(next_offset), 0) from consumer_offsets"));
+    }
+
     /// <summary>A backend whose prompt version can be bumped, as an operator deploying new prompts does.</summary>
     private sealed class VersionedBackend(IKnowledgeAgentBackend inner) : IKnowledgeAgentBackend
     {

@@ -39,6 +39,7 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
     private readonly KafkaOptions _kafkaOptions;
     private readonly ILogger<KnowledgeProcessor> _logger;
     private readonly ContractProducer _producer;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Topic, int Partition), long> _epochs = new();
     private volatile bool _vectorStoreChecked;
 
     public KnowledgeProcessor(AvroSerde<ItemUpdate> updateSerde, AvroSerde<ItemKnowledge> knowledgeSerde, ContractValidator validator,
@@ -76,13 +77,18 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
 
     public IReadOnlyDictionary<TopicPartition, long> OnAssigned(IReadOnlyCollection<TopicPartition> partitions)
     {
-        // All state lives in PostgreSQL (looked up per batch), so only the resume points are loaded.
-        var stored = _store.LoadOffsetsAsync(Group, partitions.Select(p => (p.Topic, p.Partition.Value)).ToList(), CancellationToken.None)
+        // All state lives in PostgreSQL (looked up per batch), so only the resume points are loaded; claiming them fences
+        // a previous owner still finishing a batch (issue 8 B5).
+        var claimed = _store.ClaimOffsetsAsync(Group, partitions.Select(p => (p.Topic, p.Partition.Value)).ToList(), CancellationToken.None)
             .GetAwaiter().GetResult();
-        return stored.ToDictionary(o => new TopicPartition(o.Topic, o.Partition), o => o.NextOffset);
+        foreach (var c in claimed) _epochs[(c.Topic, c.Partition)] = c.OwnerEpoch;
+        return claimed.ToDictionary(o => new TopicPartition(o.Topic, o.Partition), o => o.NextOffset);
     }
 
-    public void OnRevoked(IReadOnlyCollection<TopicPartition> partitions) { }
+    public void OnRevoked(IReadOnlyCollection<TopicPartition> partitions)
+    {
+        foreach (var p in partitions) _epochs.TryRemove((p.Topic, p.Partition.Value), out _);
+    }
 
     public async Task HandleBatchAsync(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch, CancellationToken ct)
     {
@@ -211,7 +217,7 @@ public sealed class KnowledgeProcessor : IBatchHandler, IDisposable
             foreach (var record in records)
                 _producer.ProduceRaw(_options.OutputTopic, Encoding.UTF8.GetBytes(record.ItemId), _knowledgeSerde.Serialize(record), deliveries);
             await deliveries.WaitAsync(ct);
-            var offsets = next.Select(kv => new PartitionOffset(kv.Key.Item1, kv.Key.Item2, kv.Value)).ToList();
+            var offsets = next.Select(kv => new PartitionOffset(kv.Key.Item1, kv.Key.Item2, kv.Value) { OwnerEpoch = _epochs.GetValueOrDefault(kv.Key) }).ToList();
             await _store.CommitAsync(Group, records, deleted, offsets, ct, derived);
         }
 

@@ -22,6 +22,9 @@ public sealed class PostgresKnowledgeStore(NpgsqlDataSource db)
     public Task<IReadOnlyList<PartitionOffset>> LoadOffsetsAsync(string group, IReadOnlyCollection<(string Topic, int Partition)> partitions, CancellationToken ct) =>
         PgOffsets.LoadAsync(db, group, partitions, ct);
 
+    public Task<IReadOnlyList<PartitionOffset>> ClaimOffsetsAsync(string group, IReadOnlyCollection<(string Topic, int Partition)> partitions, CancellationToken ct) =>
+        PgOffsets.ClaimOffsetsAsync(db, group, partitions, ct);
+
     /// <summary>What decides whether an item's stored knowledge is current: its content hash, category and taxonomy version.</summary>
     public sealed record StoredDerivation(string ContentHash, string Category, string TaxonomyVersion);
 
@@ -48,6 +51,9 @@ public sealed class PostgresKnowledgeStore(NpgsqlDataSource db)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        // Offsets first: storing them checks this writer's owner epoch (and locks the rows), so a fenced writer fails
+        // before writing anything, and two writers of one partition are serialised.
+        await PgOffsets.SaveAsync(conn, tx, group, offsets, ct);
         foreach (var row in rows)
         {
             var (baseVector, adapter) = vectors is not null && vectors.TryGetValue(row.ItemId, out var v) ? v : (row.Vector.ToArray(), "");
@@ -69,7 +75,6 @@ public sealed class PostgresKnowledgeStore(NpgsqlDataSource db)
             tombstone.Parameters.AddWithValue(deleted.ToArray());
             await tombstone.ExecuteNonQueryAsync(ct);
         }
-        await PgOffsets.SaveAsync(conn, tx, group, offsets, ct);
         await tx.CommitAsync(ct);
     }
 

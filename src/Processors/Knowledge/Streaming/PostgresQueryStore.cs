@@ -10,6 +10,9 @@ public sealed class PostgresQueryStore(NpgsqlDataSource db, KnowledgeQueryOption
     public Task<IReadOnlyList<PartitionOffset>> LoadOffsetsAsync(string group, IReadOnlyCollection<(string Topic, int Partition)> partitions, CancellationToken ct) =>
         PgOffsets.LoadAsync(db, group, partitions, ct);
 
+    public Task<IReadOnlyList<PartitionOffset>> ClaimOffsetsAsync(string group, IReadOnlyCollection<(string Topic, int Partition)> partitions, CancellationToken ct) =>
+        PgOffsets.ClaimOffsetsAsync(db, group, partitions, ct);
+
     /// <summary>
     /// Adds one batch of occurrences (category, normalised query, ts) and the offsets that produced them in one transaction,
     /// then prunes each touched category to <see cref="KnowledgeQueryOptions.MaxPerCategory"/> queries.
