@@ -95,7 +95,28 @@ public sealed class TrainerWorker(
         catch (Exception e) when (e is OperationCanceledException or NpgsqlException or InvalidOperationException)
         {
         }
+        await UnlockAsync(connection);
         if (!stoppingToken.IsCancellationRequested) throw new InvalidOperationException("the leader lost its lock connection");
+    }
+
+    /// <summary>
+    /// Gives the lock back before the connection goes back to the pool: a pooled connection keeps its session, and so
+    /// its advisory lock, until it is next used, so a standby in this process or another would wait for ever after a
+    /// leader that stopped without exiting. A broken connection has lost the lock already.
+    /// </summary>
+    private async Task UnlockAsync(NpgsqlConnection connection)
+    {
+        try
+        {
+            await using var cmd = new NpgsqlCommand("select pg_advisory_unlock($1)", connection);
+            cmd.Parameters.AddWithValue(options.LeaderLockKey);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await cmd.ExecuteScalarAsync(timeout.Token);
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or OperationCanceledException)
+        {
+            logger.LogDebug("trainer: lock not released explicitly ({Reason}); it goes with the connection", e.Message);
+        }
     }
 
     private async Task<bool> TryLockAsync(NpgsqlConnection connection, CancellationToken ct)
