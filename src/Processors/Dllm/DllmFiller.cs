@@ -378,11 +378,19 @@ public sealed class DllmFiller(AvroSerde<SequenceUpdate> inputSerde, AvroSerde<A
         bool logged = false;
         while (true)
         {
-            await RefreshNewestAsync(force: true, ct);
-            if (ModelVersion > 0)
+            try
             {
-                await ModelAsync(ModelVersion, ct);
-                return;
+                await RefreshNewestAsync(force: true, ct);
+                if (ModelVersion > 0)
+                {
+                    await ModelAsync(ModelVersion, ct);
+                    return;
+                }
+            }
+            catch (Exception e) when (e is InvalidDataException or Npgsql.NpgsqlException)
+            {
+                // An unreadable checkpoint or PostgreSQL away: keep waiting (and not ready) instead of ending the job.
+                logger.LogWarning("dllm: model version {Version} not loaded yet ({Reason}); retrying", DllmModelVersion.Label(ModelVersion), e.Message);
             }
             if (!logged)
             {
