@@ -37,12 +37,13 @@ public sealed class ContractProducer : IDisposable
     /// <summary>
     /// Produces one record. With a tracker, its delivery is reported there (a failure fails the tracker's wait); a record
     /// the producer refuses outright (too large for the broker, ...) throws <see cref="DeliveryFailedException"/>.
+    /// <paramref name="headers"/> travel with the record (e.g. <see cref="StreamingMetrics.EnteredAtHeader"/>).
     /// </summary>
-    public void ProduceRaw(string topic, byte[]? key, byte[]? value, DeliveryTracker? tracker = null)
+    public void ProduceRaw(string topic, byte[]? key, byte[]? value, DeliveryTracker? tracker = null, Headers? headers = null)
     {
         var what = $"record for {topic}";
         var track = tracker?.Track(what);
-        var message = new Message<byte[]?, byte[]?> { Key = key, Value = value };
+        var message = new Message<byte[]?, byte[]?> { Key = key, Value = value, Headers = headers };
         // W3C trace context in the headers: the consumer's span continues this trace (only while something traces).
         using var span = StreamingTracing.StartPublish(topic, message);
         while (true)

@@ -9,7 +9,7 @@ namespace ReaSeq.Models.Ctr;
 /// </summary>
 public sealed class OnlineCtrLearner : IDisposable
 {
-    private optim.Optimizer _optimizer;
+    private TorchSharp.Modules.OptimizerHelper _optimizer;
 
     /// <summary>Takes ownership of <paramref name="model"/>.</summary>
     public OnlineCtrLearner(CtrModel model, int evaluationWindow)
@@ -17,6 +17,13 @@ public sealed class OnlineCtrLearner : IDisposable
         ArgumentNullException.ThrowIfNull(model);
         Model = model;
         _optimizer = NewOptimizer(model);
+        Evaluation = new RollingCtrEvaluation(evaluationWindow);
+    }
+
+    private OnlineCtrLearner(CtrModel model, TorchSharp.Modules.OptimizerHelper optimizer, int evaluationWindow)
+    {
+        Model = model;
+        _optimizer = optimizer;
         Evaluation = new RollingCtrEvaluation(evaluationWindow);
     }
 
@@ -68,7 +75,7 @@ public sealed class OnlineCtrLearner : IDisposable
         return Model.forward(interaction).sigmoid().cpu().data<float>().ToArray();
     }
 
-    /// <summary>Continues with other weights (a rollback, a resume): a fresh optimiser; the evaluation window stays.</summary>
+    /// <summary>Continues with other weights: a fresh optimiser; the evaluation window stays.</summary>
     public void Replace(CtrModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -78,13 +85,58 @@ public sealed class OnlineCtrLearner : IDisposable
         _optimizer = NewOptimizer(model);
     }
 
+    /// <summary>
+    /// The weights and the optimiser's state (Adam's first and second moments and its step count) as a checkpoint.
+    /// Adam's update depends on both, so a learner resumed from weights alone would take different steps from one that
+    /// never stopped (issue 10 §5/§8); with them it takes the very same ones.
+    /// </summary>
+    public byte[] SaveCheckpoint() => CtrModelCheckpoint.Save(Model, _optimizer.save_state_dict);
+
+    /// <summary>A learner continuing from <paramref name="checkpoint"/>: its weights and, when saved, its optimiser state.</summary>
+    public static OnlineCtrLearner Resume(byte[] checkpoint, string? device, int evaluationWindow)
+    {
+        var (model, optimizer) = Load(checkpoint, device);
+        return new OnlineCtrLearner(model, optimizer, evaluationWindow);
+    }
+
+    /// <summary>Continues from <paramref name="checkpoint"/> (a rollback, a resume) as <see cref="Resume"/>; the evaluation window stays.</summary>
+    public void Replace(byte[] checkpoint, string? device)
+    {
+        var (model, optimizer) = Load(checkpoint, device);
+        _optimizer.Dispose();
+        Model.Dispose();
+        Model = model;
+        _optimizer = optimizer;
+    }
+
+    private static (CtrModel Model, TorchSharp.Modules.OptimizerHelper Optimizer) Load(byte[] checkpoint, string? device)
+    {
+        TorchSharp.Modules.OptimizerHelper? optimizer = null;
+        var model = CtrModelCheckpoint.LoadModel(checkpoint, device, (loaded, reader) =>
+        {
+            optimizer = NewOptimizer(loaded);
+            try
+            {
+                optimizer.load_state_dict(reader);
+            }
+            catch
+            {
+                optimizer.Dispose();
+                optimizer = null;
+                throw;
+            }
+        });
+        // A checkpoint written before the optimiser state was kept: a fresh optimiser, as before.
+        return (model, optimizer ?? NewOptimizer(model));
+    }
+
     public void Dispose()
     {
         _optimizer.Dispose();
         Model.Dispose();
     }
 
-    private static optim.Optimizer NewOptimizer(CtrModel model)
+    private static TorchSharp.Modules.OptimizerHelper NewOptimizer(CtrModel model)
     {
         var options = model.Options;
         return optim.Adam(model.TrainableParameters(), options.LearningRate, weight_decay: options.WeightDecay);

@@ -5,6 +5,7 @@ using ReaSeq.Contracts;
 using ReaSeq.Contracts.Serialization;
 using ReaSeq.Contracts.Stores;
 using ReaSeq.Ingestors.Streaming;
+using ReaSeq.Ingestors.Streaming.Operations;
 using ReaSeq.Models.Dllm;
 
 namespace ReaSeq.Processors.Dllm;
@@ -32,7 +33,7 @@ public sealed class DllmFiller(AvroSerde<SequenceUpdate> inputSerde, AvroSerde<A
 {
     /// <summary>A batch whose outputs are decided but not yet durable; the loop retries exactly this batch.</summary>
     private sealed class DecidedBatch(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch, List<Action<DeliveryTracker>> sends,
-        List<PartitionOffset> offsets, int published, int fills, int deadLettered)
+        List<PartitionOffset> offsets, int published, int fills, int deadLettered, List<Timestamp> entered)
     {
         public readonly IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> Batch = batch;
         public readonly List<Action<DeliveryTracker>> Sends = sends;
@@ -40,6 +41,7 @@ public sealed class DllmFiller(AvroSerde<SequenceUpdate> inputSerde, AvroSerde<A
         public readonly int Published = published;
         public readonly int Fills = fills;
         public readonly int DeadLettered = deadLettered;
+        public readonly List<Timestamp> Entered = entered;
         public bool Delivered;
     }
 
@@ -50,6 +52,7 @@ public sealed class DllmFiller(AvroSerde<SequenceUpdate> inputSerde, AvroSerde<A
     private readonly object _gate = new();
     private DecidedBatch? _decided;
     private long _newest;
+    private long _loaded;
     private long _lastCheckMs = long.MinValue;
     private long _noWaitUntilMs = long.MinValue;
     private long _consumed;
@@ -74,8 +77,15 @@ public sealed class DllmFiller(AvroSerde<SequenceUpdate> inputSerde, AvroSerde<A
 
     public long DeadLettered => Interlocked.Read(ref _deadLettered);
 
-    /// <summary>The newest model version this job has loaded (0: none).</summary>
+    /// <summary>The newest model version this job has seen recorded (0: none).</summary>
     public long ModelVersion => Interlocked.Read(ref _newest);
+
+    /// <summary>
+    /// The newest model version whose checkpoint this job has loaded into memory (0: none yet). Readiness (issue 12 §4,
+    /// "the model is loaded") reads this, not <see cref="ModelVersion"/>: a recorded version whose checkpoint cannot be
+    /// read must not make the role ready.
+    /// </summary>
+    public long LoadedModelVersion => Interlocked.Read(ref _loaded);
 
     public IReadOnlyDictionary<TopicPartition, long> OnAssigned(IReadOnlyCollection<TopicPartition> partitions)
     {
@@ -168,8 +178,10 @@ public sealed class DllmFiller(AvroSerde<SequenceUpdate> inputSerde, AvroSerde<A
             sends.Add(t => _producer.ProduceRaw(options.OutputTopic, key, value, t));
         }
         metrics.BatchFilled(clock.Elapsed);
+        // When each published output's click entered the platform, carried by the sequence role on its SequenceUpdate.
+        var entered = fillable.Select(f => StreamingMetrics.EnteredAt(f.Source.Message.Headers)).ToList();
         _decided = new DecidedBatch(batch, sends, offsets.Select(o => new PartitionOffset(o.Key.Item1, o.Key.Item2, o.Value)).ToList(),
-            outputs.Count, fills, deadLettered);
+            outputs.Count, fills, deadLettered, entered);
         await CompleteAsync(_decided, ct);
     }
 
@@ -194,6 +206,11 @@ public sealed class DllmFiller(AvroSerde<SequenceUpdate> inputSerde, AvroSerde<A
             foreach (var send in decided.Sends) send(deliveries);
             await deliveries.WaitAsync(ct);
             decided.Delivered = true;
+            // Freshness (issue 12 §3, DESIGN §6): click entering the platform → its AugmentedSequence acknowledged by the
+            // broker, one observation per output, from the oldest click the SequenceUpdate newly reflected. Inputs
+            // without the sequence role's header (another producer) are not observed rather than timed from the wrong event.
+            var now = DateTimeOffset.UtcNow;
+            foreach (var enteredAt in decided.Entered) StreamingMetrics.RecordFreshness("augmented_sequence", enteredAt, now);
         }
         Dictionary<int, long> versions;
         lock (_gate) versions = decided.Offsets.Where(o => _partitionVersions.ContainsKey(o.Partition)).ToDictionary(o => o.Partition, o => _partitionVersions[o.Partition]);
@@ -307,6 +324,7 @@ public sealed class DllmFiller(AvroSerde<SequenceUpdate> inputSerde, AvroSerde<A
         model = LladaTiny.Load(new MemoryStream(checkpoint, writable: false), options.Device);
         model.SetTraining(false);
         _models[version] = model;
+        if (version > Interlocked.Read(ref _loaded)) Interlocked.Exchange(ref _loaded, version);
         HashSet<long> inUse;
         lock (_gate) inUse = [.. _partitionVersions.Values];
         foreach (var stale in _models.Keys.Where(v => v != version && !inUse.Contains(v)).ToList())
@@ -354,14 +372,29 @@ public sealed class DllmFiller(AvroSerde<SequenceUpdate> inputSerde, AvroSerde<A
         logger.LogInformation("dllm: partitions {Partitions} now fill with {Version}", swapped.Keys, DllmModelVersion.Label(newest));
     }
 
-    /// <summary>Waits until a first model version exists (the filling job starts consuming only then).</summary>
+    /// <summary>
+    /// Waits until a first model version exists and loads it (the filling job starts consuming only then). Loading it
+    /// here rather than at the first batch makes readiness mean what it says: the model is in memory.
+    /// </summary>
     public async Task WaitForModelAsync(CancellationToken ct)
     {
         bool logged = false;
         while (true)
         {
-            await RefreshNewestAsync(force: true, ct);
-            if (ModelVersion > 0) return;
+            try
+            {
+                await RefreshNewestAsync(force: true, ct);
+                if (ModelVersion > 0)
+                {
+                    await ModelAsync(ModelVersion, ct);
+                    return;
+                }
+            }
+            catch (Exception e) when (e is InvalidDataException or Npgsql.NpgsqlException)
+            {
+                // An unreadable checkpoint or PostgreSQL away: keep waiting (and not ready) instead of ending the job.
+                logger.LogWarning("dllm: model version {Version} not loaded yet ({Reason}); retrying", DllmModelVersion.Label(ModelVersion), e.Message);
+            }
             if (!logged)
             {
                 logger.LogInformation("dllm: no model version yet; filling starts once the trainer has recorded one");

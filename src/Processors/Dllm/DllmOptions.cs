@@ -51,6 +51,14 @@ public sealed class DllmOptions : IValidatableObject
     /// </summary>
     [Range(0, 600_000)] public int UnknownItemWaitMs { get; set; } = 5_000;
 
+    /// <summary>
+    /// /readyz before the deployment's first model version (issue 12 §4). False (default): not ready until a version is
+    /// loaded, since "ready" promises filled AugmentedSequences. True: ready without one, for a first rollout that waits
+    /// on readiness (helm --wait) while the trainer still needs traffic to train version 1; the filling job consumes
+    /// nothing until then either way, so no unfilled record is ever published.
+    /// </summary>
+    public bool ReadyWithoutModel { get; set; }
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) => OptionsValidation.Results(Validate);
 
     public void Validate()

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using ReaSeq.Contracts.Stores;
 using ReaSeq.Ingestors.Streaming;
+using ReaSeq.Ingestors.Streaming.Operations;
 using ReaSeq.Models.Dllm;
 using ReaSeq.Processors.VectorStores;
 
@@ -30,6 +31,7 @@ public static class DllmServiceCollectionExtensions
         services.AddSingleton<DllmCollector>();
         services.AddSingleton<DllmFiller>();
         services.AddSingleton<DllmProgress>();
+        services.AddSingleton<IReadinessContributor, DllmModelReadiness>();
         services.AddHostedService<ConsumerWorker<DllmCollector>>();
         services.AddHostedService<DllmFillWorker>();
         services.AddHostedService<DllmTrainerService>();

@@ -49,6 +49,8 @@ public sealed class CtrTrainerProcessor(
     private OnlineCtrLearner? _learner;
     private string? _baseVersion;
     private long _oldestUnpublishedMs = long.MaxValue;
+    private long _newestTrainedMs = long.MinValue;
+    private long _prunedThroughMs = long.MinValue;
     private long _trainedSinceVersion;
     private long _consumed;
     private long _deadLettered;
@@ -69,6 +71,15 @@ public sealed class CtrTrainerProcessor(
     public long SkippedBySampling => Interlocked.Read(ref _skipped);
 
     public double TrainFraction => options.TrainFraction;
+
+    /// <summary>True once the weights are in memory: the registry's active version loaded, or fresh ones initialised.</summary>
+    public bool ModelLoaded
+    {
+        get
+        {
+            lock (_gate) return _learner is not null;
+        }
+    }
 
     /// <summary>The version the in-memory weights started from (resume, rollback) or were last published as.</summary>
     public string? BaseVersion => _baseVersion;
@@ -175,6 +186,7 @@ public sealed class CtrTrainerProcessor(
         _dllmVersions.UnionWith(built.DllmVersions);
         _trainedSinceVersion += count;
         _oldestUnpublishedMs = Math.Min(_oldestUnpublishedMs, chunk.Min(c => c.ProducedMs));
+        _newestTrainedMs = Math.Max(_newestTrainedMs, chunk.Max(c => c.Impression.TsMs));
     }
 
     private async Task PublishAsync(bool force, CancellationToken ct)
@@ -196,7 +208,8 @@ public sealed class CtrTrainerProcessor(
         CtrEvaluationSnapshot evaluation;
         lock (_gate)
         {
-            checkpoint = CtrModelCheckpoint.Save(_learner.Model);
+            // With the optimiser's state: a trainer resuming from this version continues exactly where this one is.
+            checkpoint = _learner.SaveCheckpoint();
             evaluation = _learner.Evaluation.Evaluate();
         }
         metrics.Evaluated(evaluation);
@@ -240,6 +253,34 @@ public sealed class CtrTrainerProcessor(
         ResetSinceVersion();
         // New knowledge vectors and semantic ids reach the next version's features.
         features.ClearCache();
+        await PruneAugmentedAsync(ct);
+    }
+
+    /// <summary>
+    /// Retention of ctr_augmented_sequences (<see cref="TrainerOptions.AugmentedRetentionMs"/>), in event time behind the
+    /// newest impression trained on, so a replay of an old data set prunes by its own clock. It runs after a version is
+    /// durable and only once the cutoff has moved by a tenth of the retention (at least a minute): the delete reads every
+    /// row older than the cutoff, and doing that at each version would cost more than the rows it frees.
+    /// </summary>
+    private async Task PruneAugmentedAsync(CancellationToken ct)
+    {
+        long retention = options.AugmentedRetentionMs;
+        if (retention <= 0 || _newestTrainedMs == long.MinValue) return;
+        long cutoff = _newestTrainedMs - retention;
+        if (_prunedThroughMs != long.MinValue && cutoff - _prunedThroughMs < Math.Max(60_000, retention / 10)) return;
+        int deleted;
+        try
+        {
+            deleted = await features.PruneAugmentedAsync(cutoff, ct);
+        }
+        catch (Npgsql.NpgsqlException e)
+        {
+            // The version is already durable: a failed prune must not fail (and so retrain) the batch; the next one retries.
+            logger.LogWarning("trainer: pruning augmented sequences failed ({Reason}); retried after the next version", e.Message);
+            return;
+        }
+        _prunedThroughMs = cutoff;
+        if (deleted > 0) logger.LogInformation("trainer: pruned {Rows} augmented sequences superseded before {Cutoff:O}", deleted, DateTimeOffset.FromUnixTimeMilliseconds(cutoff));
     }
 
     /// <summary>A stable choice per impression id (FNV-1a), so a replay and its restart train on the same impressions.</summary>
@@ -267,26 +308,30 @@ public sealed class CtrTrainerProcessor(
         if (options.CpuThreads > 0) TorchDevice.SetCpuThreads(options.CpuThreads);
         var active = await registry.ActiveAsync(ct);
         byte[]? checkpoint = active is null ? null : await registry.CheckpointAsync(active.Version, ct);
-        CtrModel model;
         if (checkpoint is not null)
         {
-            model = CtrModelCheckpoint.LoadModel(checkpoint, options.Model.Device);
-            var loaded = model.Options;
+            var loaded = CtrModelCheckpoint.ReadOptions(checkpoint);
             if (loaded.PathwayName != options.Model.PathwayName)
             {
                 logger.LogWarning("trainer: active version {Version} has pathways {Loaded}; configuration asks for {Configured}; keeping the checkpoint's",
                     active!.Version, loaded.PathwayName, options.Model.PathwayName);
             }
+            // Weights and optimiser state (Adam's moments and step), so training continues as if never stopped.
+            lock (_gate)
+            {
+                if (_learner is null) _learner = OnlineCtrLearner.Resume(checkpoint, options.Model.Device, options.EvaluationWindow);
+                else _learner.Replace(checkpoint, options.Model.Device);
+            }
         }
         else
         {
             Determinism.Seed(options.Seed);
-            model = CtrModel.Create(options.Model);
-        }
-        lock (_gate)
-        {
-            if (_learner is null) _learner = new OnlineCtrLearner(model, options.EvaluationWindow);
-            else _learner.Replace(model);
+            var model = CtrModel.Create(options.Model);
+            lock (_gate)
+            {
+                if (_learner is null) _learner = new OnlineCtrLearner(model, options.EvaluationWindow);
+                else _learner.Replace(model);
+            }
         }
         _baseVersion = checkpoint is null ? null : active!.Version;
     }

@@ -69,6 +69,20 @@ public sealed class PostgresFeatureSource(NpgsqlDataSource db, TrainerOptions op
         return result;
     }
 
+    /// <summary>
+    /// Deletes the augmented sequences no impression at or after <paramref name="cutoffMs"/> can use: a row is kept
+    /// while it is newer than the cutoff or is its user's newest row before it (the one a point-in-time join at the
+    /// cutoff picks), so a user whose last fill is old keeps it. Returns the rows deleted.
+    /// </summary>
+    public async Task<int> PruneAugmentedAsync(long cutoffMs, CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand(
+            "delete from ctr_augmented_sequences a where a.ts_ms < $1 and exists (select 1 from ctr_augmented_sequences b " +
+            "where b.user_id = a.user_id and b.ts_ms > a.ts_ms and b.ts_ms < $1)");
+        cmd.Parameters.AddWithValue(cutoffMs);
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
     private async Task<Dictionary<string, List<AugmentedRecord>>> AugmentedAsync(string[] users, long before, CancellationToken ct)
     {
         await using var cmd = db.CreateCommand(

@@ -47,6 +47,13 @@ public sealed class TrainerOptions : IValidatableObject
     /// <summary>Registry rows kept with their checkpoint; older superseded ones lose the checkpoint bytes (0 keeps all).</summary>
     [Range(0, 1_000_000)] public int KeepCheckpoints { get; set; } = 50;
 
+    /// <summary>
+    /// How far back in event time, behind the newest impression trained on, ctr_augmented_sequences keeps superseded
+    /// rows (0 keeps all). The table otherwise grows with every AugmentedSequence ever filled; each user's newest row
+    /// before the cutoff stays, so only impressions arriving later than this behind the newest lose their fills.
+    /// </summary>
+    [Range(0, long.MaxValue)] public long AugmentedRetentionMs { get; set; } = 7L * 24 * 3_600_000;
+
     public int Seed { get; set; } = 1;
 
     public CtrModelOptions Model { get; set; } = new() { MaxHistory = 100 };

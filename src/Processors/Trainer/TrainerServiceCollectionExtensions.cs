@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using ReaSeq.Ingestors.Streaming;
+using ReaSeq.Ingestors.Streaming.Operations;
 
 namespace ReaSeq.Processors.Trainer;
 
@@ -15,6 +16,7 @@ public static class TrainerServiceCollectionExtensions
         services.AddSingleton<PostgresFeatureSource>();
         services.AddSingleton<CtrTrainerProcessor>();
         services.AddSingleton<AugmentedSequenceRecorder>();
+        services.AddSingleton<IReadinessContributor, TrainerModelReadiness>();
         services.AddHostedService<TrainerWorker>();
         services.AddHostedService<ConsumerWorker<AugmentedSequenceRecorder>>();
         return services;

@@ -58,44 +58,72 @@ public sealed class TrainerWorker(
             waitingLogged = true;
             await Task.Delay(options.LeaderRetryMs, stoppingToken);
         }
-        metrics.Leader(true);
-        logger.LogInformation("trainer: leader (advisory lock {Key})", options.LeaderLockKey);
+        // Whatever ends the leadership (stop, lost connection, a failing loop), the lock is given back here.
+        try
+        {
+            metrics.Leader(true);
+            logger.LogInformation("trainer: leader (advisory lock {Key})", options.LeaderLockKey);
 
-        using var lost = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var watch = Task.Run(async () =>
-        {
-            while (!lost.IsCancellationRequested)
+            using var lost = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            var watch = Task.Run(async () =>
             {
-                await Task.Delay(LockCheck, lost.Token);
-                await using var ping = new NpgsqlCommand("select 1", connection);
-                await ping.ExecuteScalarAsync(lost.Token);
+                while (!lost.IsCancellationRequested)
+                {
+                    await Task.Delay(LockCheck, lost.Token);
+                    await using var ping = new NpgsqlCommand("select 1", connection);
+                    await ping.ExecuteScalarAsync(lost.Token);
+                }
+            }, CancellationToken.None);
+            // The loop blocks in librdkafka calls; give it its own thread instead of a pool thread.
+            var loop = Task.Factory.StartNew(
+                () => new BatchConsumerLoop(kafka, kafkaOptions, logger, health).RunAsync(handler, null, lost.Token),
+                lost.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+            var first = await Task.WhenAny(loop, watch);
+            if (first == watch && !stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning("trainer: the leader connection failed ({Reason}); stopping training", watch.Exception?.GetBaseException().Message);
             }
-        }, CancellationToken.None);
-        // The loop blocks in librdkafka calls; give it its own thread instead of a pool thread.
-        var loop = Task.Factory.StartNew(
-            () => new BatchConsumerLoop(kafka, kafkaOptions, logger, health).RunAsync(handler, null, lost.Token),
-            lost.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
-        var first = await Task.WhenAny(loop, watch);
-        if (first == watch && !stoppingToken.IsCancellationRequested)
-        {
-            logger.LogWarning("trainer: the leader connection failed ({Reason}); stopping training", watch.Exception?.GetBaseException().Message);
+            await lost.CancelAsync();
+            try
+            {
+                await loop;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            try
+            {
+                await watch;
+            }
+            catch (Exception e) when (e is OperationCanceledException or NpgsqlException or InvalidOperationException)
+            {
+            }
+            if (!stoppingToken.IsCancellationRequested) throw new InvalidOperationException("the leader lost its lock connection");
         }
-        await lost.CancelAsync();
+        finally
+        {
+            await UnlockAsync(connection);
+        }
+    }
+
+    /// <summary>
+    /// Gives the lock back before the connection goes back to the pool: a pooled connection keeps its session, and so
+    /// its advisory lock, until it is next used, so a standby in this process or another would wait for ever after a
+    /// leader that stopped without exiting. A broken connection has lost the lock already.
+    /// </summary>
+    private async Task UnlockAsync(NpgsqlConnection connection)
+    {
         try
         {
-            await loop;
+            await using var cmd = new NpgsqlCommand("select pg_advisory_unlock($1)", connection);
+            cmd.Parameters.AddWithValue(options.LeaderLockKey);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await cmd.ExecuteScalarAsync(timeout.Token);
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or OperationCanceledException)
         {
+            logger.LogDebug("trainer: lock not released explicitly ({Reason}); it goes with the connection", e.Message);
         }
-        try
-        {
-            await watch;
-        }
-        catch (Exception e) when (e is OperationCanceledException or NpgsqlException or InvalidOperationException)
-        {
-        }
-        if (!stoppingToken.IsCancellationRequested) throw new InvalidOperationException("the leader lost its lock connection");
     }
 
     private async Task<bool> TryLockAsync(NpgsqlConnection connection, CancellationToken ct)

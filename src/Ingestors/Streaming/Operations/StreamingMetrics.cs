@@ -82,6 +82,30 @@ public static class StreamingMetrics
         Freshness.Record(Math.Max(0, seconds), new KeyValuePair<string, object?>("stage", stage));
     }
 
+    /// <summary>
+    /// Kafka header on a derived record (a SequenceUpdate) carrying when its source event entered the platform: the
+    /// source record's Kafka timestamp in Unix milliseconds, as ASCII digits. The record's own Kafka timestamp is when
+    /// the deriving role produced it, so a stage further down (the dllm role's AugmentedSequence) needs this header to
+    /// measure freshness from the click rather than from the intermediate record.
+    /// </summary>
+    public const string EnteredAtHeader = "reaseq-entered-ms";
+
+    /// <summary>Headers carrying <paramref name="enteredAt"/> (see <see cref="EnteredAtHeader"/>); null when it is unknown.</summary>
+    public static Headers? EnteredAtHeaders(Timestamp enteredAt)
+    {
+        if (enteredAt.Type == TimestampType.NotAvailable) return null;
+        return new Headers { { EnteredAtHeader, System.Text.Encoding.ASCII.GetBytes(enteredAt.UnixTimestampMs.ToString(System.Globalization.CultureInfo.InvariantCulture)) } };
+    }
+
+    /// <summary>The <see cref="EnteredAtHeader"/> of a consumed record; NotAvailable when it is absent or unreadable.</summary>
+    public static Timestamp EnteredAt(Headers? headers)
+    {
+        if (headers is null || !headers.TryGetLastBytes(EnteredAtHeader, out var bytes)) return Timestamp.Default;
+        return long.TryParse(System.Text.Encoding.ASCII.GetString(bytes), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms) && ms > 0
+            ? new Timestamp(ms, TimestampType.CreateTime)
+            : Timestamp.Default;
+    }
+
     /// <summary>The version of a model a role serves or uses, for `reaseq status` and dashboards (gauge reaseq_model_version).</summary>
     public static void ReportModelVersion(string role, string model, long version) => Models.Report(role, model, version);
 

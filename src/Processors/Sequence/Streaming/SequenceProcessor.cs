@@ -284,6 +284,9 @@ public sealed class SequenceProcessor(
 
         var changed = new Dictionary<(int Partition, string User), UserSequence>();
         var accepted = new List<Timestamp>();
+        // Per changed user, its oldest click of the batch entering the platform: sent on with the update so that the
+        // dllm role can measure freshness from the click (StreamingMetrics.EnteredAtHeader).
+        var enteredAt = new Dictionary<(int Partition, string User), Timestamp>();
         try
         {
             for (var n = 0; n < decoded.Count; n++)
@@ -299,6 +302,7 @@ public sealed class SequenceProcessor(
                 {
                     changed[(source.Partition.Value, click.UserId)] = result.Sequence!;
                     if (!replay) accepted.Add(source.Message.Timestamp);
+                    enteredAt.TryAdd((source.Partition.Value, click.UserId), source.Message.Timestamp);
                 }
                 else if (result.ShouldDeadLetter && !replay)
                 {
@@ -315,7 +319,9 @@ public sealed class SequenceProcessor(
                 {
                     var key = System.Text.Encoding.UTF8.GetBytes(user);
                     var value = updateSerde.Serialize(ToContract(sequence, _partitions[partition].Detector.Options.Variant));
-                    sends.Add(t => _producer.ProduceRaw(options.OutputTopic, key, value, t));
+                    var entered = enteredAt.GetValueOrDefault((partition, user));
+                    // Fresh headers on every send: a retried batch must not reuse headers the producer already holds.
+                    sends.Add(t => _producer.ProduceRaw(options.OutputTopic, key, value, t, StreamingMetrics.EnteredAtHeaders(entered)));
                 }
             }
             // Copies of the changed users, for the next checkpoint once the batch is delivered (cheap: arrays of values).
