@@ -179,7 +179,7 @@ public sealed class DllmFiller(AvroSerde<SequenceUpdate> inputSerde, AvroSerde<A
         }
         metrics.BatchFilled(clock.Elapsed);
         // When each published output's click entered the platform, carried by the sequence role on its SequenceUpdate.
-        var entered = fillable.Select(f => StreamingMetrics.EnteredAt(f.Source.Message.Headers)).ToList();
+        var entered = accepted.Select(f => StreamingMetrics.EnteredAt(f.Source.Message.Headers)).ToList();
         _decided = new DecidedBatch(batch, sends, offsets.Select(o => new PartitionOffset(o.Key.Item1, o.Key.Item2, o.Value)).ToList(),
             outputs.Count, fills, deadLettered, entered);
         await CompleteAsync(_decided, ct);
