@@ -78,22 +78,8 @@ public static class PgOffsets
     /// <see cref="EnsureOwnerAsync"/> in every state transaction, so a consumer that lost the partition meanwhile commits nothing.
     /// </summary>
     public static async Task<IReadOnlyDictionary<(string Topic, int Partition), long>> ClaimAsync(NpgsqlDataSource db, string group,
-        IReadOnlyCollection<(string Topic, int Partition)> partitions, CancellationToken ct)
-    {
-        var epochs = new Dictionary<(string, int), long>();
-        if (partitions.Count == 0) return epochs;
-        await using var cmd = db.CreateCommand(
-            "insert into consumer_offsets (consumer_group, topic, partition, next_offset, owner_epoch) " +
-            "select $1, t, p, 0, 1 from unnest($2::text[], $3::int[]) x(t, p) " +
-            "on conflict (consumer_group, topic, partition) do update set owner_epoch = consumer_offsets.owner_epoch + 1 " +
-            "returning topic, partition, owner_epoch");
-        cmd.Parameters.AddWithValue(group);
-        cmd.Parameters.AddWithValue(partitions.Select(p => p.Topic).ToArray());
-        cmd.Parameters.AddWithValue(partitions.Select(p => p.Partition).ToArray());
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct)) epochs[(reader.GetString(0), reader.GetInt32(1))] = reader.GetInt64(2);
-        return epochs;
-    }
+        IReadOnlyCollection<(string Topic, int Partition)> partitions, CancellationToken ct) =>
+        (await ClaimOffsetsAsync(db, group, partitions, ct)).ToDictionary(o => (o.Topic, o.Partition), o => o.OwnerEpoch);
 
     /// <summary>
     /// Inside the caller's state transaction: locks the partitions' offset rows and throws <see cref="PartitionFencedException"/>

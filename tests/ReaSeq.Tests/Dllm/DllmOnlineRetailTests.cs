@@ -2,13 +2,10 @@ using Microsoft.Extensions.Logging.Abstractions;
 using ReaSeq.Contracts;
 using ReaSeq.Contracts.Serialization;
 using ReaSeq.Contracts.Stores;
-using ReaSeq.Ingestors.Replay;
-using ReaSeq.Ingestors.Replay.OnlineRetail;
 using ReaSeq.Models.Dllm;
 using ReaSeq.Models.Training;
 using ReaSeq.Processors.Dllm;
 using ReaSeq.Processors.Knowledge.Encoders;
-using ReaSeq.Processors.Sequence;
 using ReaSeq.Processors.VectorStores;
 using ReaSeq.Tests.Infrastructure;
 using ReaSeq.Tests.Replay;
@@ -29,15 +26,8 @@ public sealed class DllmOnlineRetailTests(PostgresFixture postgres)
     public async Task The_online_retail_sample_s_gaps_are_all_filled_with_the_trained_version_and_nothing_is_dead_lettered()
     {
         TorchDevice.SetCpuThreads(1);
-        var csv = Path.Combine(OnlineRetailData.FindDirectory()!, OnlineRetailData.SampleFileName);
         await using var platform = await TestPlatform.StartAsync(postgres);
-        var publisher = new ReplayPublisher(platform.Producer);
-        await publisher.PublishAsync(new OnlineRetailSource(csv, new OnlineRetailOptions { NegativesPerPurchase = 0 }), 0, CancellationToken.None);
-        platform.Run(platform.NewItemIngestor(), "items");
-        await TestPlatform.WaitUntilAsync(() => Task.FromResult(platform.Stats.For(Topics.ItemUpdates).Consumed == publisher.Items), TimeSpan.FromSeconds(60), "items ingested");
-        var sequence = platform.NewSequenceProcessor(new SequenceDetectorOptions { Variant = DetectionVariant.TemporalOrCategory });
-        platform.Run(sequence, "sequence");
-        await TestPlatform.WaitUntilAsync(() => Task.FromResult(sequence.Consumed == publisher.Clicks), TimeSpan.FromSeconds(90), "clicks processed");
+        var (_, sequence) = await ReaSeq.Tests.SequenceStreaming.SequenceRoleTests.RunOnlineRetailSampleAsync(platform);
         var serde = new AvroSerde<SequenceUpdate>();
         var updates = platform.ReadAll(Topics.SequenceGaps, (int)sequence.Published, TimeSpan.FromSeconds(30))
             .Select(r => serde.Deserialize(r.Message.Value)).ToList();

@@ -18,16 +18,7 @@ public sealed class SequenceRoleTests(PostgresFixture postgres)
     {
         var csv = Path.Combine(OnlineRetailData.FindDirectory()!, OnlineRetailData.SampleFileName);
         await using var platform = await TestPlatform.StartAsync(postgres);
-        var publisher = new ReplayPublisher(platform.Producer);
-        await publisher.PublishAsync(new OnlineRetailSource(csv, new OnlineRetailOptions { NegativesPerPurchase = 0 }), 0, CancellationToken.None);
-
-        // Categories come from the catalog: ingest the items first so every run sees the same categories.
-        platform.Run(platform.NewItemIngestor(), "items");
-        await TestPlatform.WaitUntilAsync(() => Task.FromResult(platform.Stats.For(Topics.ItemUpdates).Consumed == publisher.Items), TimeSpan.FromSeconds(60), "items ingested");
-
-        var sequence = platform.NewSequenceProcessor(new SequenceDetectorOptions { Variant = DetectionVariant.TemporalOrCategory });
-        platform.Run(sequence, "sequence");
-        await TestPlatform.WaitUntilAsync(() => Task.FromResult(sequence.Consumed == publisher.Clicks), TimeSpan.FromSeconds(60), "clicks processed");
+        var (publisher, sequence) = await RunOnlineRetailSampleAsync(platform);
 
         var records = platform.ReadAll(Topics.SequenceGaps, (int)sequence.Published, TimeSpan.FromSeconds(30));
         Assert.Equal(sequence.Published, records.Count);
@@ -55,6 +46,23 @@ public sealed class SequenceRoleTests(PostgresFixture postgres)
         await TestPlatform.WaitUntilAsync(() => Task.FromResult(sequence.Consumed == 2 * publisher.Clicks), TimeSpan.FromSeconds(60), "second replay processed");
         Assert.Equal(records.Count, sequence.Published);
         Assert.Equal(records.Count, platform.ReadAll(Topics.SequenceGaps, records.Count, TimeSpan.FromSeconds(10)).Count);
+    }
+
+    /// <summary>
+    /// Publishes the Online Retail sample, ingests its items (categories come from the catalog: ingested first so every
+    /// run sees the same ones) and runs the sequence role (TD or CD) until every click is processed.
+    /// </summary>
+    internal static async Task<(ReplayPublisher Publisher, ReaSeq.Processors.Sequence.Streaming.SequenceProcessor Sequence)> RunOnlineRetailSampleAsync(TestPlatform platform)
+    {
+        var csv = Path.Combine(OnlineRetailData.FindDirectory()!, OnlineRetailData.SampleFileName);
+        var publisher = new ReplayPublisher(platform.Producer);
+        await publisher.PublishAsync(new OnlineRetailSource(csv, new OnlineRetailOptions { NegativesPerPurchase = 0 }), 0, CancellationToken.None);
+        platform.Run(platform.NewItemIngestor(), "items");
+        await TestPlatform.WaitUntilAsync(() => Task.FromResult(platform.Stats.For(Topics.ItemUpdates).Consumed == publisher.Items), TimeSpan.FromSeconds(60), "items ingested");
+        var sequence = platform.NewSequenceProcessor(new SequenceDetectorOptions { Variant = DetectionVariant.TemporalOrCategory });
+        platform.Run(sequence, "sequence");
+        await TestPlatform.WaitUntilAsync(() => Task.FromResult(sequence.Consumed == publisher.Clicks), TimeSpan.FromSeconds(90), "clicks processed");
+        return (publisher, sequence);
     }
 
     private static Process StartSequence(string bootstrap, string connectionString, string group, string outputTopic)
