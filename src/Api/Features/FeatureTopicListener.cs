@@ -99,12 +99,14 @@ public sealed class FeatureTopicListener(IKafkaClientSupplier kafka, FeatureCach
                     {
                         var update = sequenceSerde.Deserialize(result.Message.Value);
                         cache.Users.Invalidate(update.UserId, update.SequenceVersion);
+                        RecordFreshness(result);
                         break;
                     }
                 case Topics.AugmentedSequences:
                     {
                         var augmented = augmentedSerde.Deserialize(result.Message.Value);
                         cache.Users.Invalidate(augmented.UserId, augmented.SequenceVersion);
+                        RecordFreshness(result);
                         break;
                     }
                 case Topics.ItemKnowledge:
@@ -125,5 +127,17 @@ public sealed class FeatureTopicListener(IKafkaClientSupplier kafka, FeatureCach
             logger.LogWarning("api: undecodable record at {Topic}[{Partition}]@{Offset} skipped by the cache listener: {Message}",
                 result.Topic, result.Partition.Value, result.Offset.Value, e.Message);
         }
+    }
+
+    /// <summary>
+    /// Freshness, click → features seen by the API (DESIGN §6; stage api_features of reaseq_freshness_seconds): the
+    /// cache entry is dropped now, so the next request reads the features that include the click. Measured from the
+    /// click's entry time the sequence role carries on its update (<see cref="ContractProducer.EnteredAtHeader"/>);
+    /// records without it (older producers, replays) are not observed.
+    /// </summary>
+    private static void RecordFreshness(ConsumeResult<byte[]?, byte[]?> result)
+    {
+        if (ContractProducer.EnteredAt(result.Message.Headers) is { } entered)
+            ReaSeq.Ingestors.Streaming.Operations.StreamingMetrics.RecordFreshness("api_features", entered, DateTimeOffset.UtcNow);
     }
 }

@@ -25,6 +25,16 @@ public sealed class ContractProducer : IDisposable
         _registry = registry;
     }
 
+    /// <summary>Header with the source event's entry time (Unix ms, 8 bytes big-endian).</summary>
+    public const string EnteredAtHeader = "reaseq-entered-at-ms";
+
+    /// <summary>The entry time carried in <see cref="EnteredAtHeader"/>, if the record has one.</summary>
+    public static Timestamp? EnteredAt(Headers? headers)
+    {
+        if (headers is null || !headers.TryGetLastBytes(EnteredAtHeader, out var bytes) || bytes is not { Length: 8 }) return null;
+        return new Timestamp(System.Buffers.Binary.BinaryPrimitives.ReadInt64BigEndian(bytes), TimestampType.CreateTime);
+    }
+
     /// <summary>Deliveries that failed after librdkafka's own retries.</summary>
     public long Failed => Interlocked.Read(ref _failed);
 
@@ -38,11 +48,20 @@ public sealed class ContractProducer : IDisposable
     /// Produces one record. With a tracker, its delivery is reported there (a failure fails the tracker's wait); a record
     /// the producer refuses outright (too large for the broker, ...) throws <see cref="DeliveryFailedException"/>.
     /// </summary>
-    public void ProduceRaw(string topic, byte[]? key, byte[]? value, DeliveryTracker? tracker = null)
+    public void ProduceRaw(string topic, byte[]? key, byte[]? value, DeliveryTracker? tracker = null) => ProduceRaw(topic, key, value, tracker, null);
+
+    /// <summary>
+    /// As <see cref="ProduceRaw(string, byte[], byte[], DeliveryTracker)"/>; <paramref name="enteredAt"/>, when known, is
+    /// when the event this record derives from entered the platform (its Kafka timestamp), carried in the
+    /// <see cref="EnteredAtHeader"/> header so a later stage can measure freshness from the event (DESIGN §6).
+    /// </summary>
+    public void ProduceRaw(string topic, byte[]? key, byte[]? value, DeliveryTracker? tracker, Timestamp? enteredAt)
     {
         var what = $"record for {topic}";
         var track = tracker?.Track(what);
         var message = new Message<byte[]?, byte[]?> { Key = key, Value = value };
+        if (enteredAt is { Type: not TimestampType.NotAvailable } entered)
+            message.Headers = new Headers { { EnteredAtHeader, BitConverter.GetBytes(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(entered.UnixTimestampMs)) } };
         // W3C trace context in the headers: the consumer's span continues this trace (only while something traces).
         using var span = StreamingTracing.StartPublish(topic, message);
         while (true)

@@ -185,6 +185,140 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         return forward(batch).sigmoid();
     }
 
+    /// <summary>
+    /// The user step of the split scoring path: everything of <see cref="forward"/> that does not depend on the
+    /// candidate, for one user (input from <see cref="CtrBatchBuilder.BuildUser"/>), computed once and kept in the
+    /// returned state (paper §2.2.1 "System Deployment": user-side work once per request, not once per candidate; the
+    /// compression pathway's anchors, §2.2.2 stage 1, are target-independent). Inference only (no gradient).
+    /// <see cref="ForwardCandidates"/> then scores any number of candidates against it; together they compute the
+    /// same logits as <see cref="forward"/> on a batch of that user with each candidate.
+    /// </summary>
+    public CtrUserState EncodeUser(Interaction user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var o = _options;
+        int h = o.HiddenDim;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var table = user[ItemTableField].reshape(-1, o.ItemVectorDim);
+        var rows = ItemRepresentation(table, user[ItemTableSidField].reshape(-1, o.SidLevels)) + user[ItemTableFillField].reshape(-1, 1) * fillEmbedding;
+        var history = user[HistoryField].reshape(-1);
+        long length = history.shape[0];
+        var mask = history.gt(0);
+        var maskFloat = mask.to_type(ScalarType.Float32);
+        Tensor? sequence = null, dinKeys = null, unitHistory = null, esuKeys = null, esuValues = null, compressed = null;
+        if (o.UseBase || o.UseCompression) sequence = rows.index_select(0, history);
+        if (o.UseBase)
+        {
+            // DIN's first layer is linear in [q, k, q − k, q ⊙ k]: the k and −k terms are the user's alone.
+            var (_, key, difference, _) = DinWeights();
+            dinKeys = sequence!.matmul((key - difference).t());
+        }
+        if (o.UseCompression)
+        {
+            var keys = compressionKey.forward(rows).index_select(0, history);
+            var values = compressionValue.forward(rows).index_select(0, history);
+            var scores = anchorQuery.forward(anchors).matmul(keys.t()) / Math.Sqrt(h); // [M, L]
+            var expandedMask = mask.unsqueeze(0).expand(o.InterestAnchors, length);
+            var weights = MaskedSoftmax(scores, expandedMask, expandedMask.to_type(ScalarType.Float32));
+            compressed = weights.matmul(values) + anchors; // [M, h]
+        }
+        if (o.UseRetrieval)
+        {
+            // Cosine needs unit vectors: normalise each distinct item once; ESU keys and values of each distinct
+            // item once (the candidates' top-K gather from them).
+            unitHistory = nn.functional.normalize(table, p: 2, dim: 1).index_select(0, history);
+            esuKeys = esuKey.forward(rows);
+            esuValues = esuValue.forward(rows);
+        }
+        var projectedUser = userProjection.forward(user[UserSideField]);
+        return new CtrUserState(this, length, history.clone(), mask, maskFloat, sequence, dinKeys, unitHistory, esuKeys, esuValues,
+            compressed, projectedUser);
+    }
+
+    /// <summary>
+    /// The candidate step of the split scoring path: click logits [C] of the candidates (input from
+    /// <see cref="CtrBatchBuilder.BuildCandidates"/>) against a user state of this model, all candidates in one batch:
+    /// the GSU as one [C × L] matmul of unit vectors and a top-K, the ESU over the K gathered keys and values, the
+    /// target-aware extraction over the cached anchors, DIN with its key-side term cached, then the head.
+    /// </summary>
+    public Tensor ForwardCandidates(CtrUserState user, Interaction candidates)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        ArgumentNullException.ThrowIfNull(candidates);
+        if (!ReferenceEquals(user.Model, this))
+            throw new ArgumentException("The user state was encoded by another model; encode the user with this model first.", nameof(user));
+        var o = _options;
+        int h = o.HiddenDim;
+        using var _ = no_grad();
+        var targetVector = candidates[TargetField];
+        long c = targetVector.shape[0];
+        var known = candidates[TargetKnownField].unsqueeze(1);
+        var target = ItemRepresentation(targetVector, candidates[TargetSidField]) * known + unknownTarget * (1 - known);
+        var mask = user.Mask.unsqueeze(0).expand(c, user.Length);
+        var maskFloat = user.MaskFloat.unsqueeze(0).expand(c, user.Length);
+
+        var parts = new List<Tensor>(8);
+        if (o.UseBase) parts.Add(DinCandidates(user, target, mask, maskFloat));
+        if (o.UseCompression)
+        {
+            var extraction = extractionQuery.forward(target).matmul(user.Compressed!.t()) / Math.Sqrt(h); // [C, M]
+            parts.Add(extraction.softmax(1).matmul(user.Compressed!));
+        }
+        if (o.UseRetrieval) parts.Add(RetrievalCandidates(user, targetVector, target, mask, c));
+
+        var side = candidates[TargetSideField];
+        parts.Add(target);
+        parts.Add(categoryEmbedding.forward(side.select(1, 0)));
+        parts.Add(priceEmbedding.forward(side.select(1, 1)));
+        parts.Add(popularityEmbedding.forward(side.select(1, 2)));
+        parts.Add(user.User.expand(c, h));
+        return head.forward(cat(parts, 1)).squeeze(1);
+    }
+
+    /// <summary>
+    /// DIN without materialising [C, L, 4h]: W·[q, k, q − k, q ⊙ k] = (W_q + W_d)·q + (W_k − W_d)·k + W_p·(q ⊙ k); the
+    /// k term is cached per user, the q term is per candidate, and W_p·(q ⊙ k) is k · (W_p diag q)ᵀ, one batched matmul.
+    /// </summary>
+    private Tensor DinCandidates(CtrUserState user, Tensor target, Tensor mask, Tensor maskFloat)
+    {
+        var (query, _, difference, product) = DinWeights();
+        var queryTerm = target.matmul((query + difference).t()) + dinHidden.bias!; // [C, a]
+        var perCandidate = (product.unsqueeze(0) * target.unsqueeze(1)).transpose(1, 2); // [C, h, a]
+        var hidden = user.Sequence!.unsqueeze(0).matmul(perCandidate) + user.DinKeys!.unsqueeze(0) + queryTerm.unsqueeze(1); // [C, L, a]
+        var scores = dinScore.forward(nn.functional.gelu(hidden)).squeeze(2);
+        var weights = MaskedSoftmax(scores, mask, maskFloat);
+        return weights.matmul(user.Sequence!);
+    }
+
+    /// <summary>GSU (Eq. 1) as one [C × L] matmul of unit vectors and a top-K; ESU (Eqs. 2–3) over the gathered keys and values.</summary>
+    private Tensor RetrievalCandidates(CtrUserState user, Tensor targetVector, Tensor target, Tensor mask, long c)
+    {
+        var o = _options;
+        int h = o.HiddenDim;
+        long k = Math.Min(o.RetrievalTopK, user.Length);
+        var unitTarget = nn.functional.normalize(targetVector, p: 2, dim: 1);
+        var similarity = unitTarget.matmul(user.UnitHistory!.t()).MaskedFill(mask.logical_not(), -2); // [C, L]
+        var positions = similarity.topk((int)k, dim: 1).indexes.flatten();
+        var retrieved = user.History.index_select(0, positions);
+        var retrievedMask = user.Mask.index_select(0, positions).view(c, k);
+        var keys = user.EsuKeys!.index_select(0, retrieved).view(c, k, o.Heads, h / o.Heads).permute(0, 2, 1, 3);
+        var values = user.EsuValues!.index_select(0, retrieved).view(c, k, o.Heads, h / o.Heads).permute(0, 2, 1, 3);
+        var query = esuQuery.forward(target).view(c, o.Heads, h / o.Heads, 1);
+        var scores = keys.matmul(query).squeeze(3) / Math.Sqrt(h / (double)o.Heads); // [C, heads, K]
+        var headMask = retrievedMask.unsqueeze(1).expand(c, o.Heads, k);
+        var weights = MaskedSoftmax(scores, headMask, headMask.to_type(ScalarType.Float32));
+        var attended = weights.unsqueeze(2).matmul(values).squeeze(2).reshape(c, h);
+        return esuOutput.forward(attended);
+    }
+
+    /// <summary>DIN's first-layer weight split by input block: query, key, query − key, query ⊙ key ([a, h] each).</summary>
+    private (Tensor Query, Tensor Key, Tensor Difference, Tensor Product) DinWeights()
+    {
+        var blocks = dinHidden.weight!.chunk(4, 1);
+        return (blocks[0], blocks[1], blocks[2], blocks[3]);
+    }
+
     /// <summary>Knowledge projection plus (SID on) the summed per-level semantic-id embeddings: e_i of §2.2.2.</summary>
     private Tensor ItemRepresentation(Tensor vectors, Tensor sids)
     {

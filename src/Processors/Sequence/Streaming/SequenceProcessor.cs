@@ -284,6 +284,9 @@ public sealed class SequenceProcessor(
 
         var changed = new Dictionary<(int Partition, string User), UserSequence>();
         var accepted = new List<Timestamp>();
+        // Per changed user, when its newest accepted click entered the platform: carried on the update, so the API can
+        // measure click → features seen (DESIGN §6 freshness).
+        var enteredAt = new Dictionary<(int Partition, string User), Timestamp>();
         try
         {
             for (var n = 0; n < decoded.Count; n++)
@@ -298,7 +301,11 @@ public sealed class SequenceProcessor(
                 if (result.IsAccepted)
                 {
                     changed[(source.Partition.Value, click.UserId)] = result.Sequence!;
-                    if (!replay) accepted.Add(source.Message.Timestamp);
+                    if (!replay)
+                    {
+                        accepted.Add(source.Message.Timestamp);
+                        enteredAt[(source.Partition.Value, click.UserId)] = source.Message.Timestamp;
+                    }
                 }
                 else if (result.ShouldDeadLetter && !replay)
                 {
@@ -315,7 +322,8 @@ public sealed class SequenceProcessor(
                 {
                     var key = System.Text.Encoding.UTF8.GetBytes(user);
                     var value = updateSerde.Serialize(ToContract(sequence, _partitions[partition].Detector.Options.Variant));
-                    sends.Add(t => _producer.ProduceRaw(options.OutputTopic, key, value, t));
+                    var entered = enteredAt.TryGetValue((partition, user), out var at) ? at : (Timestamp?)null;
+                    sends.Add(t => _producer.ProduceRaw(options.OutputTopic, key, value, t, entered));
                 }
             }
             // Copies of the changed users, for the next checkpoint once the batch is delivered (cheap: arrays of values).
