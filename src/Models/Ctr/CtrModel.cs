@@ -227,7 +227,7 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         {
             // Cosine needs unit vectors: normalise each distinct item once; ESU keys and values of each distinct
             // item once (the candidates' top-K gather from them).
-            unitHistory = nn.functional.normalize(table, p: 2, dim: 1).index_select(0, history);
+            unitHistory = nn.functional.normalize(table.to_type(ScalarType.Float64), p: 2, dim: 1); // [R, d], per distinct item
             esuKeys = esuKey.forward(rows);
             esuValues = esuValue.forward(rows);
         }
@@ -297,9 +297,10 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         var o = _options;
         int h = o.HiddenDim;
         long k = Math.Min(o.RetrievalTopK, user.Length);
-        var unitTarget = nn.functional.normalize(targetVector, p: 2, dim: 1);
-        var similarity = unitTarget.matmul(user.UnitHistory!.t()).MaskedFill(mask.logical_not(), -2); // [C, L]
-        var positions = similarity.topk((int)k, dim: 1).indexes.flatten();
+        var unitTarget = nn.functional.normalize(targetVector.to_type(ScalarType.Float64), p: 2, dim: 1);
+        // One [C × R] matmul over the distinct items, spread to the L positions.
+        var similarity = unitTarget.matmul(user.UnitHistory!.t()).index_select(1, user.History).MaskedFill(mask.logical_not(), -2); // [C, L]
+        var positions = GsuTopK(similarity, k).flatten();
         var retrieved = user.History.index_select(0, positions);
         var retrievedMask = user.Mask.index_select(0, positions).view(c, k);
         var keys = user.EsuKeys!.index_select(0, retrieved).view(c, k, o.Heads, h / o.Heads).permute(0, 2, 1, 3);
@@ -310,6 +311,21 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         var weights = MaskedSoftmax(scores, headMask, headMask.to_type(ScalarType.Float32));
         var attended = weights.unsqueeze(2).matmul(values).squeeze(2).reshape(c, h);
         return esuOutput.forward(attended);
+    }
+
+    /// <summary>
+    /// The GSU's top-K positions of float64 cosines [N, L] with ties broken toward the newest position. Items with equal
+    /// knowledge vectors tie exactly, and which of them is retrieved must not depend on how the cosines were computed
+    /// (a [B, L] batched product when training, a [C × R] matmul when serving; float32 kernels of different shapes differ
+    /// in the last bit): cosines are taken in float64 and compared on a 2⁻³⁰ grid, far coarser than float64 rounding
+    /// and far finer than any real difference of cosines.
+    /// </summary>
+    private static Tensor GsuTopK(Tensor similarity, long k)
+    {
+        long length = similarity.shape[1];
+        var position = arange(length, dtype: ScalarType.Float64, device: similarity.device);
+        var key = similarity.mul(1L << 30).round().mul(length).add(position);
+        return key.topk((int)k, dim: 1).indexes;
     }
 
     /// <summary>DIN's first-layer weight split by input block: query, key, query − key, query ⊙ key ([a, h] each).</summary>
@@ -341,7 +357,8 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
     }
 
     /// <summary>
-    /// GSU (Eq. 1): top-K history positions by cosine between the raw knowledge vectors of target and history.
+    /// GSU (Eq. 1): top-K history positions by cosine between the raw knowledge vectors of target and history (ties to
+    /// the newest, <see cref="GsuTopK"/>).
     /// ESU (Eqs. 2–3): multi-head attention with the target as query over the retrieved items; K/V projections
     /// computed once per unique retrieved item of the batch and gathered (§2.2.1 "System Deployment").
     /// </summary>
@@ -354,10 +371,10 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         Tensor retrieved, retrievedMask;
         using (no_grad())
         {
-            var unitHistory = nn.functional.normalize(table.index_select(0, history.flatten()).view(b, length, -1), p: 2, dim: 2);
-            var unitTarget = nn.functional.normalize(targetVector, p: 2, dim: 1);
+            var unitHistory = nn.functional.normalize(table.index_select(0, history.flatten()).view(b, length, -1).to_type(ScalarType.Float64), p: 2, dim: 2);
+            var unitTarget = nn.functional.normalize(targetVector.to_type(ScalarType.Float64), p: 2, dim: 1);
             var similarity = unitHistory.bmm(unitTarget.unsqueeze(2)).squeeze(2).MaskedFill(mask.logical_not(), -2);
-            var positions = similarity.topk((int)k, dim: 1).indexes;
+            var positions = GsuTopK(similarity, k);
             retrieved = history.gather(1, positions);
             retrievedMask = mask.gather(1, positions);
         }

@@ -6,7 +6,7 @@ namespace ReaSeq.Models.Ctr;
 /// The user-only part of a <see cref="CtrModel"/> forward pass for one user (paper §2.2.1 "System Deployment": work that
 /// does not depend on the candidate is done once per user, not once per candidate): the sequence's item
 /// representations, the ESU key and value projections of each distinct history item, the L2-normalised knowledge
-/// vectors the GSU compares with, the compressed interest anchors (§2.2.2, stage 1 attends over the full sequence and
+/// vectors the GSU compares with (each distinct item once), the compressed interest anchors (§2.2.2, stage 1 attends over the full sequence and
 /// is target-independent), DIN's key-side term and the projected user features. Built by
 /// <see cref="CtrModel.EncodeUser"/> and valid only for the model (weights) that built it; read-only afterwards, so
 /// concurrent candidate steps may share it. Owns its tensors: dispose it when it is no longer used.
@@ -54,7 +54,7 @@ public sealed class CtrUserState : IDisposable
     /// <summary>[L, attentionHidden]: DIN's first layer applied to the key-side terms (base pathway).</summary>
     internal Tensor? DinKeys { get; }
 
-    /// <summary>[L, itemVectorDim] unit knowledge vectors of the sequence (GSU).</summary>
+    /// <summary>[R, itemVectorDim] float64 unit knowledge vectors of each table row (GSU).</summary>
     internal Tensor? UnitHistory { get; }
 
     /// <summary>[R, h] ESU key projection of each table row, each distinct history item once.</summary>

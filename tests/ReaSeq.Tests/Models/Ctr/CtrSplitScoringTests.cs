@@ -81,6 +81,32 @@ public sealed class CtrSplitScoringTests
     }
 
     [Fact]
+    public void Distinct_items_with_equal_vectors_are_retrieved_alike_on_both_paths()
+    {
+        // Catalog duplicates: different items (own semantic ids, so own keys and values) with equal knowledge vectors tie
+        // in the GSU; which one is retrieved must not depend on the kernel that computed the cosines.
+        var device = TorchDevice.Resolve("cpu");
+        using var model = Trained("base+retrieval+compression+sid", device, 5);
+        var examples = CtrModelFactory.SyntheticExamples(new Random(12), 40);
+        var bases = examples.SelectMany(e => e.User.History).Distinct().Take(4).ToList();
+        var history = new List<float[]>();
+        var sids = new List<int[]?>();
+        for (int i = 0; i < 12; i++)
+        {
+            history.Add([.. bases[i % bases.Count]]); // a new array with the same values: another item
+            sids.Add([i % 4, i]);
+        }
+        var user = new CtrUserFeatures("duplicates", history, sids, null, 12);
+        var candidates = examples.Select(e => e.Candidate).ToList();
+        using var scope = NewDisposeScope();
+        var full = model.Predict(CtrBatchBuilder.Build(user, candidates, model.Options, device)).data<float>().ToArray();
+        using var state = model.EncodeUser(CtrBatchBuilder.BuildUser(user, model.Options, device));
+        float[] split;
+        using (inference_mode()) split = model.ForwardCandidates(state, CtrBatchBuilder.BuildCandidates(candidates, model.Options, device)).sigmoid().data<float>().ToArray();
+        for (int i = 0; i < full.Length; i++) Assert.True(MathF.Abs(full[i] - split[i]) <= Tolerance, $"candidate {i}: full {full[i]} vs split {split[i]}");
+    }
+
+    [Fact]
     public void A_state_of_another_model_is_refused()
     {
         var device = TorchDevice.Resolve("cpu");
