@@ -115,6 +115,7 @@ public sealed class ModelWatcher(IKafkaClientSupplier kafka, ModelRegistry regis
         {
             var checkpoint = await registry.CheckpointAsync(row.Version, ct);
             var modelOptions = CtrModelCheckpoint.ReadOptions(checkpoint);
+            if (options.TorchThreads > 0) ReaSeq.Models.Training.TorchDevice.SetCpuThreads(options.TorchThreads);
             // Serving runs on the CPU of this process whatever device the trainer used.
             model = new ServingModel(CtrModelCheckpoint.Load(checkpoint, row.Version, "cpu"), modelOptions, row.Version, row.Seq);
         }

@@ -212,7 +212,7 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         {
             // DIN's first layer is linear in [q, k, q − k, q ⊙ k]: the k and −k terms are the user's alone.
             var (_, key, difference, _) = DinWeights();
-            dinKeys = sequence!.matmul((key - difference).t());
+            dinKeys = (key - difference).matmul(sequence!.t()); // [a, L]
         }
         if (o.UseCompression)
         {
@@ -278,15 +278,18 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
 
     /// <summary>
     /// DIN without materialising [C, L, 4h]: W·[q, k, q − k, q ⊙ k] = (W_q + W_d)·q + (W_k − W_d)·k + W_p·(q ⊙ k); the
-    /// k term is cached per user, the q term is per candidate, and W_p·(q ⊙ k) is k · (W_p diag q)ᵀ, one batched matmul.
+    /// k term is cached per user, the q term is per candidate, and W_p·(q ⊙ k) for every (candidate, hidden unit, position)
+    /// is one well-shaped matmul: rows q_c ⊙ W_p[j] ([C·a, h]) times the sequence ([h, L]). Laid out [C, a, L] so the
+    /// scoring layer is a matmul over a, with no transposes.
     /// </summary>
     private Tensor DinCandidates(CtrUserState user, Tensor target, Tensor mask, Tensor maskFloat)
     {
         var (query, _, difference, product) = DinWeights();
+        long c = target.shape[0], a = product.shape[0];
         var queryTerm = target.matmul((query + difference).t()) + dinHidden.bias!; // [C, a]
-        var perCandidate = (product.unsqueeze(0) * target.unsqueeze(1)).transpose(1, 2); // [C, h, a]
-        var hidden = user.Sequence!.unsqueeze(0).matmul(perCandidate) + user.DinKeys!.unsqueeze(0) + queryTerm.unsqueeze(1); // [C, L, a]
-        var scores = dinScore.forward(nn.functional.gelu(hidden)).squeeze(2);
+        var perCandidate = (target.unsqueeze(1) * product.unsqueeze(0)).reshape(c * a, -1); // [C·a, h]
+        var hidden = perCandidate.matmul(user.Sequence!.t()).view(c, a, user.Length).add_(user.DinKeys!).add_(queryTerm.unsqueeze(2)); // [C, a, L]
+        var scores = dinScore.weight!.matmul(nn.functional.gelu(hidden)).squeeze(1) + dinScore.bias!; // [C, L]
         var weights = MaskedSoftmax(scores, mask, maskFloat);
         return weights.matmul(user.Sequence!);
     }

@@ -51,7 +51,7 @@ public sealed class CtrUserState : IDisposable
     /// <summary>[L, h] item representations of the sequence (base and compression pathways).</summary>
     internal Tensor? Sequence { get; }
 
-    /// <summary>[L, attentionHidden]: DIN's first layer applied to the key-side terms (base pathway).</summary>
+    /// <summary>[attentionHidden, L]: DIN's first layer applied to the key-side terms (base pathway).</summary>
     internal Tensor? DinKeys { get; }
 
     /// <summary>[R, itemVectorDim] float64 unit knowledge vectors of each table row (GSU).</summary>
