@@ -12,6 +12,12 @@ public sealed class ApiCacheOptions
     [Range(0, 10_000_000)] public int MaxItems { get; set; } = 1_000_000;
 
     /// <summary>
+    /// Users whose encoded model state (the CTR model's user step: about (MaxHistory × (knowledge width + 4 × hidden))
+    /// floats, ≈ 0.4 MB at the default shape) is kept between requests; 0 encodes the user on every request.
+    /// </summary>
+    [Range(0, 10_000_000)] public int MaxUserStates { get; set; } = 1_000;
+
+    /// <summary>
     /// Longest a cached user entry is served without being re-read (the freshness bound for changes no feature topic
     /// announces, e.g. clicks the ingest role stored after the last SequenceUpdate). The topics evict sooner.
     /// </summary>
@@ -19,6 +25,6 @@ public sealed class ApiCacheOptions
 
     internal void Validate()
     {
-        if (MaxUsers < 0 || MaxItems < 0) throw new ArgumentException("Api:Cache sizes must not be negative.");
+        if (MaxUsers < 0 || MaxItems < 0 || MaxUserStates < 0) throw new ArgumentException("Api:Cache sizes must not be negative.");
     }
 }

@@ -49,6 +49,13 @@ public sealed class ApiOptions : IValidatableObject
     /// <summary>How often the model registry is read for a new active version besides the announcements on reaseq.ctr-models.</summary>
     [Range(100, 86_400_000)] public int ModelPollMs { get; set; } = 30_000;
 
+    /// <summary>
+    /// libtorch intra-op threads for scoring (process-wide: roles sharing the process share it); 0 keeps libtorch's
+    /// default of one per core. With concurrent requests on few cores, 1 avoids threads spinning against each other
+    /// (see the Ranking API benchmark in the README).
+    /// </summary>
+    [Range(0, 256)] public int TorchThreads { get; set; }
+
     public ApiCacheOptions Cache { get; set; } = new();
 
     /// <summary>True when keys must be presented.</summary>

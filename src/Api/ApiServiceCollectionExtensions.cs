@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using ReaSeq.Api.Features;
 using ReaSeq.Api.Scoring;
 using ReaSeq.Ingestors.Streaming;
+using ReaSeq.Ingestors.Streaming.Operations;
 
 namespace ReaSeq.Api;
 
@@ -24,6 +25,8 @@ public static class ApiServiceCollectionExtensions
         services.AddSingleton<ModelRegistry>();
         services.AddSingleton<CtrModelHolder>();
         services.AddSingleton<ModelWatcher>();
+        services.AddSingleton<IReadinessContributor, ModelReadiness>();
+        services.AddSingleton<UserStateCache>();
         services.AddSingleton<ScoringService>();
         services.AddSingleton<ApiServer>();
         services.AddHostedService<ConsumerWorker<FeatureMaterializer>>();

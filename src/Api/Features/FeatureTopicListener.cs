@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using ReaSeq.Contracts;
 using ReaSeq.Contracts.Serialization;
 using ReaSeq.Ingestors.Streaming;
+using ReaSeq.Ingestors.Streaming.Operations;
 
 namespace ReaSeq.Api.Features;
 
@@ -99,12 +100,14 @@ public sealed class FeatureTopicListener(IKafkaClientSupplier kafka, FeatureCach
                     {
                         var update = sequenceSerde.Deserialize(result.Message.Value);
                         cache.Users.Invalidate(update.UserId, update.SequenceVersion);
+                        RecordFreshness(result);
                         break;
                     }
                 case Topics.AugmentedSequences:
                     {
                         var augmented = augmentedSerde.Deserialize(result.Message.Value);
                         cache.Users.Invalidate(augmented.UserId, augmented.SequenceVersion);
+                        RecordFreshness(result);
                         break;
                     }
                 case Topics.ItemKnowledge:
@@ -126,4 +129,13 @@ public sealed class FeatureTopicListener(IKafkaClientSupplier kafka, FeatureCach
                 result.Topic, result.Partition.Value, result.Offset.Value, e.Message);
         }
     }
+
+    /// <summary>
+    /// Freshness, click → features seen by the API (DESIGN §6; stage api_features of reaseq_freshness_seconds): the
+    /// cache entry is dropped now, so the next request reads the features that include the click. Measured from the
+    /// click's entry time the sequence role carries on its update (<see cref="StreamingMetrics.EnteredAtHeader"/>);
+    /// records without it (older producers, replays) are not observed.
+    /// </summary>
+    private static void RecordFreshness(ConsumeResult<byte[]?, byte[]?> result) =>
+        StreamingMetrics.RecordFreshness("api_features", StreamingMetrics.EnteredAt(result.Message.Headers), DateTimeOffset.UtcNow);
 }

@@ -115,6 +115,7 @@ public sealed class ModelWatcher(IKafkaClientSupplier kafka, ModelRegistry regis
         {
             var checkpoint = await registry.CheckpointAsync(row.Version, ct);
             var modelOptions = CtrModelCheckpoint.ReadOptions(checkpoint);
+            if (options.TorchThreads > 0) ReaSeq.Models.Training.TorchDevice.SetCpuThreads(options.TorchThreads);
             // Serving runs on the CPU of this process whatever device the trainer used.
             model = new ServingModel(CtrModelCheckpoint.Load(checkpoint, row.Version, "cpu"), modelOptions, row.Version, row.Seq);
         }
@@ -131,8 +132,9 @@ public sealed class ModelWatcher(IKafkaClientSupplier kafka, ModelRegistry regis
         var history = Enumerable.Range(0, Math.Min(16, model.Options.MaxHistory)).Select(i => { var v = new float[d]; v[i % d] = 1f; return v; }).ToList();
         var target = new float[d];
         target[0] = 1f;
-        model.Scorer.Score(new CtrUserFeatures("warm-up", history, history.Select(_ => (int[]?)[0, 0]).ToList(), null, history.Count),
-            [new CtrCandidate("warm-up", target, [0, 0], 1, 1, 1), new CtrCandidate("warm-up-content", null, null, 1, 1, 1)]);
+        // The split path (user step, then candidate step) is what requests run.
+        using (var warmUser = model.Scorer.EncodeUser(new CtrUserFeatures("warm-up", history, history.Select(_ => (int[]?)[0, 0]).ToList(), null, history.Count)))
+            model.Scorer.Score(warmUser, [new CtrCandidate("warm-up", target, [0, 0], 1, 1, 1), new CtrCandidate("warm-up-content", null, null, 1, 1, 1)]);
         var previous = holder.Current?.Version;
         holder.Swap(model);
         logger.LogInformation("api: serving CTR model {Version} (was {Previous}); loaded in {Ms:F0} ms", row.Version, previous ?? "none",

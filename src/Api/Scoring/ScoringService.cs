@@ -6,11 +6,12 @@ namespace ReaSeq.Api.Scoring;
 
 /// <summary>
 /// POST /v1/score's work: one model lease per request, the user's features and the candidates' features from the
-/// cache (PostgreSQL behind it), one batched forward pass. The model de-duplicates the user's sequence across the
-/// candidates (one item table per batch) and computes the GSU/ESU key and value projections once per unique retrieved
-/// item (paper §2.2.1, "System Deployment and Optimization"); the user's history item ids and fills are cached per user.
+/// cache (PostgreSQL behind it), then the model in two steps (paper §2.2.1, "System Deployment and Optimization"): the
+/// user step (history projections, each distinct history item once; the compression anchors over the full sequence;
+/// the GSU's unit vectors; user features) once per user, cached in <see cref="UserStateCache"/> per user, feature
+/// version and model version, and the candidate step, every candidate in one batch against that state.
 /// </summary>
-public sealed class ScoringService(FeatureCache features, CtrModelHolder holder, ApiMetrics metrics)
+public sealed class ScoringService(FeatureCache features, CtrModelHolder holder, UserStateCache userStates, ApiMetrics metrics)
 {
     public const string Scored = "scored";
     public const string ContentOnly = "content_only";
@@ -21,15 +22,26 @@ public sealed class ScoringService(FeatureCache features, CtrModelHolder holder,
     {
         if (holder.Acquire() is not { } acquired) return null;
         using var lease = acquired;
-        var prepared = await PrepareAsync(userId, candidateIds, lease.Model.Options, ct);
+        var prepared = await PrepareAsync(userId, candidateIds, lease.Model, ct);
         return Score(lease.Model, prepared);
     }
 
+    /// <summary>
+    /// As <see cref="PrepareAsync(string, IReadOnlyList{string}, CtrModelOptions, CancellationToken)"/>, reusing the
+    /// model's user-side input cached with the user's state for <paramref name="model"/>'s version.
+    /// </summary>
+    public Task<PreparedRequest> PrepareAsync(string userId, IReadOnlyList<string> candidateIds, ServingModel model, CancellationToken ct) =>
+        PrepareAsync(userId, candidateIds, model.Options, ct, model.Version);
+
     /// <summary>Features of the user and the candidates, from the cache (PostgreSQL behind it), shaped for the model.</summary>
-    public async Task<PreparedRequest> PrepareAsync(string userId, IReadOnlyList<string> candidateIds, CtrModelOptions options, CancellationToken ct)
+    public Task<PreparedRequest> PrepareAsync(string userId, IReadOnlyList<string> candidateIds, CtrModelOptions options, CancellationToken ct) =>
+        PrepareAsync(userId, candidateIds, options, ct, null);
+
+    private async Task<PreparedRequest> PrepareAsync(string userId, IReadOnlyList<string> candidateIds, CtrModelOptions options, CancellationToken ct,
+        string? modelVersion)
     {
         var user = await features.GetUserAsync(userId, ct);
-        var userFeatures = await BuildUserAsync(user, options, ct);
+        var userFeatures = (modelVersion is null ? null : userStates.FeaturesOf(user, modelVersion)) ?? await BuildUserAsync(user, options, ct);
         var items = await features.GetItemsAsync(candidateIds, ct);
         var candidates = new List<CtrCandidate>(items.Length);
         var statuses = new string[items.Length];
@@ -51,10 +63,24 @@ public sealed class ScoringService(FeatureCache features, CtrModelHolder holder,
         return new PreparedRequest(user, userFeatures, candidates, items, statuses);
     }
 
-    /// <summary>One batched forward pass of the model over the prepared candidates.</summary>
+    /// <summary>The user's state (cached, or encoded now and cached), then one batched candidate step over the prepared candidates.</summary>
     public ScoreResponse Score(ServingModel model, PreparedRequest prepared)
     {
-        var ctrs = prepared.Candidates.Count == 0 ? [] : model.Scorer.Score(prepared.Features, prepared.Candidates);
+        float[] ctrs = [];
+        if (prepared.Candidates.Count > 0)
+        {
+            var state = userStates.TryAcquire(prepared.User, model.Version)
+                ?? userStates.Add(prepared.User, model.Version, prepared.Features, model.Scorer.EncodeUser(prepared.Features));
+            try
+            {
+                // A cached state was encoded from the same feature instance and model version, so from equal inputs.
+                ctrs = model.Scorer.Score(state.State, prepared.Candidates);
+            }
+            finally
+            {
+                state.Release();
+            }
+        }
         var scores = new ScoredCandidate[prepared.Items.Count];
         for (int i = 0, next = 0; i < scores.Length; i++)
         {

@@ -101,16 +101,7 @@ public static class CtrBatchBuilder
         var table = new float[(long)b * perRow * d];
         var tableSid = new long[(long)b * perRow * levels];
         var tableFill = new float[(long)b * perRow];
-        for (int row = 1; row < tableSlots.Count; row++)
-        {
-            var slot = tableSlots[row];
-            var destination = table.AsSpan(row * d, d);
-            slot.Vector.CopyTo(destination);
-            // §4.2.1: fills are normalised before they enter the model.
-            if (slot.IsFill) Normalize(destination);
-            tableFill[row] = slot.IsFill ? 1f : 0f;
-            WriteSid(slot.SemanticId, tableSid.AsSpan(row * levels, levels), options.SidCodebookSize);
-        }
+        for (int row = 1; row < tableSlots.Count; row++) WriteTableRow(tableSlots[row], row, table, tableSid, tableFill, options);
 
         var history = new long[(long)b * longest];
         var target = new float[(long)b * d];
@@ -125,26 +116,9 @@ public static class CtrBatchBuilder
             var sequence = sequences[features];
             // Right-aligned: the newest item is always in the last column.
             int offset = longest - sequence.Count;
-            int fills = 0;
-            for (int j = 0; j < sequence.Count; j++)
-            {
-                history[(long)i * longest + offset + j] = tableIndex[sequence[j].Vector];
-                if (sequence[j].IsFill) fills++;
-            }
-            if (candidate.KnowledgeVector is { } vector)
-            {
-                if (vector.Length != d)
-                    throw new ArgumentException($"Candidate {candidate.ItemId} has a vector of width {vector.Length}; the model expects {d}.", nameof(rows));
-                vector.CopyTo(target.AsSpan(i * d, d));
-                known[i] = 1f;
-            }
-            WriteSid(candidate.SemanticId, targetSid.AsSpan(i * levels, levels), options.SidCodebookSize);
-            side[i * 3] = Math.Clamp(candidate.CategoryBucket, 0, CtrBuckets.CategoryBuckets - 1);
-            side[i * 3 + 1] = Math.Clamp(candidate.PriceBucket, 0, CtrBuckets.PriceBuckets - 1);
-            side[i * 3 + 2] = CtrBuckets.PopularityBucket(candidate.Popularity);
-            user[i * CtrModel.UserFeatureCount] = MathF.Log(1 + Math.Max(0, features.ClickCount));
-            user[i * CtrModel.UserFeatureCount + 1] = MathF.Log(1 + sequence.Count);
-            user[i * CtrModel.UserFeatureCount + 2] = sequence.Count == 0 ? 0f : fills / (float)sequence.Count;
+            for (int j = 0; j < sequence.Count; j++) history[(long)i * longest + offset + j] = tableIndex[sequence[j].Vector];
+            WriteCandidate(candidate, i, target, known, targetSid, side, options);
+            WriteUserSide(features, sequence, user.AsSpan(i * CtrModel.UserFeatureCount, CtrModel.UserFeatureCount));
         }
 
         var batch = new Interaction()
@@ -159,6 +133,118 @@ public static class CtrBatchBuilder
             .Add(CtrModel.UserSideField, tensor(user, [b, CtrModel.UserFeatureCount], device: device));
         if (labels is not null) batch.Add(CtrModel.LabelField, tensor(labels, [b], device: device));
         return batch;
+    }
+
+    /// <summary>
+    /// The user step's input of the split scoring path (<see cref="CtrModel.EncodeUser"/>): the user's sequence items
+    /// once each, exactly as <see cref="Build(CtrUserFeatures, IReadOnlyList{CtrCandidate}, CtrModelOptions, Device)"/>
+    /// would put them in its item table. A batch of one: <see cref="CtrModel.ItemTableField"/> [1, R, itemVectorDim]
+    /// (row 0 padding), <see cref="CtrModel.ItemTableSidField"/> [1, R, SidLevels], <see cref="CtrModel.ItemTableFillField"/>
+    /// [1, R], <see cref="CtrModel.HistoryField"/> [1, L] table rows (L ≥ 1; a cold user has one padding position, as in a
+    /// batch) and <see cref="CtrModel.UserSideField"/> [1, <see cref="CtrModel.UserFeatureCount"/>].
+    /// </summary>
+    public static Interaction BuildUser(CtrUserFeatures user, CtrModelOptions options, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        ArgumentNullException.ThrowIfNull(options);
+        int d = options.ItemVectorDim, levels = options.SidLevels;
+        var sequence = Sequence(user, options.MaxHistory);
+        var tableIndex = new Dictionary<float[], int>(ReferenceEqualityComparer.Instance);
+        var history = new long[Math.Max(1, sequence.Count)];
+        int offset = history.Length - sequence.Count;
+        var slots = new List<SequenceSlot>(sequence.Count + 1) { default };
+        for (int j = 0; j < sequence.Count; j++)
+        {
+            var slot = sequence[j];
+            if (slot.Vector is null || slot.Vector.Length != d)
+                throw new ArgumentException($"User {user.UserId} has a sequence vector of width {slot.Vector?.Length ?? 0}; the model expects {d}.", nameof(user));
+            if (!tableIndex.TryGetValue(slot.Vector, out int row))
+            {
+                row = slots.Count;
+                tableIndex.Add(slot.Vector, row);
+                slots.Add(slot);
+            }
+            history[offset + j] = row;
+        }
+        var table = new float[(long)slots.Count * d];
+        var tableSid = new long[(long)slots.Count * levels];
+        var tableFill = new float[slots.Count];
+        for (int row = 1; row < slots.Count; row++) WriteTableRow(slots[row], row, table, tableSid, tableFill, options);
+        var userSide = new float[CtrModel.UserFeatureCount];
+        WriteUserSide(user, sequence, userSide);
+        return new Interaction()
+            .Add(CtrModel.ItemTableField, tensor(table, [1, slots.Count, d], device: device))
+            .Add(CtrModel.ItemTableSidField, tensor(tableSid, [1, slots.Count, levels], device: device))
+            .Add(CtrModel.ItemTableFillField, tensor(tableFill, [1, slots.Count], device: device))
+            .Add(CtrModel.HistoryField, tensor(history, [1, history.Length], device: device))
+            .Add(CtrModel.UserSideField, tensor(userSide, [1, CtrModel.UserFeatureCount], device: device));
+    }
+
+    /// <summary>
+    /// The candidate step's input of the split scoring path (<see cref="CtrModel.ForwardCandidates"/>): the target
+    /// fields of <see cref="Build(CtrUserFeatures, IReadOnlyList{CtrCandidate}, CtrModelOptions, Device)"/> alone,
+    /// [C, …] each.
+    /// </summary>
+    public static Interaction BuildCandidates(IReadOnlyList<CtrCandidate> candidates, CtrModelOptions options, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        ArgumentNullException.ThrowIfNull(options);
+        int c = candidates.Count, d = options.ItemVectorDim, levels = options.SidLevels;
+        if (c == 0) throw new ArgumentException("A batch needs at least one candidate.", nameof(candidates));
+        var target = new float[(long)c * d];
+        var known = new float[c];
+        var targetSid = new long[(long)c * levels];
+        var side = new long[c * 3];
+        for (int i = 0; i < c; i++)
+        {
+            ArgumentNullException.ThrowIfNull(candidates[i]);
+            WriteCandidate(candidates[i], i, target, known, targetSid, side, options);
+        }
+        return new Interaction()
+            .Add(CtrModel.TargetField, tensor(target, [c, d], device: device))
+            .Add(CtrModel.TargetKnownField, tensor(known, [c], device: device))
+            .Add(CtrModel.TargetSidField, tensor(targetSid, [c, levels], device: device))
+            .Add(CtrModel.TargetSideField, tensor(side, [c, 3], device: device));
+    }
+
+    private static void WriteTableRow(SequenceSlot slot, int row, float[] table, long[] tableSid, float[] tableFill, CtrModelOptions options)
+    {
+        int d = options.ItemVectorDim, levels = options.SidLevels;
+        var destination = table.AsSpan(row * d, d);
+        slot.Vector.CopyTo(destination);
+        // §4.2.1: fills are normalised before they enter the model.
+        if (slot.IsFill) Normalize(destination);
+        tableFill[row] = slot.IsFill ? 1f : 0f;
+        WriteSid(slot.SemanticId, tableSid.AsSpan(row * levels, levels), options.SidCodebookSize);
+    }
+
+    private static void WriteCandidate(CtrCandidate candidate, int i, float[] target, float[] known, long[] targetSid, long[] side, CtrModelOptions options)
+    {
+        int d = options.ItemVectorDim, levels = options.SidLevels;
+        if (candidate.KnowledgeVector is { } vector)
+        {
+            if (vector.Length != d)
+                throw new ArgumentException($"Candidate {candidate.ItemId} has a vector of width {vector.Length}; the model expects {d}.", nameof(candidate));
+            vector.CopyTo(target.AsSpan(i * d, d));
+            known[i] = 1f;
+        }
+        WriteSid(candidate.SemanticId, targetSid.AsSpan(i * levels, levels), options.SidCodebookSize);
+        side[i * 3] = Math.Clamp(candidate.CategoryBucket, 0, CtrBuckets.CategoryBuckets - 1);
+        side[i * 3 + 1] = Math.Clamp(candidate.PriceBucket, 0, CtrBuckets.PriceBuckets - 1);
+        side[i * 3 + 2] = CtrBuckets.PopularityBucket(candidate.Popularity);
+    }
+
+    /// <summary>log1p(clicks so far), log1p(sequence length fed), share of GBR fills in it.</summary>
+    private static void WriteUserSide(CtrUserFeatures features, IReadOnlyList<SequenceSlot> sequence, Span<float> destination)
+    {
+        int fills = 0;
+        foreach (var slot in sequence)
+        {
+            if (slot.IsFill) fills++;
+        }
+        destination[0] = MathF.Log(1 + Math.Max(0, features.ClickCount));
+        destination[1] = MathF.Log(1 + sequence.Count);
+        destination[2] = sequence.Count == 0 ? 0f : fills / (float)sequence.Count;
     }
 
     /// <summary>Code + 1 per level (0 = unknown); codes beyond the codebook wrap, levels beyond the model's are dropped.</summary>

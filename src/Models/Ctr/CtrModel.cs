@@ -185,6 +185,159 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         return forward(batch).sigmoid();
     }
 
+    /// <summary>
+    /// The user step of the split scoring path: everything of <see cref="forward"/> that does not depend on the
+    /// candidate, for one user (input from <see cref="CtrBatchBuilder.BuildUser"/>), computed once and kept in the
+    /// returned state (paper §2.2.1 "System Deployment": user-side work once per request, not once per candidate; the
+    /// compression pathway's anchors, §2.2.2 stage 1, are target-independent). Inference only (no gradient).
+    /// <see cref="ForwardCandidates"/> then scores any number of candidates against it; together they compute the
+    /// same logits as <see cref="forward"/> on a batch of that user with each candidate.
+    /// </summary>
+    public CtrUserState EncodeUser(Interaction user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var o = _options;
+        int h = o.HiddenDim;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var table = user[ItemTableField].reshape(-1, o.ItemVectorDim);
+        var rows = ItemRepresentation(table, user[ItemTableSidField].reshape(-1, o.SidLevels)) + user[ItemTableFillField].reshape(-1, 1) * fillEmbedding;
+        var history = user[HistoryField].reshape(-1);
+        long length = history.shape[0];
+        var mask = history.gt(0);
+        var maskFloat = mask.to_type(ScalarType.Float32);
+        Tensor? sequence = null, dinKeys = null, unitHistory = null, esuKeys = null, esuValues = null, compressed = null;
+        if (o.UseBase || o.UseCompression) sequence = rows.index_select(0, history);
+        if (o.UseBase)
+        {
+            // DIN's first layer is linear in [q, k, q − k, q ⊙ k]: the k and −k terms are the user's alone.
+            var (_, key, difference, _) = DinWeights();
+            dinKeys = (key - difference).matmul(sequence!.t()); // [a, L]
+        }
+        if (o.UseCompression)
+        {
+            var keys = compressionKey.forward(rows).index_select(0, history);
+            var values = compressionValue.forward(rows).index_select(0, history);
+            var scores = anchorQuery.forward(anchors).matmul(keys.t()) / Math.Sqrt(h); // [M, L]
+            var expandedMask = mask.unsqueeze(0).expand(o.InterestAnchors, length);
+            var weights = MaskedSoftmax(scores, expandedMask, expandedMask.to_type(ScalarType.Float32));
+            compressed = weights.matmul(values) + anchors; // [M, h]
+        }
+        if (o.UseRetrieval)
+        {
+            // Cosine needs unit vectors: normalise each distinct item once; ESU keys and values of each distinct
+            // item once (the candidates' top-K gather from them).
+            unitHistory = nn.functional.normalize(table.to_type(ScalarType.Float64), p: 2, dim: 1); // [R, d], per distinct item
+            esuKeys = esuKey.forward(rows);
+            esuValues = esuValue.forward(rows);
+        }
+        var projectedUser = userProjection.forward(user[UserSideField]);
+        return new CtrUserState(this, length, history.clone(), mask, maskFloat, sequence, dinKeys, unitHistory, esuKeys, esuValues,
+            compressed, projectedUser);
+    }
+
+    /// <summary>
+    /// The candidate step of the split scoring path: click logits [C] of the candidates (input from
+    /// <see cref="CtrBatchBuilder.BuildCandidates"/>) against a user state of this model, all candidates in one batch:
+    /// the GSU as one [C × L] matmul of unit vectors and a top-K, the ESU over the K gathered keys and values, the
+    /// target-aware extraction over the cached anchors, DIN with its key-side term cached, then the head.
+    /// </summary>
+    public Tensor ForwardCandidates(CtrUserState user, Interaction candidates)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        ArgumentNullException.ThrowIfNull(candidates);
+        if (!ReferenceEquals(user.Model, this))
+            throw new ArgumentException("The user state was encoded by another model; encode the user with this model first.", nameof(user));
+        var o = _options;
+        int h = o.HiddenDim;
+        using var _ = no_grad();
+        var targetVector = candidates[TargetField];
+        long c = targetVector.shape[0];
+        var known = candidates[TargetKnownField].unsqueeze(1);
+        var target = ItemRepresentation(targetVector, candidates[TargetSidField]) * known + unknownTarget * (1 - known);
+        var mask = user.Mask.unsqueeze(0).expand(c, user.Length);
+        var maskFloat = user.MaskFloat.unsqueeze(0).expand(c, user.Length);
+
+        var parts = new List<Tensor>(8);
+        if (o.UseBase) parts.Add(DinCandidates(user, target, mask, maskFloat));
+        if (o.UseCompression)
+        {
+            var extraction = extractionQuery.forward(target).matmul(user.Compressed!.t()) / Math.Sqrt(h); // [C, M]
+            parts.Add(extraction.softmax(1).matmul(user.Compressed!));
+        }
+        if (o.UseRetrieval) parts.Add(RetrievalCandidates(user, targetVector, target, mask, c));
+
+        var side = candidates[TargetSideField];
+        parts.Add(target);
+        parts.Add(categoryEmbedding.forward(side.select(1, 0)));
+        parts.Add(priceEmbedding.forward(side.select(1, 1)));
+        parts.Add(popularityEmbedding.forward(side.select(1, 2)));
+        parts.Add(user.User.expand(c, h));
+        return head.forward(cat(parts, 1)).squeeze(1);
+    }
+
+    /// <summary>
+    /// DIN without materialising [C, L, 4h]: W·[q, k, q − k, q ⊙ k] = (W_q + W_d)·q + (W_k − W_d)·k + W_p·(q ⊙ k); the
+    /// k term is cached per user, the q term is per candidate, and W_p·(q ⊙ k) for every (candidate, hidden unit, position)
+    /// is one well-shaped matmul: rows q_c ⊙ W_p[j] ([C·a, h]) times the sequence ([h, L]). Laid out [C, a, L] so the
+    /// scoring layer is a matmul over a, with no transposes.
+    /// </summary>
+    private Tensor DinCandidates(CtrUserState user, Tensor target, Tensor mask, Tensor maskFloat)
+    {
+        var (query, _, difference, product) = DinWeights();
+        long c = target.shape[0], a = product.shape[0];
+        var queryTerm = target.matmul((query + difference).t()) + dinHidden.bias!; // [C, a]
+        var perCandidate = (target.unsqueeze(1) * product.unsqueeze(0)).reshape(c * a, -1); // [C·a, h]
+        var hidden = perCandidate.matmul(user.Sequence!.t()).view(c, a, user.Length).add_(user.DinKeys!).add_(queryTerm.unsqueeze(2)); // [C, a, L]
+        var scores = dinScore.weight!.matmul(nn.functional.gelu(hidden)).squeeze(1) + dinScore.bias!; // [C, L]
+        var weights = MaskedSoftmax(scores, mask, maskFloat);
+        return weights.matmul(user.Sequence!);
+    }
+
+    /// <summary>GSU (Eq. 1) as one [C × L] matmul of unit vectors and a top-K; ESU (Eqs. 2–3) over the gathered keys and values.</summary>
+    private Tensor RetrievalCandidates(CtrUserState user, Tensor targetVector, Tensor target, Tensor mask, long c)
+    {
+        var o = _options;
+        int h = o.HiddenDim;
+        long k = Math.Min(o.RetrievalTopK, user.Length);
+        var unitTarget = nn.functional.normalize(targetVector.to_type(ScalarType.Float64), p: 2, dim: 1);
+        // One [C × R] matmul over the distinct items, spread to the L positions.
+        var similarity = unitTarget.matmul(user.UnitHistory!.t()).index_select(1, user.History).MaskedFill(mask.logical_not(), -2); // [C, L]
+        var positions = GsuTopK(similarity, k).flatten();
+        var retrieved = user.History.index_select(0, positions);
+        var retrievedMask = user.Mask.index_select(0, positions).view(c, k);
+        var keys = user.EsuKeys!.index_select(0, retrieved).view(c, k, o.Heads, h / o.Heads).permute(0, 2, 1, 3);
+        var values = user.EsuValues!.index_select(0, retrieved).view(c, k, o.Heads, h / o.Heads).permute(0, 2, 1, 3);
+        var query = esuQuery.forward(target).view(c, o.Heads, h / o.Heads, 1);
+        var scores = keys.matmul(query).squeeze(3) / Math.Sqrt(h / (double)o.Heads); // [C, heads, K]
+        var headMask = retrievedMask.unsqueeze(1).expand(c, o.Heads, k);
+        var weights = MaskedSoftmax(scores, headMask, headMask.to_type(ScalarType.Float32));
+        var attended = weights.unsqueeze(2).matmul(values).squeeze(2).reshape(c, h);
+        return esuOutput.forward(attended);
+    }
+
+    /// <summary>
+    /// The GSU's top-K positions of float64 cosines [N, L] with ties broken toward the newest position. Items with equal
+    /// knowledge vectors tie exactly, and which of them is retrieved must not depend on how the cosines were computed
+    /// (a [B, L] batched product when training, a [C × R] matmul when serving; float32 kernels of different shapes differ
+    /// in the last bit): cosines are taken in float64 and compared on a 2⁻³⁰ grid, far coarser than float64 rounding
+    /// and far finer than any real difference of cosines.
+    /// </summary>
+    private static Tensor GsuTopK(Tensor similarity, long k)
+    {
+        long length = similarity.shape[1];
+        var position = arange(length, dtype: ScalarType.Float64, device: similarity.device);
+        var key = similarity.mul(1L << 30).round().mul(length).add(position);
+        return key.topk((int)k, dim: 1).indexes;
+    }
+
+    /// <summary>DIN's first-layer weight split by input block: query, key, query − key, query ⊙ key ([a, h] each).</summary>
+    private (Tensor Query, Tensor Key, Tensor Difference, Tensor Product) DinWeights()
+    {
+        var blocks = dinHidden.weight!.chunk(4, 1);
+        return (blocks[0], blocks[1], blocks[2], blocks[3]);
+    }
+
     /// <summary>Knowledge projection plus (SID on) the summed per-level semantic-id embeddings: e_i of §2.2.2.</summary>
     private Tensor ItemRepresentation(Tensor vectors, Tensor sids)
     {
@@ -207,7 +360,8 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
     }
 
     /// <summary>
-    /// GSU (Eq. 1): top-K history positions by cosine between the raw knowledge vectors of target and history.
+    /// GSU (Eq. 1): top-K history positions by cosine between the raw knowledge vectors of target and history (ties to
+    /// the newest, <see cref="GsuTopK"/>).
     /// ESU (Eqs. 2–3): multi-head attention with the target as query over the retrieved items; K/V projections
     /// computed once per unique retrieved item of the batch and gathered (§2.2.1 "System Deployment").
     /// </summary>
@@ -220,10 +374,10 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         Tensor retrieved, retrievedMask;
         using (no_grad())
         {
-            var unitHistory = nn.functional.normalize(table.index_select(0, history.flatten()).view(b, length, -1), p: 2, dim: 2);
-            var unitTarget = nn.functional.normalize(targetVector, p: 2, dim: 1);
+            var unitHistory = nn.functional.normalize(table.index_select(0, history.flatten()).view(b, length, -1).to_type(ScalarType.Float64), p: 2, dim: 2);
+            var unitTarget = nn.functional.normalize(targetVector.to_type(ScalarType.Float64), p: 2, dim: 1);
             var similarity = unitHistory.bmm(unitTarget.unsqueeze(2)).squeeze(2).MaskedFill(mask.logical_not(), -2);
-            var positions = similarity.topk((int)k, dim: 1).indexes;
+            var positions = GsuTopK(similarity, k);
             retrieved = history.gather(1, positions);
             retrievedMask = mask.gather(1, positions);
         }

@@ -4,7 +4,8 @@ namespace ReaSeq.Models.Ctr;
 
 /// <summary>
 /// <see cref="ICtrScorer"/> over one <see cref="CtrModel"/>. Scoring only reads the weights (no_grad, and the model
-/// has no dropout or batch statistics), so concurrent callers run in parallel; a reader lock only keeps
+/// has no dropout or batch statistics), so concurrent callers run in parallel; the split path (user state, then
+/// candidates) runs under inference mode; a reader lock only keeps
 /// <see cref="Dispose"/> from freeing the weights under a running call.
 /// </summary>
 internal sealed class CtrScorer : ICtrScorer
@@ -37,6 +38,44 @@ internal sealed class CtrScorer : ICtrScorer
             using var _ = no_grad();
             using var batch = CtrBatchBuilder.Build(user, candidates, _options, _model.Device);
             return _model.forward(batch).sigmoid().cpu().data<float>().ToArray();
+        }
+        finally
+        {
+            _lifetime.ExitReadLock();
+        }
+    }
+
+    public CtrUserState EncodeUser(CtrUserFeatures user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        _lifetime.EnterReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using var scope = NewDisposeScope();
+            using var _ = inference_mode();
+            using var batch = CtrBatchBuilder.BuildUser(user, _options, _model.Device);
+            return _model.EncodeUser(batch);
+        }
+        finally
+        {
+            _lifetime.ExitReadLock();
+        }
+    }
+
+    public float[] Score(CtrUserState user, IReadOnlyList<CtrCandidate> candidates)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        ArgumentNullException.ThrowIfNull(candidates);
+        if (candidates.Count == 0) return [];
+        _lifetime.EnterReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            using var scope = NewDisposeScope();
+            using var _ = inference_mode();
+            using var batch = CtrBatchBuilder.BuildCandidates(candidates, _options, _model.Device);
+            return _model.ForwardCandidates(user, batch).sigmoid().cpu().data<float>().ToArray();
         }
         finally
         {

@@ -41,6 +41,7 @@ public sealed class ApiBenchmark : IBenchmark
 
     public async Task<JsonObject> RunAsync(CancellationToken ct)
     {
+        var loadAtStart = LoadAverage();
         await using var db = await BenchDatabase.OpenAsync(ct);
         using var broker = new EmbeddedKafkaBroker(1);
         foreach (var topic in Topics.All) broker.CreateTopic(topic, 1);
@@ -82,9 +83,24 @@ public sealed class ApiBenchmark : IBenchmark
             await ClosedLoopAsync(http, bodies, 1, 30, ct);
 
             var scoring = services.GetRequiredService<ScoringService>();
-            var baseline = await InProcessAsync(scoring, holder, requests, 100, ct);
-            var closed1 = await ClosedLoopAsync(http, bodies, 1, 100, ct);
-            var closed4 = await ClosedLoopAsync(http, bodies, 4, 100, ct);
+            // libtorch's intra-op threads: one per core by default. On 2 cores with concurrent requests, one thread per
+            // request avoids threads spinning against each other; both are measured, the HTTP runs use one.
+            var threads = new JsonObject();
+            foreach (var n in new[] { 2, 1 })
+            {
+                TorchDevice.SetCpuThreads(n);
+                threads[$"threads_{n}"] = new JsonObject
+                {
+                    ["baseline_in_process"] = await InProcessAsync(scoring, holder, requests, 200, ct),
+                    ["steps"] = await BreakdownAsync(scoring, holder, requests, 50, ct),
+                };
+            }
+            var baseline = threads["threads_1"]!["baseline_in_process"]!.DeepClone();
+            var closed1 = await ClosedLoopAsync(http, bodies, 1, 500, ct);
+            var closed4 = await ClosedLoopAsync(http, bodies, 4, 500, ct);
+            TorchDevice.SetCpuThreads(2);
+            var openTwoThreads = await OpenLoopAsync(http, bodies, OpenLoopRate, OpenLoopSeconds, null, ct);
+            TorchDevice.SetCpuThreads(1);
             var open = await OpenLoopAsync(http, bodies, OpenLoopRate, OpenLoopSeconds, null, ct);
             var swapAt = TimeSpan.FromSeconds(OpenLoopSeconds / 3.0);
             var kafka = services.GetRequiredService<IKafkaClientSupplier>();
@@ -104,11 +120,16 @@ public sealed class ApiBenchmark : IBenchmark
                 ["setup"] = $"{Candidates} candidates per request, users with a {History}-click history (user_clicks), {Items} items with " +
                             $"{modelOptions.ItemVectorDim}-d knowledge vectors; CTR model {modelOptions.PathwayName}, MaxHistory {modelOptions.MaxHistory}, " +
                             $"hidden {modelOptions.HiddenDim}, top-K {modelOptions.RetrievalTopK}, {modelOptions.InterestAnchors} anchors (untrained weights: cost does not depend on them). " +
-                            $"Client: in-process HttpClient on 127.0.0.1, at most {MaxInFlight} requests in flight. Features served from the warm feature cache.",
+                            $"Client: in-process HttpClient on 127.0.0.1, at most {MaxInFlight} requests in flight. Features served from the warm feature cache; " +
+                            $"{Users} users, so the per-user model state cache is warm (a user's first request or one after a feature change or model swap pays the user step: see steps.user_step_ms). " +
+                            "HTTP runs with 1 libtorch thread unless named otherwise.",
+                ["load_average_1_5_15_min"] = new JsonObject { ["start"] = loadAtStart, ["end"] = LoadAverage() },
+                ["torch_threads"] = threads,
                 ["baseline_in_process"] = baseline,
                 ["closed_loop_1_client"] = closed1,
                 ["closed_loop_4_clients"] = closed4,
                 ["open_loop_100_rps"] = open,
+                ["open_loop_100_rps_2_threads"] = openTwoThreads,
                 ["open_loop_100_rps_during_swap"] = during,
                 ["swap"] = new JsonObject { ["announced_at_s"] = swapAt.TotalSeconds, ["serving_after"] = swapped },
                 ["goal"] = new JsonObject
@@ -125,6 +146,10 @@ public sealed class ApiBenchmark : IBenchmark
             try { await host.StopAsync(stop.Token); } catch (OperationCanceledException) { }
         }
     }
+
+    /// <summary>The machine's load (other work shares the cores), from /proc/loadavg.</summary>
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
     private static async Task<JsonObject> InProcessAsync(ScoringService scoring, CtrModelHolder holder,
         (string User, string[] Candidates)[] requests, int count, CancellationToken ct)
@@ -143,6 +168,61 @@ public sealed class ApiBenchmark : IBenchmark
             latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
         return Summary(latencies, count / clock.Elapsed.TotalSeconds, 0, null);
+    }
+
+    /// <summary>
+    /// Where a request's time goes, in process: features from the warm cache (PrepareAsync), the user step (the model's
+    /// user-only work, paid on a state cache miss), the candidate step (every request), the whole full-forward pass the
+    /// API used before the split (each candidate row re-processing the history), and writing the JSON response. Medians.
+    /// </summary>
+    private static async Task<JsonObject> BreakdownAsync(ScoringService scoring, CtrModelHolder holder,
+        (string User, string[] Candidates)[] requests, int count, CancellationToken ct)
+    {
+        var features = new double[count];
+        var userStep = new double[count];
+        var candidateStep = new double[count];
+        var fullForward = new double[Math.Min(count, 5)];
+        var json = new double[count];
+        var options = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+        for (var i = 0; i < count; i++)
+        {
+            using var lease = holder.Acquire()!.Value;
+            var (user, candidates) = requests[i % requests.Length];
+            var start = Stopwatch.GetTimestamp();
+            var prepared = await scoring.PrepareAsync(user, candidates, lease.Model, ct);
+            features[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            start = Stopwatch.GetTimestamp();
+            using (var state = lease.Model.Scorer.EncodeUser(prepared.Features))
+            {
+                userStep[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                start = Stopwatch.GetTimestamp();
+                lease.Model.Scorer.Score(state, prepared.Candidates);
+                candidateStep[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            }
+            var response = scoring.Score(lease.Model, prepared);
+            start = Stopwatch.GetTimestamp();
+            JsonSerializer.SerializeToUtf8Bytes(response, options);
+            json[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+        // Last: seconds per call, long enough for cached user features to reach Api:Cache:MaxAgeMs.
+        for (var i = 0; i < fullForward.Length; i++)
+        {
+            using var lease = holder.Acquire()!.Value;
+            var (user, candidates) = requests[i % requests.Length];
+            var prepared = await scoring.PrepareAsync(user, candidates, lease.Model, ct);
+            var start = Stopwatch.GetTimestamp();
+            lease.Model.Scorer.Score(prepared.Features, prepared.Candidates);
+            fullForward[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+        static double Median(double[] values) => Math.Round(values.Order().ElementAt(values.Length / 2), 3);
+        return new JsonObject
+        {
+            ["features_from_cache_ms"] = Median(features),
+            ["user_step_ms"] = Median(userStep),
+            ["candidate_step_ms"] = Median(candidateStep),
+            ["full_forward_before_split_ms"] = Median(fullForward),
+            ["json_response_ms"] = Median(json),
+        };
     }
 
     private static async Task<JsonObject> ClosedLoopAsync(HttpClient http, byte[][] bodies, int clients, int count, CancellationToken ct)

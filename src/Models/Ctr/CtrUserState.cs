@@ -1,0 +1,81 @@
+using static TorchSharp.torch;
+
+namespace ReaSeq.Models.Ctr;
+
+/// <summary>
+/// The user-only part of a <see cref="CtrModel"/> forward pass for one user (paper §2.2.1 "System Deployment": work that
+/// does not depend on the candidate is done once per user, not once per candidate): the sequence's item
+/// representations, the ESU key and value projections of each distinct history item, the L2-normalised knowledge
+/// vectors the GSU compares with (each distinct item once), the compressed interest anchors (§2.2.2, stage 1 attends over the full sequence and
+/// is target-independent), DIN's key-side term and the projected user features. Built by
+/// <see cref="CtrModel.EncodeUser"/> and valid only for the model (weights) that built it; read-only afterwards, so
+/// concurrent candidate steps may share it. Owns its tensors: dispose it when it is no longer used.
+/// </summary>
+public sealed class CtrUserState : IDisposable
+{
+    private readonly Tensor[] _owned;
+    private bool _disposed;
+
+    internal CtrUserState(CtrModel model, long length, Tensor history, Tensor mask, Tensor maskFloat, Tensor? sequence,
+        Tensor? dinKeys, Tensor? unitHistory, Tensor? esuKeys, Tensor? esuValues, Tensor? compressed, Tensor user)
+    {
+        Model = model;
+        Length = length;
+        History = history;
+        Mask = mask;
+        MaskFloat = maskFloat;
+        Sequence = sequence;
+        DinKeys = dinKeys;
+        UnitHistory = unitHistory;
+        EsuKeys = esuKeys;
+        EsuValues = esuValues;
+        Compressed = compressed;
+        User = user;
+        _owned = new[] { history, mask, maskFloat, sequence, dinKeys, unitHistory, esuKeys, esuValues, compressed, user }
+            .Where(t => t is not null).Select(t => t!.DetachFromDisposeScope()).ToArray();
+    }
+
+    internal CtrModel Model { get; }
+
+    /// <summary>Sequence positions L (at least 1: a cold user has one padding position, as in a training batch).</summary>
+    public long Length { get; }
+
+    /// <summary>[L] rows of the user's item table (0 = padding).</summary>
+    internal Tensor History { get; }
+
+    /// <summary>[L] bool, false at padding.</summary>
+    internal Tensor Mask { get; }
+
+    internal Tensor MaskFloat { get; }
+
+    /// <summary>[L, h] item representations of the sequence (base and compression pathways).</summary>
+    internal Tensor? Sequence { get; }
+
+    /// <summary>[attentionHidden, L]: DIN's first layer applied to the key-side terms (base pathway).</summary>
+    internal Tensor? DinKeys { get; }
+
+    /// <summary>[R, itemVectorDim] float64 unit knowledge vectors of each table row (GSU).</summary>
+    internal Tensor? UnitHistory { get; }
+
+    /// <summary>[R, h] ESU key projection of each table row, each distinct history item once.</summary>
+    internal Tensor? EsuKeys { get; }
+
+    /// <summary>[R, h] ESU value projection of each table row.</summary>
+    internal Tensor? EsuValues { get; }
+
+    /// <summary>[M, h] the interest anchors after stage 1 of the compression pathway.</summary>
+    internal Tensor? Compressed { get; }
+
+    /// <summary>[1, h] projected user features.</summary>
+    internal Tensor User { get; }
+
+    /// <summary>Native bytes held (what a cache of states costs).</summary>
+    public long Bytes => _owned.Sum(t => t.NumberOfElements * t.ElementSize);
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        foreach (var tensor in _owned) tensor.Dispose();
+    }
+}

@@ -1,0 +1,110 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using ReaSeq.Api.Scoring;
+using ReaSeq.Contracts;
+using ReaSeq.Contracts.Serialization;
+using ReaSeq.Ingestors.Streaming.Operations;
+using ReaSeq.Tests.Infrastructure;
+
+namespace ReaSeq.Tests.Api;
+
+/// <summary>
+/// The score path's per-user model state cache (paper §2.2.1 "System Deployment": user-side work once per user), the
+/// api role's readiness (a model loaded) and its freshness series (click → features seen by the API).
+/// </summary>
+[Collection(PlatformCollection.Name)]
+[Trait(Tier.Name, Tier.Integration)]
+public sealed class ScoringPathTests(PostgresFixture postgres)
+{
+    private const string Request = """{"user_id": "u1", "candidates": ["i1", "i2", "i3", "fresh"]}""";
+
+    [Fact]
+    public async Task Not_ready_without_a_model_then_the_user_state_is_cached_per_feature_version_and_model_version()
+    {
+        await using var api = await ApiHarness.StartAsync(postgres, new Dictionary<string, string?>
+        {
+            ["Api:ModelPollMs"] = "200",
+            ["Api:Cache:MaxAgeMs"] = "3600000",
+        });
+        for (var i = 0; i < 8; i++) await api.AddItemAsync($"i{i}", "garden", 3 + i, ApiHarness.Vector(i, TinyCtrModels.Dimension), [i % 3, i % 4]);
+        await api.AddItemAsync("fresh", "garden", 4);
+        await api.AddClicksAsync("u1", [.. Enumerable.Range(0, 20).Select(i => $"i{i % 8}")]);
+
+        var readiness = api.Host.Services.GetServices<IReadinessContributor>().Single(c => c.Name == "model:ctr");
+        var before = await readiness.CheckAsync(CancellationToken.None);
+        Assert.False(before.Ready);
+        Assert.Contains("no CTR model", before.Detail);
+
+        await TinyCtrModels.RegisterAsync(api.Platform.Db, "ctr-v1", 1, TinyCtrModels.Checkpoint(1));
+        await TestPlatform.WaitUntilAsync(() => Task.FromResult(api.Service<CtrModelHolder>().Current?.Version == "ctr-v1"), TimeSpan.FromSeconds(30), "ctr-v1 served");
+        var after = await readiness.CheckAsync(CancellationToken.None);
+        Assert.True(after.Ready, after.Detail);
+        Assert.Contains("ctr-v1", after.Detail);
+
+        var states = api.Service<UserStateCache>();
+        var first = await ScoreEndpointTests.PostJson(api, Request);
+        var missesAfterFirst = states.Misses;
+        var second = await ScoreEndpointTests.PostJson(api, Request);
+        Assert.True(states.Hits >= 1, "the second request reuses the user's state");
+        Assert.Equal(missesAfterFirst, states.Misses);
+        Assert.Equal(first.GetProperty("scores").ToString(), second.GetProperty("scores").ToString());
+
+        // A SequenceUpdate invalidates the user's features, and with them the state: the next score encodes the new history.
+        await api.AddClicksAsync("u1", ["i5", "i6"], firstSeq: 20, firstTsMs: 5_000_000);
+        api.Publish(Topics.SequenceGaps, "u1", new SequenceUpdate { UserId = "u1", SequenceVersion = 22, Variant = "TD", TsMs = 5_000_000 });
+        await TestPlatform.WaitUntilAsync(async () => (await ScoreEndpointTests.PostJson(api, Request)).GetProperty("history_length").GetInt32() == 22,
+            TimeSpan.FromSeconds(30), "the score to see the new clicks");
+        Assert.True(states.Misses > missesAfterFirst, "the changed user was encoded again");
+
+        // A new model version: the cached state of the old weights is not used.
+        await TinyCtrModels.RegisterAsync(api.Platform.Db, "ctr-v2", 2, TinyCtrModels.Checkpoint(2));
+        await TestPlatform.WaitUntilAsync(() => Task.FromResult(api.Service<CtrModelHolder>().Current?.Version == "ctr-v2"), TimeSpan.FromSeconds(30), "ctr-v2 served");
+        var missesBeforeSwapRequest = states.Misses;
+        var swapped = await ScoreEndpointTests.PostJson(api, Request);
+        Assert.Equal("ctr-v2", swapped.GetProperty("model_version").GetString());
+        Assert.Equal(missesBeforeSwapRequest + 1, states.Misses);
+        Assert.Equal(1, states.Count);
+
+        // What the v2 response says equals v2's full forward pass for the same features.
+        var scoring = api.Service<ScoringService>();
+        using var lease = api.Service<CtrModelHolder>().Acquire()!.Value;
+        var prepared = await scoring.PrepareAsync("u1", ["i1", "i2", "i3", "fresh"], lease.Model, CancellationToken.None);
+        var expected = lease.Model.Scorer.Score(prepared.Features, prepared.Candidates);
+        var served = swapped.GetProperty("scores").EnumerateArray().Select(s => s.GetProperty("ctr").GetSingle()).ToArray();
+        Assert.Equal(expected, served, (a, b) => MathF.Abs(a - b) <= 1e-5f);
+    }
+
+    [Fact]
+    public async Task Freshness_click_to_features_seen_by_the_api_is_recorded()
+    {
+        var observed = new ConcurrentQueue<(double Seconds, string? Stage)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == StreamingMetrics.MeterName && instrument.Name == "reaseq_freshness_seconds") l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<double>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "stage") observed.Enqueue((value, tag.Value as string));
+            }
+        });
+        listener.Start();
+
+        await using var api = await ApiHarness.StartAsync(postgres);
+        // As the sequence role publishes an update: with the entry time of the click it derives from.
+        var entered = DateTimeOffset.UtcNow.AddMilliseconds(-250);
+        var serde = api.Host.Services.GetRequiredService<AvroSerde<SequenceUpdate>>();
+        api.Platform.Producer.ProduceRaw(Topics.SequenceGaps, "u9"u8.ToArray(),
+            serde.Serialize(new SequenceUpdate { UserId = "u9", SequenceVersion = 1, Variant = "TD", TsMs = 1 }), null,
+            ReaSeq.Ingestors.Streaming.Operations.StreamingMetrics.EnteredAtHeaders(new Confluent.Kafka.Timestamp(entered)));
+        api.Platform.Producer.Flush();
+
+        await TestPlatform.WaitUntilAsync(() => Task.FromResult(observed.Any(o => o.Stage == "api_features")), TimeSpan.FromSeconds(30),
+            "a freshness observation of stage api_features");
+        var seconds = observed.First(o => o.Stage == "api_features").Seconds;
+        Assert.InRange(seconds, 0.2, 30);
+    }
+}
