@@ -38,6 +38,9 @@ public sealed class ScenarioResult(string name)
 
     public string Notes { get; set; } = "";
 
+    /// <summary>Set once the scenario's figures are in the report.</summary>
+    public bool Recorded { get; set; }
+
     public void Recovered(TimeSpan elapsed) => MaxRecoverySeconds = Math.Max(MaxRecoverySeconds, Math.Round(elapsed.TotalSeconds, 2));
 
     public override string ToString() =>
