@@ -20,7 +20,7 @@ DLLM_RUN ?= REASEQ__Dllm__Model__Layers=2 REASEQ__Dllm__Model__ModelDim=64 REASE
 	REASEQ__Dllm__Trainer__Steps=100 REASEQ__Dllm__Trainer__BatchSize=64 REASEQ__Dllm__Trainer__CheckIntervalMs=5000 \
 	REASEQ__Dllm__Trainer__RetrainIntervalMs=90000 REASEQ__Dllm__Trainer__MinTrainingWindows=16
 
-.PHONY: all deps build run test test-unit test-integration test-helm bench eval pg-stop clean
+.PHONY: all deps build run test test-unit test-integration test-helm chaos bench eval pg-stop clean
 
 all: build
 
@@ -47,6 +47,13 @@ test-integration: deps
 
 test-helm:
 	@scripts/helm-test.sh
+
+# The fault-injection suite in full (tests/ReaSeq.Tests/Chaos): >= 20 random SIGKILL points per role, a 30 s broker outage,
+# request errors, leader moves, PostgreSQL restarts, SIGTERM under load; writes bench/results/reliability.json.
+# `make test` runs the same scenarios short. CHAOS_SEED=N repeats a run's kill points.
+chaos: build
+	REASEQ_CHAOS=full $(if $(CHAOS_SEED),REASEQ_CHAOS_SEED=$(CHAOS_SEED)) dotnet test tests/ReaSeq.Tests/ReaSeq.Tests.csproj -c $(CONFIG) --no-build -nologo \
+		--logger "console;verbosity=normal" --filter "FullyQualifiedName~ReaSeq.Tests.Chaos"
 
 bench: build
 	@conn=$$(scripts/pg.sh fresh reaseq_bench) && \

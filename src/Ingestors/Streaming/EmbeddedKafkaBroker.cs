@@ -95,6 +95,21 @@ public sealed class EmbeddedKafkaBroker : IDisposable
         }
     }
 
+    /// <summary>
+    /// Fault injection: moves the leadership of one partition to broker <paramref name="brokerId"/> (1 … <see cref="Brokers"/>),
+    /// as a controller does when a leader fails; clients learn it from NOT_LEADER errors and a metadata refresh.
+    /// </summary>
+    public void SetPartitionLeader(string topic, int partition, int brokerId)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_cluster == IntPtr.Zero, this);
+            var err = Native.rd_kafka_mock_partition_set_leader(_cluster, topic, partition, brokerId);
+            if (err != 0)
+                throw new InvalidOperationException($"Mock cluster could not move the leader of {topic}[{partition}] to broker {brokerId}: {Marshal.PtrToStringAnsi(Native.rd_kafka_err2str(err))}");
+        }
+    }
+
     private void Fault(int brokerId, bool up)
     {
         lock (_gate)
@@ -166,5 +181,6 @@ public sealed class EmbeddedKafkaBroker : IDisposable
         [DllImport(Lib)] public static extern int rd_kafka_mock_broker_set_up(IntPtr cluster, int brokerId);
         [DllImport(Lib)] public static extern void rd_kafka_mock_push_request_errors_array(IntPtr cluster, short apiKey, UIntPtr count, int[] errors);
         [DllImport(Lib)] public static extern void rd_kafka_mock_clear_request_errors(IntPtr cluster, short apiKey);
+        [DllImport(Lib)] public static extern int rd_kafka_mock_partition_set_leader(IntPtr cluster, string topic, int partition, int brokerId);
     }
 }
