@@ -6,7 +6,7 @@ TOOLS := src/Tools/bin/$(CONFIG)/net10.0/linux-x64/reaseq-tools
 ROLES ?= ingest,knowledge,sequence,dllm,trainer,api
 REPLAY ?= auto
 # Share of replayed impressions the trainer role trains on in `make run` (a deployment trains on all): keeps it in pace on 2 cores.
-TRAIN_FRACTION ?= 0.02
+TRAIN_FRACTION ?= 0.01
 # The benchmarks `make bench` runs (each writes bench/results/NAME.json).
 BENCH ?= ingest knowledge sequence dllm trainer api scaling
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
