@@ -30,37 +30,23 @@ internal sealed class CtrScorer : ICtrScorer
         ArgumentNullException.ThrowIfNull(user);
         ArgumentNullException.ThrowIfNull(candidates);
         if (candidates.Count == 0) return [];
-        _lifetime.EnterReadLock();
-        try
+        return WhileAlive(() =>
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            using var scope = NewDisposeScope();
             using var _ = no_grad();
             using var batch = CtrBatchBuilder.Build(user, candidates, _options, _model.Device);
             return _model.forward(batch).sigmoid().cpu().data<float>().ToArray();
-        }
-        finally
-        {
-            _lifetime.ExitReadLock();
-        }
+        });
     }
 
     public CtrUserState EncodeUser(CtrUserFeatures user)
     {
         ArgumentNullException.ThrowIfNull(user);
-        _lifetime.EnterReadLock();
-        try
+        return WhileAlive(() =>
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            using var scope = NewDisposeScope();
             using var _ = inference_mode();
             using var batch = CtrBatchBuilder.BuildUser(user, _options, _model.Device);
             return _model.EncodeUser(batch);
-        }
-        finally
-        {
-            _lifetime.ExitReadLock();
-        }
+        });
     }
 
     public float[] Score(CtrUserState user, IReadOnlyList<CtrCandidate> candidates)
@@ -68,14 +54,23 @@ internal sealed class CtrScorer : ICtrScorer
         ArgumentNullException.ThrowIfNull(user);
         ArgumentNullException.ThrowIfNull(candidates);
         if (candidates.Count == 0) return [];
+        return WhileAlive(() =>
+        {
+            using var _ = inference_mode();
+            using var batch = CtrBatchBuilder.BuildCandidates(candidates, _options, _model.Device);
+            return _model.ForwardCandidates(user, batch).sigmoid().cpu().data<float>().ToArray();
+        });
+    }
+
+    /// <summary>Runs <paramref name="work"/> under the reader lock, in a dispose scope, unless the weights are freed already.</summary>
+    private T WhileAlive<T>(Func<T> work)
+    {
         _lifetime.EnterReadLock();
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             using var scope = NewDisposeScope();
-            using var _ = inference_mode();
-            using var batch = CtrBatchBuilder.BuildCandidates(candidates, _options, _model.Device);
-            return _model.ForwardCandidates(user, batch).sigmoid().cpu().data<float>().ToArray();
+            return work();
         }
         finally
         {

@@ -70,7 +70,7 @@ public sealed class KnowledgeReasoner
         return GetOrBuildAsync(category, cancellationToken);
     }
 
-    private async Task<CategoryTaxonomies> GetOrBuildAsync(CategoryPath category, CancellationToken cancellationToken)
+    private async Task<CategoryTaxonomies> GetOrBuildAsync(CategoryPath category, CancellationToken cancellationToken, bool countHit = true)
     {
         var key = CacheKey(category);
         var cached = await _cache.TryGetAsync(key, cancellationToken);
@@ -79,7 +79,7 @@ public sealed class KnowledgeReasoner
             var successor = await DueRebuildAsync(category, key, cached, cancellationToken);
             if (successor is null)
             {
-                _metrics.CacheHit(_backend.Name);
+                if (countHit) _metrics.CacheHit(_backend.Name);
                 return cached;
             }
             cached = successor;
@@ -104,7 +104,8 @@ public sealed class KnowledgeReasoner
         if (_options.RebuildGrowthFactor <= 0) return null;
         if (category.Depth > 1)
         {
-            var parent = await GetOrBuildAsync(category.Parent, cancellationToken);
+            // The parent's own growth check runs here too; it is not another cache hit of this request.
+            var parent = await GetOrBuildAsync(category.Parent, cancellationToken, countHit: false);
             bool refinesOlderParent = cached.ParentVersion.Length > 0 ? cached.ParentVersion != parent.Version : parent.Generation > 1;
             return refinesOlderParent ? cached : null;
         }
