@@ -19,12 +19,12 @@ internal sealed class LladaEncoderBlock : nn.Module<Tensor, Tensor, Tensor>
     private readonly Dropout residualDropout;
 
     private readonly int _heads;
-    private readonly double _dropout;
+    private readonly double _attentionDropout;
 
-    public LladaEncoderBlock(string name, int modelDim, int heads, int feedForwardDim, double dropout, Device device) : base(name)
+    public LladaEncoderBlock(string name, int modelDim, int heads, int feedForwardDim, double dropout, double attentionDropout, Device device) : base(name)
     {
         _heads = heads;
-        _dropout = dropout;
+        _attentionDropout = attentionDropout;
         attentionNorm = nn.LayerNorm(modelDim, device: device);
         queryKeyValue = nn.Linear(modelDim, 3 * modelDim, device: device);
         attentionOutput = nn.Linear(modelDim, modelDim, device: device);
@@ -45,7 +45,7 @@ internal sealed class LladaEncoderBlock : nn.Module<Tensor, Tensor, Tensor>
             .view(batch, length, 3, _heads, headDim)
             .permute(2, 0, 3, 1, 4); // [3, batch, heads, length, headDim]
         var attended = nn.functional.scaled_dot_product_attention(
-            qkv[0], qkv[1], qkv[2], keyMask, training ? _dropout : 0.0, false);
+            qkv[0], qkv[1], qkv[2], keyMask, training ? _attentionDropout : 0.0, false);
         var merged = attended.transpose(1, 2).reshape(batch, length, width);
         var x = input + residualDropout.forward(attentionOutput.forward(merged));
         var hidden = nn.functional.gelu(feedForwardIn.forward(feedForwardNorm.forward(x)));

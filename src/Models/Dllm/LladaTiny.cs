@@ -64,7 +64,7 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
         positionEmbedding = nn.Embedding(options.MaxLength, width, device: device);
         inputDropout = nn.Dropout(options.Dropout);
         blocks = nn.ModuleList(Enumerable.Range(0, options.Layers)
-            .Select(layer => new LladaEncoderBlock($"block{layer}", width, options.Heads, options.EffectiveFeedForwardDim, options.Dropout, device))
+            .Select(layer => new LladaEncoderBlock($"block{layer}", width, options.Heads, options.EffectiveFeedForwardDim, options.Dropout, options.AttentionDropout, device))
             .ToArray());
         finalNorm = nn.LayerNorm(width, device: device);
         outputProjection = nn.Linear(width, options.ItemVectorDim, device: device);

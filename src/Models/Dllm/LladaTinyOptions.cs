@@ -26,7 +26,15 @@ public sealed class LladaTinyOptions : IValidatableObject
     /// <summary>Width of the frozen item knowledge vectors fed in and of the predictions coming out.</summary>
     [Range(1, 65536)] public int ItemVectorDim { get; set; } = 384;
 
+    /// <summary>Dropout on the input embeddings and on both residual branches of every layer (training only).</summary>
     [Range(0.0, 0.9)] public double Dropout { get; set; } = 0.1;
+
+    /// <summary>
+    /// Dropout on the attention probabilities (training only). Off by default: the paper (§4.2.1) names no dropout,
+    /// LLaDA's released configuration sets none, and on a CPU it is the most expensive part of a training step, since
+    /// it draws a random number per (query, key) pair of every head: B × heads × L² per layer (see `make bench`).
+    /// </summary>
+    [Range(0.0, 0.9)] public double AttentionDropout { get; set; }
 
     /// <summary>Softmax temperature of Eq. 7 and of the IB-PPL metric (§4.2.1: 0.07).</summary>
     [Range(1e-4, 100.0)] public double Temperature { get; set; } = 0.07;
