@@ -92,7 +92,7 @@ public sealed class ApiBenchmark : IBenchmark
                 threads[$"threads_{n}"] = new JsonObject
                 {
                     ["baseline_in_process"] = await InProcessAsync(scoring, holder, requests, 200, ct),
-                    ["steps"] = await BreakdownAsync(scoring, holder, requests, 50, ct),
+                    ["steps"] = await BreakdownAsync(scoring, services.GetRequiredService<ScoringWorkers>(), holder, requests, 50, ct),
                 };
             }
             var baseline = threads["threads_1"]!["baseline_in_process"]!.DeepClone();
@@ -163,7 +163,7 @@ public sealed class ApiBenchmark : IBenchmark
             {
                 var (user, candidates) = requests[i % requests.Length];
                 var prepared = await scoring.PrepareAsync(user, candidates, lease.Model.Options, ct);
-                scoring.Score(lease.Model, prepared);
+                await scoring.ScoreAsync(lease.Model, prepared);
             }
             latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
@@ -172,15 +172,16 @@ public sealed class ApiBenchmark : IBenchmark
 
     /// <summary>
     /// Where a request's time goes, in process: features from the warm cache (PrepareAsync), the user step (the model's
-    /// user-only work, paid on a state cache miss), the candidate step (every request), the whole full-forward pass the
+    /// user-only work, paid on a state cache miss), the candidate step (every request; on the calling thread in one batch, and split across the scoring threads as requests run it), the whole full-forward pass the
     /// API used before the split (each candidate row re-processing the history), and writing the JSON response. Medians.
     /// </summary>
-    private static async Task<JsonObject> BreakdownAsync(ScoringService scoring, CtrModelHolder holder,
+    private static async Task<JsonObject> BreakdownAsync(ScoringService scoring, ScoringWorkers workers, CtrModelHolder holder,
         (string User, string[] Candidates)[] requests, int count, CancellationToken ct)
     {
         var features = new double[count];
         var userStep = new double[count];
         var candidateStep = new double[count];
+        var candidateStepSplit = new double[count];
         var fullForward = new double[Math.Min(count, 5)];
         var json = new double[count];
         var options = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
@@ -198,8 +199,13 @@ public sealed class ApiBenchmark : IBenchmark
                 start = Stopwatch.GetTimestamp();
                 lease.Model.Scorer.Score(state, prepared.Candidates);
                 candidateStep[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                start = Stopwatch.GetTimestamp();
+                var scorer = lease.Model.Scorer;
+                var all = prepared.Candidates;
+                await workers.ScoreInPartsAsync(all.Count, (first, length) => scorer.Score(state, all.Skip(first).Take(length).ToList()));
+                candidateStepSplit[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             }
-            var response = scoring.Score(lease.Model, prepared);
+            var response = await scoring.ScoreAsync(lease.Model, prepared);
             start = Stopwatch.GetTimestamp();
             JsonSerializer.SerializeToUtf8Bytes(response, options);
             json[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
@@ -220,6 +226,7 @@ public sealed class ApiBenchmark : IBenchmark
             ["features_from_cache_ms"] = Median(features),
             ["user_step_ms"] = Median(userStep),
             ["candidate_step_ms"] = Median(candidateStep),
+            [$"candidate_step_split_{workers.Threads}_threads_ms"] = Median(candidateStepSplit),
             ["full_forward_before_split_ms"] = Median(fullForward),
             ["json_response_ms"] = Median(json),
         };
