@@ -182,6 +182,8 @@ public sealed class ApiBenchmark : IBenchmark
         var userStep = new double[count];
         var candidateStep = new double[count];
         var candidateStepSplit = new double[count];
+        var userStepCpu = new double[count];
+        var candidateStepCpu = new double[count];
         var fullForward = new double[Math.Min(count, 5)];
         var json = new double[count];
         var options = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
@@ -193,12 +195,16 @@ public sealed class ApiBenchmark : IBenchmark
             var prepared = await scoring.PrepareAsync(user, candidates, lease.Model, ct);
             features[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             start = Stopwatch.GetTimestamp();
+            var cpu = ThreadCpuMs();
             using (var state = lease.Model.Scorer.EncodeUser(prepared.Features))
             {
                 userStep[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                userStepCpu[i] = ThreadCpuMs() - cpu;
                 start = Stopwatch.GetTimestamp();
+                cpu = ThreadCpuMs();
                 lease.Model.Scorer.Score(state, prepared.Candidates);
                 candidateStep[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                candidateStepCpu[i] = ThreadCpuMs() - cpu;
                 start = Stopwatch.GetTimestamp();
                 var scorer = lease.Model.Scorer;
                 var all = prepared.Candidates;
@@ -226,10 +232,22 @@ public sealed class ApiBenchmark : IBenchmark
             ["features_from_cache_ms"] = Median(features),
             ["user_step_ms"] = Median(userStep),
             ["candidate_step_ms"] = Median(candidateStep),
+            // CPU time of the calling thread (libtorch runs the step on it with 1 thread): what the step costs whatever
+            // else shares the cores, where the wall times above include waiting for a core.
+            ["user_step_cpu_ms"] = Median(userStepCpu),
+            ["candidate_step_cpu_ms"] = Median(candidateStepCpu),
             [$"candidate_step_split_{workers.Threads}_threads_ms"] = Median(candidateStepSplit),
             ["full_forward_before_split_ms"] = Median(fullForward),
             ["json_response_ms"] = Median(json),
         };
+    }
+
+    /// <summary>CPU time this thread has run, in ms (Linux: /proc/thread-self/schedstat; NaN elsewhere).</summary>
+    private static double ThreadCpuMs()
+    {
+        const string Path = "/proc/thread-self/schedstat";
+        if (!File.Exists(Path)) return double.NaN;
+        return long.Parse(File.ReadAllText(Path).Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) / 1e6;
     }
 
     private static async Task<JsonObject> ClosedLoopAsync(HttpClient http, byte[][] bodies, int clients, int count, CancellationToken ct)
