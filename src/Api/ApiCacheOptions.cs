@@ -18,6 +18,12 @@ public sealed class ApiCacheOptions
     [Range(0, 10_000_000)] public int MaxUserStates { get; set; } = 1_000;
 
     /// <summary>
+    /// Users whose model state is encoded on a new model version before it is swapped in (the most recently used of
+    /// the cached states), so their first requests after a swap find it cached instead of paying the user step.
+    /// </summary>
+    [Range(0, 10_000_000)] public int PrewarmUserStates { get; set; } = 100;
+
+    /// <summary>
     /// Longest a cached user entry is served without being re-read (the freshness bound for changes no feature topic
     /// announces, e.g. clicks the ingest role stored after the last SequenceUpdate). The topics evict sooner.
     /// </summary>
@@ -25,6 +31,6 @@ public sealed class ApiCacheOptions
 
     internal void Validate()
     {
-        if (MaxUsers < 0 || MaxItems < 0 || MaxUserStates < 0) throw new ArgumentException("Api:Cache sizes must not be negative.");
+        if (MaxUsers < 0 || MaxItems < 0 || MaxUserStates < 0 || PrewarmUserStates < 0) throw new ArgumentException("Api:Cache sizes must not be negative.");
     }
 }

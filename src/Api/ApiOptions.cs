@@ -56,6 +56,12 @@ public sealed class ApiOptions : IValidatableObject
     /// </summary>
     [Range(0, 256)] public int TorchThreads { get; set; }
 
+    /// <summary>
+    /// Threads that run the model on the score path (user step and candidate step; a request's candidates are split
+    /// across them); 0 (default): one per core. With <see cref="TorchThreads"/> 1 each runs one libtorch thread.
+    /// </summary>
+    [Range(0, 256)] public int ScoringThreads { get; set; }
+
     public ApiCacheOptions Cache { get; set; } = new();
 
     /// <summary>True when keys must be presented.</summary>

@@ -27,6 +27,7 @@ public static class ApiServiceCollectionExtensions
         services.AddSingleton<ModelWatcher>();
         services.AddSingleton<IReadinessContributor, ModelReadiness>();
         services.AddSingleton<UserStateCache>();
+        services.AddSingleton<ScoringWorkers>();
         services.AddSingleton<ScoringService>();
         services.AddSingleton<ApiServer>();
         services.AddHostedService<ConsumerWorker<FeatureMaterializer>>();

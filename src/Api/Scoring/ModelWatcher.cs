@@ -12,12 +12,13 @@ namespace ReaSeq.Api.Scoring;
 /// <summary>
 /// Hot swap (issue 11): tails reaseq.ctr-models (every partition; each replica must hear every announcement), and on
 /// an announcement of the served model name serves the registry's active version: its checkpoint is loaded and warmed
-/// up beside the current model, then swapped in atomically (<see cref="CtrModelHolder"/>). A rollback (the registry's
+/// up beside the current model, the recently active users' states are encoded on it, then it is swapped in atomically
+/// (<see cref="CtrModelHolder"/>). A rollback (the registry's
 /// active row moved back) is served the same way. The registry is also read at start and every
 /// Api:ModelPollMs, so a missed announcement delays a swap but never loses it.
 /// </summary>
-public sealed class ModelWatcher(IKafkaClientSupplier kafka, ModelRegistry registry, CtrModelHolder holder, AvroSerde<ModelVersion> serde,
-    ApiOptions options, ApiMetrics metrics, ILogger<ModelWatcher> logger) : BackgroundService
+public sealed class ModelWatcher(IKafkaClientSupplier kafka, ModelRegistry registry, CtrModelHolder holder, UserStateCache userStates,
+    AvroSerde<ModelVersion> serde, ApiOptions options, ApiMetrics metrics, ILogger<ModelWatcher> logger) : BackgroundService
 {
     private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private string? _failedVersion;
@@ -135,8 +136,22 @@ public sealed class ModelWatcher(IKafkaClientSupplier kafka, ModelRegistry regis
         // The split path (user step, then candidate step) is what requests run.
         using (var warmUser = model.Scorer.EncodeUser(new CtrUserFeatures("warm-up", history, history.Select(_ => (int[]?)[0, 0]).ToList(), null, history.Count)))
             model.Scorer.Score(warmUser, [new CtrCandidate("warm-up", target, [0, 0], 1, 1, 1), new CtrCandidate("warm-up-content", null, null, 1, 1, 1)]);
-        var previous = holder.Current?.Version;
+        // The recently active users' states on the new weights, encoded before the swap (off the request path): after it
+        // their requests run the candidate step only. Their model input is reused when the new version reads the same
+        // vector width and history length (what the input was built for).
+        var current = holder.Current;
+        var prewarmed = new List<(UserStateCache.Entry Old, CtrUserState State)>();
+        if (current is not null && current.Options.ItemVectorDim == model.Options.ItemVectorDim && current.Options.MaxHistory == model.Options.MaxHistory)
+        {
+            foreach (var entry in userStates.MostRecent(options.Cache.PrewarmUserStates))
+            {
+                if (ct.IsCancellationRequested) break;
+                prewarmed.Add((entry, model.Scorer.EncodeUser(entry.Features)));
+            }
+        }
+        var previous = current?.Version;
         holder.Swap(model);
+        foreach (var (old, state) in prewarmed) userStates.Add(old.Source, model.Version, old.Features, state).Release();
         logger.LogInformation("api: serving CTR model {Version} (was {Previous}); loaded in {Ms:F0} ms", row.Version, previous ?? "none",
             System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }

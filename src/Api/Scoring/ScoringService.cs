@@ -9,9 +9,10 @@ namespace ReaSeq.Api.Scoring;
 /// cache (PostgreSQL behind it), then the model in two steps (paper §2.2.1, "System Deployment and Optimization"): the
 /// user step (history projections, each distinct history item once; the compression anchors over the full sequence;
 /// the GSU's unit vectors; user features) once per user, cached in <see cref="UserStateCache"/> per user, feature
-/// version and model version, and the candidate step, every candidate in one batch against that state.
+/// version and model version, and the candidate step, the candidates in batches against that state. Requests run both
+/// steps on <see cref="ScoringWorkers"/> (dedicated threads, a request's candidates split across them).
 /// </summary>
-public sealed class ScoringService(FeatureCache features, CtrModelHolder holder, UserStateCache userStates, ApiMetrics metrics)
+public sealed class ScoringService(FeatureCache features, CtrModelHolder holder, UserStateCache userStates, ScoringWorkers workers, ApiMetrics metrics)
 {
     public const string Scored = "scored";
     public const string ContentOnly = "content_only";
@@ -23,7 +24,7 @@ public sealed class ScoringService(FeatureCache features, CtrModelHolder holder,
         if (holder.Acquire() is not { } acquired) return null;
         using var lease = acquired;
         var prepared = await PrepareAsync(userId, candidateIds, lease.Model, ct);
-        return Score(lease.Model, prepared);
+        return await ScoreAsync(lease.Model, prepared);
     }
 
     /// <summary>
@@ -63,7 +64,33 @@ public sealed class ScoringService(FeatureCache features, CtrModelHolder holder,
         return new PreparedRequest(user, userFeatures, candidates, items, statuses);
     }
 
-    /// <summary>The user's state (cached, or encoded now and cached), then one batched candidate step over the prepared candidates.</summary>
+    /// <summary>
+    /// The user's state (cached, or encoded now and cached), then the candidate step over the prepared candidates, both
+    /// on the scoring threads: the candidates in parts, one per idle thread (<see cref="ScoringWorkers.Split"/>).
+    /// </summary>
+    public async Task<ScoreResponse> ScoreAsync(ServingModel model, PreparedRequest prepared)
+    {
+        float[] ctrs = [];
+        var candidates = prepared.Candidates;
+        if (candidates.Count > 0)
+        {
+            var state = userStates.TryAcquire(prepared.User, model.Version)
+                ?? userStates.Add(prepared.User, model.Version, prepared.Features, await workers.RunAsync(() => model.Scorer.EncodeUser(prepared.Features)));
+            try
+            {
+                // A cached state was encoded from the same feature instance and model version, so from equal inputs.
+                ctrs = await workers.ScoreInPartsAsync(candidates.Count, (start, length) =>
+                    model.Scorer.Score(state.State, length == candidates.Count ? candidates : candidates.Skip(start).Take(length).ToList()));
+            }
+            finally
+            {
+                state.Release();
+            }
+        }
+        return Respond(model, prepared, ctrs);
+    }
+
+    /// <summary>As <see cref="ScoreAsync(ServingModel, PreparedRequest)"/> on the calling thread, every candidate in one batch.</summary>
     public ScoreResponse Score(ServingModel model, PreparedRequest prepared)
     {
         float[] ctrs = [];
@@ -73,7 +100,6 @@ public sealed class ScoringService(FeatureCache features, CtrModelHolder holder,
                 ?? userStates.Add(prepared.User, model.Version, prepared.Features, model.Scorer.EncodeUser(prepared.Features));
             try
             {
-                // A cached state was encoded from the same feature instance and model version, so from equal inputs.
                 ctrs = model.Scorer.Score(state.State, prepared.Candidates);
             }
             finally
@@ -81,6 +107,11 @@ public sealed class ScoringService(FeatureCache features, CtrModelHolder holder,
                 state.Release();
             }
         }
+        return Respond(model, prepared, ctrs);
+    }
+
+    private ScoreResponse Respond(ServingModel model, PreparedRequest prepared, float[] ctrs)
+    {
         var scores = new ScoredCandidate[prepared.Items.Count];
         for (int i = 0, next = 0; i < scores.Length; i++)
         {

@@ -76,6 +76,10 @@ public sealed class UserStateCache(ApiOptions options)
         }
     }
 
+    /// <summary>The <paramref name="count"/> most recently used entries (a snapshot; not retained for the caller).</summary>
+    public IReadOnlyList<Entry> MostRecent(int count) =>
+        count <= 0 ? [] : [.. _entries.Values.OrderByDescending(e => e.LastUsedMs).Take(count)];
+
     /// <summary>Drops a user's state (its features changed).</summary>
     public void Invalidate(string userId)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using ReaSeq.Models.Training;
 using static TorchSharp.torch;
 
@@ -181,7 +182,7 @@ public static class CtrBatchBuilder
     }
 
     /// <summary>
-    /// The candidate step's input of the split scoring path (<see cref="CtrModel.ForwardCandidates"/>): the target
+    /// The candidate step's input of the split scoring path (<see cref="CtrModel.ForwardCandidates(CtrUserState, Interaction)"/>): the target
     /// fields of <see cref="Build(CtrUserFeatures, IReadOnlyList{CtrCandidate}, CtrModelOptions, Device)"/> alone,
     /// [C, …] each.
     /// </summary>
@@ -191,20 +192,26 @@ public static class CtrBatchBuilder
         ArgumentNullException.ThrowIfNull(options);
         int c = candidates.Count, d = options.ItemVectorDim, levels = options.SidLevels;
         if (c == 0) throw new ArgumentException("A batch needs at least one candidate.", nameof(candidates));
-        var target = new float[(long)c * d];
-        var known = new float[c];
-        var targetSid = new long[(long)c * levels];
-        var side = new long[c * 3];
+        // Written straight into the tensors' (zeroed) native memory: no managed copy per request (the [C, d] vectors are
+        // 300 KB at 200 candidates, a large-object-heap array each request if built managed, and a second copy).
+        var target = zeros(c, d, dtype: ScalarType.Float32);
+        var known = zeros(c, dtype: ScalarType.Float32);
+        var targetSid = zeros(c, levels, dtype: ScalarType.Int64);
+        var side = zeros(c, 3, dtype: ScalarType.Int64);
+        var targetData = MemoryMarshal.Cast<byte, float>(target.bytes);
+        var knownData = MemoryMarshal.Cast<byte, float>(known.bytes);
+        var targetSidData = MemoryMarshal.Cast<byte, long>(targetSid.bytes);
+        var sideData = MemoryMarshal.Cast<byte, long>(side.bytes);
         for (int i = 0; i < c; i++)
         {
             ArgumentNullException.ThrowIfNull(candidates[i]);
-            WriteCandidate(candidates[i], i, target, known, targetSid, side, options);
+            WriteCandidate(candidates[i], i, targetData, knownData, targetSidData, sideData, options);
         }
         return new Interaction()
-            .Add(CtrModel.TargetField, tensor(target, [c, d], device: device))
-            .Add(CtrModel.TargetKnownField, tensor(known, [c], device: device))
-            .Add(CtrModel.TargetSidField, tensor(targetSid, [c, levels], device: device))
-            .Add(CtrModel.TargetSideField, tensor(side, [c, 3], device: device));
+            .Add(CtrModel.TargetField, target.to(device))
+            .Add(CtrModel.TargetKnownField, known.to(device))
+            .Add(CtrModel.TargetSidField, targetSid.to(device))
+            .Add(CtrModel.TargetSideField, side.to(device));
     }
 
     private static void WriteTableRow(SequenceSlot slot, int row, float[] table, long[] tableSid, float[] tableFill, CtrModelOptions options)
@@ -218,17 +225,17 @@ public static class CtrBatchBuilder
         WriteSid(slot.SemanticId, tableSid.AsSpan(row * levels, levels), options.SidCodebookSize);
     }
 
-    private static void WriteCandidate(CtrCandidate candidate, int i, float[] target, float[] known, long[] targetSid, long[] side, CtrModelOptions options)
+    private static void WriteCandidate(CtrCandidate candidate, int i, Span<float> target, Span<float> known, Span<long> targetSid, Span<long> side, CtrModelOptions options)
     {
         int d = options.ItemVectorDim, levels = options.SidLevels;
         if (candidate.KnowledgeVector is { } vector)
         {
             if (vector.Length != d)
                 throw new ArgumentException($"Candidate {candidate.ItemId} has a vector of width {vector.Length}; the model expects {d}.", nameof(candidate));
-            vector.CopyTo(target.AsSpan(i * d, d));
+            vector.CopyTo(target.Slice(i * d, d));
             known[i] = 1f;
         }
-        WriteSid(candidate.SemanticId, targetSid.AsSpan(i * levels, levels), options.SidCodebookSize);
+        WriteSid(candidate.SemanticId, targetSid.Slice(i * levels, levels), options.SidCodebookSize);
         side[i * 3] = Math.Clamp(candidate.CategoryBucket, 0, CtrBuckets.CategoryBuckets - 1);
         side[i * 3 + 1] = Math.Clamp(candidate.PriceBucket, 0, CtrBuckets.PriceBuckets - 1);
         side[i * 3 + 2] = CtrBuckets.PopularityBucket(candidate.Popularity);

@@ -190,7 +190,7 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
     /// candidate, for one user (input from <see cref="CtrBatchBuilder.BuildUser"/>), computed once and kept in the
     /// returned state (paper §2.2.1 "System Deployment": user-side work once per request, not once per candidate; the
     /// compression pathway's anchors, §2.2.2 stage 1, are target-independent). Inference only (no gradient).
-    /// <see cref="ForwardCandidates"/> then scores any number of candidates against it; together they compute the
+    /// <see cref="ForwardCandidates(CtrUserState, Interaction)"/> then scores any number of candidates against it; together they compute the
     /// same logits as <see cref="forward"/> on a batch of that user with each candidate.
     /// </summary>
     public CtrUserState EncodeUser(Interaction user)
@@ -206,14 +206,11 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         long length = history.shape[0];
         var mask = history.gt(0);
         var maskFloat = mask.to_type(ScalarType.Float32);
-        Tensor? sequence = null, dinKeys = null, unitHistory = null, esuKeys = null, esuValues = null, compressed = null;
+        Tensor? sequence = null, distinctRows = null, unitHistory = null, esuKeys = null, esuValues = null, compressed = null;
         if (o.UseBase || o.UseCompression) sequence = rows.index_select(0, history);
-        if (o.UseBase)
-        {
-            // DIN's first layer is linear in [q, k, q − k, q ⊙ k]: the k and −k terms are the user's alone.
-            var (_, key, difference, _) = DinWeights();
-            dinKeys = (key - difference).matmul(sequence!.t()); // [a, L]
-        }
+        // DIN scores a position from its item alone: the candidate step scores each distinct item (table row) once and
+        // spreads the scores to the positions.
+        if (o.UseBase) distinctRows = rows;
         if (o.UseCompression)
         {
             var keys = compressionKey.forward(rows).index_select(0, history);
@@ -232,7 +229,7 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
             esuValues = esuValue.forward(rows);
         }
         var projectedUser = userProjection.forward(user[UserSideField]);
-        return new CtrUserState(this, length, history.clone(), mask, maskFloat, sequence, dinKeys, unitHistory, esuKeys, esuValues,
+        return new CtrUserState(this, length, history.clone(), mask, maskFloat, sequence, distinctRows, unitHistory, esuKeys, esuValues,
             compressed, projectedUser);
     }
 
@@ -240,11 +237,20 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
     /// The candidate step of the split scoring path: click logits [C] of the candidates (input from
     /// <see cref="CtrBatchBuilder.BuildCandidates"/>) against a user state of this model, all candidates in one batch:
     /// the GSU as one [C × L] matmul of unit vectors and a top-K, the ESU over the K gathered keys and values, the
-    /// target-aware extraction over the cached anchors, DIN with its key-side term cached, then the head.
+    /// target-aware extraction over the cached anchors, DIN over the user's distinct items (in blocks of candidates), then the head.
     /// </summary>
-    public Tensor ForwardCandidates(CtrUserState user, Interaction candidates)
+    public Tensor ForwardCandidates(CtrUserState user, Interaction candidates) => ForwardCandidates(user, candidates, 0);
+
+    /// <summary>
+    /// <see cref="ForwardCandidates(CtrUserState, Interaction)"/> with DIN's [a·n, R] hidden layer computed
+    /// <paramref name="dinBlock"/> candidates at a time (0: as many as keep the block near 1 MB). The scores do not
+    /// depend on the block size; blocks keep the largest intermediate in cache and reused by the allocator, where one
+    /// [a·C, R] tensor (5 MB at 200 candidates) is fresh memory on every request.
+    /// </summary>
+    public Tensor ForwardCandidates(CtrUserState user, Interaction candidates, int dinBlock)
     {
         ArgumentNullException.ThrowIfNull(user);
+        ArgumentOutOfRangeException.ThrowIfNegative(dinBlock);
         ArgumentNullException.ThrowIfNull(candidates);
         if (!ReferenceEquals(user.Model, this))
             throw new ArgumentException("The user state was encoded by another model; encode the user with this model first.", nameof(user));
@@ -259,7 +265,7 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         var maskFloat = user.MaskFloat.unsqueeze(0).expand(c, user.Length);
 
         var parts = new List<Tensor>(8);
-        if (o.UseBase) parts.Add(DinCandidates(user, target, mask, maskFloat));
+        if (o.UseBase) parts.Add(DinCandidates(user, target, mask, maskFloat, dinBlock));
         if (o.UseCompression)
         {
             var extraction = extractionQuery.forward(target).matmul(user.Compressed!.t()) / Math.Sqrt(h); // [C, M]
@@ -277,19 +283,36 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
     }
 
     /// <summary>
-    /// DIN without materialising [C, L, 4h]: W·[q, k, q − k, q ⊙ k] = (W_q + W_d)·q + (W_k − W_d)·k + W_p·(q ⊙ k); the
-    /// k term is cached per user, the q term is per candidate, and W_p·(q ⊙ k) for every (candidate, hidden unit, position)
-    /// is one well-shaped matmul: rows q_c ⊙ W_p[j] ([C·a, h]) times the sequence ([h, L]). Laid out [C, a, L] so the
-    /// scoring layer is a matmul over a, with no transposes.
+    /// DIN without materialising [C, L, 4h]: W·[q, k, q − k, q ⊙ k] + b = ((W_k − W_d) + q ⊙ W_p)·k + ((W_q + W_d)·q + b), so
+    /// for each (hidden unit j, candidate c) one row (W_k − W_d)[j] + q_c ⊙ W_p[j] ([a·C, h]) times the user's distinct
+    /// item rows ([h, R]) is the whole first layer, its query term the matmul's added column: one addmm, GELU in place,
+    /// then the scoring layer as one [1, a] × [a, C·R] product. A position's score is its item's (DIN reads the item
+    /// alone), gathered from the R distinct rows to the L positions. Computed in blocks of candidates (see
+    /// <see cref="ForwardCandidates(CtrUserState, Interaction, int)"/>).
     /// </summary>
-    private Tensor DinCandidates(CtrUserState user, Tensor target, Tensor mask, Tensor maskFloat)
+    private Tensor DinCandidates(CtrUserState user, Tensor target, Tensor mask, Tensor maskFloat, int block)
     {
-        var (query, _, difference, product) = DinWeights();
-        long c = target.shape[0], a = product.shape[0];
-        var queryTerm = target.matmul((query + difference).t()) + dinHidden.bias!; // [C, a]
-        var perCandidate = (target.unsqueeze(1) * product.unsqueeze(0)).reshape(c * a, -1); // [C·a, h]
-        var hidden = perCandidate.matmul(user.Sequence!.t()).view(c, a, user.Length).add_(user.DinKeys!).add_(queryTerm.unsqueeze(2)); // [C, a, L]
-        var scores = dinScore.weight!.matmul(nn.functional.gelu(hidden)).squeeze(1) + dinScore.bias!; // [C, L]
+        var (query, key, difference, product) = DinWeights();
+        long c = target.shape[0], a = product.shape[0], h = product.shape[1];
+        var rows = user.DistinctRows!;
+        long r = rows.shape[0];
+        if (block <= 0) block = (int)Math.Clamp((1L << 18) / (a * r), 1, c);
+        var queryTerm = addmm(dinHidden.bias!, target, (query + difference).t(), 1, 1).t(); // [a, C]
+        var keyTerm = (key - difference).unsqueeze(1); // [a, 1, h]
+        var productWeight = product.unsqueeze(1); // [a, 1, h]
+        var rowsT = rows.t();
+        var scoreWeight = dinScore.weight!; // [1, a]
+        var blocks = new List<Tensor>((int)((c + block - 1) / block));
+        for (long start = 0; start < c; start += block)
+        {
+            long n = Math.Min(block, c - start);
+            using var inner = NewDisposeScope();
+            var unitRows = addcmul(keyTerm, productWeight, target.narrow(0, start, n).unsqueeze(0), 1).view(a * n, h); // [a·n, h]
+            var hidden = addmm(queryTerm.narrow(1, start, n).reshape(a * n, 1), unitRows, rowsT, 1, 1); // [a·n, R]
+            hidden = nn.functional.gelu(hidden, inplace: true);
+            blocks.Add(scoreWeight.mm(hidden.view(a, n * r)).view(n, r).MoveToOuterDisposeScope()); // [n, R]
+        }
+        var scores = (blocks.Count == 1 ? blocks[0] : cat(blocks, 0)).add_(dinScore.bias!).index_select(1, user.History); // [C, L]
         var weights = MaskedSoftmax(scores, mask, maskFloat);
         return weights.matmul(user.Sequence!);
     }

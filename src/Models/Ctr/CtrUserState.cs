@@ -7,7 +7,7 @@ namespace ReaSeq.Models.Ctr;
 /// does not depend on the candidate is done once per user, not once per candidate): the sequence's item
 /// representations, the ESU key and value projections of each distinct history item, the L2-normalised knowledge
 /// vectors the GSU compares with (each distinct item once), the compressed interest anchors (§2.2.2, stage 1 attends over the full sequence and
-/// is target-independent), DIN's key-side term and the projected user features. Built by
+/// is target-independent), the distinct item rows DIN scores and the projected user features. Built by
 /// <see cref="CtrModel.EncodeUser"/> and valid only for the model (weights) that built it; read-only afterwards, so
 /// concurrent candidate steps may share it. Owns its tensors: dispose it when it is no longer used.
 /// </summary>
@@ -17,7 +17,7 @@ public sealed class CtrUserState : IDisposable
     private bool _disposed;
 
     internal CtrUserState(CtrModel model, long length, Tensor history, Tensor mask, Tensor maskFloat, Tensor? sequence,
-        Tensor? dinKeys, Tensor? unitHistory, Tensor? esuKeys, Tensor? esuValues, Tensor? compressed, Tensor user)
+        Tensor? distinctRows, Tensor? unitHistory, Tensor? esuKeys, Tensor? esuValues, Tensor? compressed, Tensor user)
     {
         Model = model;
         Length = length;
@@ -25,13 +25,13 @@ public sealed class CtrUserState : IDisposable
         Mask = mask;
         MaskFloat = maskFloat;
         Sequence = sequence;
-        DinKeys = dinKeys;
+        DistinctRows = distinctRows;
         UnitHistory = unitHistory;
         EsuKeys = esuKeys;
         EsuValues = esuValues;
         Compressed = compressed;
         User = user;
-        _owned = new[] { history, mask, maskFloat, sequence, dinKeys, unitHistory, esuKeys, esuValues, compressed, user }
+        _owned = new[] { history, mask, maskFloat, sequence, distinctRows, unitHistory, esuKeys, esuValues, compressed, user }
             .Where(t => t is not null).Select(t => t!.DetachFromDisposeScope()).ToArray();
     }
 
@@ -51,8 +51,9 @@ public sealed class CtrUserState : IDisposable
     /// <summary>[L, h] item representations of the sequence (base and compression pathways).</summary>
     internal Tensor? Sequence { get; }
 
-    /// <summary>[attentionHidden, L]: DIN's first layer applied to the key-side terms (base pathway).</summary>
-    internal Tensor? DinKeys { get; }
+    /// <summary>[R, h] item representations of each table row, each distinct history item once (base pathway: DIN
+    /// scores an item once however often it recurs). Row 0 is padding.</summary>
+    internal Tensor? DistinctRows { get; }
 
     /// <summary>[R, itemVectorDim] float64 unit knowledge vectors of each table row (GSU).</summary>
     internal Tensor? UnitHistory { get; }

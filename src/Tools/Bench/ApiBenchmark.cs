@@ -92,7 +92,7 @@ public sealed class ApiBenchmark : IBenchmark
                 threads[$"threads_{n}"] = new JsonObject
                 {
                     ["baseline_in_process"] = await InProcessAsync(scoring, holder, requests, 200, ct),
-                    ["steps"] = await BreakdownAsync(scoring, holder, requests, 50, ct),
+                    ["steps"] = await BreakdownAsync(scoring, services.GetRequiredService<ScoringWorkers>(), holder, requests, 50, ct),
                 };
             }
             var baseline = threads["threads_1"]!["baseline_in_process"]!.DeepClone();
@@ -163,7 +163,7 @@ public sealed class ApiBenchmark : IBenchmark
             {
                 var (user, candidates) = requests[i % requests.Length];
                 var prepared = await scoring.PrepareAsync(user, candidates, lease.Model.Options, ct);
-                scoring.Score(lease.Model, prepared);
+                await scoring.ScoreAsync(lease.Model, prepared);
             }
             latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
@@ -172,15 +172,18 @@ public sealed class ApiBenchmark : IBenchmark
 
     /// <summary>
     /// Where a request's time goes, in process: features from the warm cache (PrepareAsync), the user step (the model's
-    /// user-only work, paid on a state cache miss), the candidate step (every request), the whole full-forward pass the
+    /// user-only work, paid on a state cache miss), the candidate step (every request; on the calling thread in one batch, and split across the scoring threads as requests run it), the whole full-forward pass the
     /// API used before the split (each candidate row re-processing the history), and writing the JSON response. Medians.
     /// </summary>
-    private static async Task<JsonObject> BreakdownAsync(ScoringService scoring, CtrModelHolder holder,
+    private static async Task<JsonObject> BreakdownAsync(ScoringService scoring, ScoringWorkers workers, CtrModelHolder holder,
         (string User, string[] Candidates)[] requests, int count, CancellationToken ct)
     {
         var features = new double[count];
         var userStep = new double[count];
         var candidateStep = new double[count];
+        var candidateStepSplit = new double[count];
+        var userStepCpu = new double[count];
+        var candidateStepCpu = new double[count];
         var fullForward = new double[Math.Min(count, 5)];
         var json = new double[count];
         var options = new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
@@ -192,14 +195,23 @@ public sealed class ApiBenchmark : IBenchmark
             var prepared = await scoring.PrepareAsync(user, candidates, lease.Model, ct);
             features[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             start = Stopwatch.GetTimestamp();
+            var cpu = ThreadCpuMs();
             using (var state = lease.Model.Scorer.EncodeUser(prepared.Features))
             {
                 userStep[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                userStepCpu[i] = ThreadCpuMs() - cpu;
                 start = Stopwatch.GetTimestamp();
+                cpu = ThreadCpuMs();
                 lease.Model.Scorer.Score(state, prepared.Candidates);
                 candidateStep[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                candidateStepCpu[i] = ThreadCpuMs() - cpu;
+                start = Stopwatch.GetTimestamp();
+                var scorer = lease.Model.Scorer;
+                var all = prepared.Candidates;
+                await workers.ScoreInPartsAsync(all.Count, (first, length) => scorer.Score(state, all.Skip(first).Take(length).ToList()));
+                candidateStepSplit[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             }
-            var response = scoring.Score(lease.Model, prepared);
+            var response = await scoring.ScoreAsync(lease.Model, prepared);
             start = Stopwatch.GetTimestamp();
             JsonSerializer.SerializeToUtf8Bytes(response, options);
             json[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
@@ -220,9 +232,22 @@ public sealed class ApiBenchmark : IBenchmark
             ["features_from_cache_ms"] = Median(features),
             ["user_step_ms"] = Median(userStep),
             ["candidate_step_ms"] = Median(candidateStep),
+            // CPU time of the calling thread (libtorch runs the step on it with 1 thread): what the step costs whatever
+            // else shares the cores, where the wall times above include waiting for a core.
+            ["user_step_cpu_ms"] = Median(userStepCpu),
+            ["candidate_step_cpu_ms"] = Median(candidateStepCpu),
+            [$"candidate_step_split_{workers.Threads}_threads_ms"] = Median(candidateStepSplit),
             ["full_forward_before_split_ms"] = Median(fullForward),
             ["json_response_ms"] = Median(json),
         };
+    }
+
+    /// <summary>CPU time this thread has run, in ms (Linux: /proc/thread-self/schedstat; NaN elsewhere).</summary>
+    private static double ThreadCpuMs()
+    {
+        const string Path = "/proc/thread-self/schedstat";
+        if (!File.Exists(Path)) return double.NaN;
+        return long.Parse(File.ReadAllText(Path).Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) / 1e6;
     }
 
     private static async Task<JsonObject> ClosedLoopAsync(HttpClient http, byte[][] bodies, int clients, int count, CancellationToken ct)

@@ -76,6 +76,89 @@ public sealed class ScoringPathTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task Candidates_split_across_the_scoring_threads_score_as_the_full_forward_pass()
+    {
+        await using var api = await ApiHarness.StartAsync(postgres, new Dictionary<string, string?>
+        {
+            ["Api:ModelPollMs"] = "200",
+            ["Api:ScoringThreads"] = "3",
+        });
+        const int Items = 130;
+        for (var i = 0; i < Items; i++) await api.AddItemAsync($"i{i}", "garden", 3 + i % 50, ApiHarness.Vector(i, TinyCtrModels.Dimension), [i % 5, i % 7]);
+        await api.AddItemAsync("fresh", "garden", 4);
+        await api.AddClicksAsync("u1", [.. Enumerable.Range(0, 40).Select(i => $"i{i * 3 % Items}")]);
+        await TinyCtrModels.RegisterAsync(api.Platform.Db, "ctr-v1", 1, TinyCtrModels.Checkpoint(1));
+        await TestPlatform.WaitUntilAsync(() => Task.FromResult(api.Service<CtrModelHolder>().Current?.Version == "ctr-v1"), TimeSpan.FromSeconds(30), "ctr-v1 served");
+
+        // 131 scorable candidates on 3 threads: 2 parts of at least 50 (ScoringWorkers.Split).
+        string[] ids = [.. Enumerable.Range(0, Items).Select(i => $"i{(i * 7) % Items}"), "fresh", "unknown-item"];
+        Assert.Equal(2, ScoringWorkers.Split(Items + 1, 3).Count);
+        var body = System.Text.Json.JsonSerializer.Serialize(new { user_id = "u1", candidates = ids });
+        var response = await ScoreEndpointTests.PostJson(api, body);
+        var served = response.GetProperty("scores").EnumerateArray().ToList();
+        Assert.Equal(ids.Length, served.Count);
+        Assert.Equal(ScoringService.UnknownItem, served[^1].GetProperty("status").GetString());
+
+        var scoring = api.Service<ScoringService>();
+        using var lease = api.Service<CtrModelHolder>().Acquire()!.Value;
+        var prepared = await scoring.PrepareAsync("u1", ids, lease.Model, CancellationToken.None);
+        var expected = lease.Model.Scorer.Score(prepared.Features, prepared.Candidates);
+        var ctrs = served.Take(Items + 1).Select(s => s.GetProperty("ctr").GetSingle()).ToArray();
+        Assert.Equal(expected, ctrs, (a, b) => MathF.Abs(a - b) <= 1e-5f);
+        Assert.True(ctrs.Max() - ctrs.Min() > 1e-4f, "the candidates score differently, so order mistakes would show");
+    }
+
+    [Fact]
+    public async Task A_swap_encodes_the_recently_active_users_on_the_new_model_before_their_next_request()
+    {
+        await using var api = await ApiHarness.StartAsync(postgres, new Dictionary<string, string?>
+        {
+            ["Api:ModelPollMs"] = "200",
+            ["Api:Cache:MaxAgeMs"] = "3600000",
+        });
+        for (var i = 0; i < 8; i++) await api.AddItemAsync($"i{i}", "garden", 3 + i, ApiHarness.Vector(i, TinyCtrModels.Dimension), [i % 3, i % 4]);
+        await api.AddItemAsync("fresh", "garden", 4);
+        await api.AddClicksAsync("u1", [.. Enumerable.Range(0, 20).Select(i => $"i{i % 8}")]);
+        await TinyCtrModels.RegisterAsync(api.Platform.Db, "ctr-v1", 1, TinyCtrModels.Checkpoint(1));
+        await TestPlatform.WaitUntilAsync(() => Task.FromResult(api.Service<CtrModelHolder>().Current?.Version == "ctr-v1"), TimeSpan.FromSeconds(30), "ctr-v1 served");
+        var states = api.Service<UserStateCache>();
+        await ScoreEndpointTests.PostJson(api, Request);
+        Assert.Equal("ctr-v1", states.MostRecent(1).Single().ModelVersion);
+
+        await TinyCtrModels.RegisterAsync(api.Platform.Db, "ctr-v2", 2, TinyCtrModels.Checkpoint(2));
+        await TestPlatform.WaitUntilAsync(() => Task.FromResult(states.MostRecent(1).Single().ModelVersion == "ctr-v2"), TimeSpan.FromSeconds(30),
+            "u1's state encoded on ctr-v2");
+        Assert.Equal("ctr-v2", api.Service<CtrModelHolder>().Current?.Version);
+        var misses = states.Misses;
+        var swapped = await ScoreEndpointTests.PostJson(api, Request);
+        Assert.Equal("ctr-v2", swapped.GetProperty("model_version").GetString());
+        Assert.Equal(misses, states.Misses); // the first request after the swap ran the candidate step only
+
+        // The prewarmed state scores as v2's full forward pass.
+        var scoring = api.Service<ScoringService>();
+        using var lease = api.Service<CtrModelHolder>().Acquire()!.Value;
+        var prepared = await scoring.PrepareAsync("u1", ["i1", "i2", "i3", "fresh"], lease.Model, CancellationToken.None);
+        var expected = lease.Model.Scorer.Score(prepared.Features, prepared.Candidates);
+        var served = swapped.GetProperty("scores").EnumerateArray().Select(s => s.GetProperty("ctr").GetSingle()).ToArray();
+        Assert.Equal(expected, served, (a, b) => MathF.Abs(a - b) <= 1e-5f);
+    }
+
+    [Theory]
+    [InlineData(1, 2, new[] { 1 })]
+    [InlineData(99, 2, new[] { 99 })]
+    [InlineData(100, 2, new[] { 50, 50 })]
+    [InlineData(201, 2, new[] { 101, 100 })]
+    [InlineData(201, 8, new[] { 51, 50, 50, 50 })]
+    [InlineData(1000, 1, new[] { 1000 })]
+    public void Candidates_are_split_into_contiguous_parts_of_at_least_fifty_one_per_thread(int count, int threads, int[] lengths)
+    {
+        var parts = ScoringWorkers.Split(count, threads);
+        Assert.Equal(lengths, parts.Select(p => p.Length).ToArray());
+        Assert.Equal(0, parts[0].Start);
+        for (var i = 1; i < parts.Count; i++) Assert.Equal(parts[i - 1].Start + parts[i - 1].Length, parts[i].Start);
+    }
+
+    [Fact]
     public async Task Freshness_click_to_features_seen_by_the_api_is_recorded()
     {
         var observed = new ConcurrentQueue<(double Seconds, string? Stage)>();

@@ -48,12 +48,20 @@ public sealed class CtrSplitScoringTests
             using var batch = CtrBatchBuilder.Build(user, candidates, model.Options, device);
             var full = model.Predict(batch).data<float>().ToArray();
             using var state = model.EncodeUser(CtrBatchBuilder.BuildUser(user, model.Options, device));
-            float[] split;
-            using (inference_mode()) split = model.ForwardCandidates(state, CtrBatchBuilder.BuildCandidates(candidates, model.Options, device)).sigmoid().data<float>().ToArray();
+            // DIN's hidden layer in blocks of candidates: automatic (here one block), one candidate each, uneven blocks.
+            foreach (var block in new[] { 0, 1, 7 })
+            {
+                float[] split;
+                using (inference_mode())
+                    split = model.ForwardCandidates(state, CtrBatchBuilder.BuildCandidates(candidates, model.Options, device), block).sigmoid().data<float>().ToArray();
 
-            Assert.Equal(full.Length, split.Length);
-            for (int i = 0; i < full.Length; i++)
-                Assert.True(MathF.Abs(full[i] - split[i]) <= Tolerance, $"{pathways}, user {user.UserId}, candidate {i}: full {full[i]} vs split {split[i]}");
+                Assert.Equal(full.Length, split.Length);
+                for (int i = 0; i < full.Length; i++)
+                {
+                    Assert.True(MathF.Abs(full[i] - split[i]) <= Tolerance,
+                        $"{pathways}, user {user.UserId}, DIN block {block}, candidate {i}: full {full[i]} vs split {split[i]}");
+                }
+            }
             // The model learnt something, so the comparison is not between constants.
             Assert.True(full.Max() - full.Min() > 0.05f, $"{pathways}: scores barely vary ({full.Min()}..{full.Max()})");
         }
