@@ -105,6 +105,10 @@ public static class CtrBatchBuilder
         for (int row = 1; row < tableSlots.Count; row++) WriteTableRow(tableSlots[row], row, table, tableSid, tableFill, options);
 
         var history = new long[(long)b * longest];
+        // Rows of one user share one sequence: (its index among the batch's distinct sequences, the row's rank among its rows).
+        var group = new long[(long)b * 2];
+        var owners = new Dictionary<CtrUserFeatures, int>(ReferenceEqualityComparer.Instance);
+        var ranks = new List<int>();
         var target = new float[(long)b * d];
         var known = new float[b];
         var targetSid = new long[(long)b * levels];
@@ -118,6 +122,14 @@ public static class CtrBatchBuilder
             // Right-aligned: the newest item is always in the last column.
             int offset = longest - sequence.Count;
             for (int j = 0; j < sequence.Count; j++) history[(long)i * longest + offset + j] = tableIndex[sequence[j].Vector];
+            if (!owners.TryGetValue(features, out int owner))
+            {
+                owner = owners.Count;
+                owners.Add(features, owner);
+                ranks.Add(0);
+            }
+            group[i * 2] = owner;
+            group[i * 2 + 1] = ranks[owner]++;
             WriteCandidate(candidate, i, target, known, targetSid, side, options);
             WriteUserSide(features, sequence, user.AsSpan(i * CtrModel.UserFeatureCount, CtrModel.UserFeatureCount));
         }
@@ -127,6 +139,7 @@ public static class CtrBatchBuilder
             .Add(CtrModel.ItemTableSidField, tensor(tableSid, [b, perRow, levels], device: device))
             .Add(CtrModel.ItemTableFillField, tensor(tableFill, [b, perRow], device: device))
             .Add(CtrModel.HistoryField, tensor(history, [b, longest], device: device))
+            .Add(CtrModel.HistoryGroupField, tensor(group, [b, 2], device: device))
             .Add(CtrModel.TargetField, tensor(target, [b, d], device: device))
             .Add(CtrModel.TargetKnownField, tensor(known, [b], device: device))
             .Add(CtrModel.TargetSidField, tensor(targetSid, [b, levels], device: device))

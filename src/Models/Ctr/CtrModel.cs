@@ -24,7 +24,9 @@ namespace ReaSeq.Models.Ctr;
 /// <see cref="ItemTableField"/> [B, R, itemVectorDim] float32 (flattened row 0 is padding),
 /// <see cref="ItemTableSidField"/> [B, R, SidLevels] int64 (code + 1, 0 unknown),
 /// <see cref="ItemTableFillField"/> [B, R] float32 (1 for a GBR fill),
-/// <see cref="HistoryField"/> [B, L] int64 flattened table rows (0 = padding),
+/// <see cref="HistoryField"/> [B, L] int64 flattened table rows (0 = padding), optionally
+/// <see cref="HistoryGroupField"/> [B, 2] int64 (the row's distinct sequence in order of first appearance, and its rank
+/// among that sequence's rows: rows of one user share a history, so the GSU gathers it once per user),
 /// <see cref="TargetField"/> [B, itemVectorDim], <see cref="TargetKnownField"/> [B] float32,
 /// <see cref="TargetSidField"/> [B, SidLevels] int64, <see cref="TargetSideField"/> [B, 3] int64 (category,
 /// price and popularity buckets), <see cref="UserSideField"/> [B, <see cref="UserFeatureCount"/>] float32 and, to
@@ -37,6 +39,7 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
     public const string ItemTableSidField = "item_table_sid";
     public const string ItemTableFillField = "item_table_fill";
     public const string HistoryField = "history";
+    public const string HistoryGroupField = "history_group";
     public const string TargetField = "target";
     public const string TargetKnownField = "target_known";
     public const string TargetSidField = "target_sid";
@@ -162,10 +165,14 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         if (o.UseBase || o.UseCompression)
         {
             var sequence = rows.index_select(0, history.flatten()).view(b, length, h);
-            if (o.UseBase) parts.Add(Din(sequence, target, mask, maskFloat));
+            if (o.UseBase) parts.Add(Din(rows, history, sequence, target, mask, maskFloat));
             if (o.UseCompression) parts.Add(Compression(rows, history, target, mask, maskFloat, b, length));
         }
-        if (o.UseRetrieval) parts.Add(Retrieval(table, rows, history, targetVector, target, mask, b));
+        if (o.UseRetrieval)
+        {
+            var group = batch.Contains(HistoryGroupField) ? batch[HistoryGroupField] : null;
+            parts.Add(Retrieval(table, rows, history, group, targetVector, target, mask, b));
+        }
 
         var side = batch[TargetSideField];
         parts.Add(target);
@@ -372,12 +379,21 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         return projected + sidEmbedding.forward(rowsOf).sum(1);
     }
 
-    /// <summary>DIN: an MLP over [q, k, q − k, q ⊙ k] scores each position; masked softmax; weighted sum.</summary>
-    private Tensor Din(Tensor sequence, Tensor target, Tensor mask, Tensor maskFloat)
+    /// <summary>
+    /// DIN: an MLP over [q, k, q − k, q ⊙ k] scores each position; masked softmax; weighted sum. The first layer is
+    /// linear, so W·[q, k, q − k, q ⊙ k] = (W_q + W_d)·q + (W_k − W_d)·k + W_p·(q ⊙ k) without materialising the
+    /// [B, L, 4h] features: the k term once per distinct item of the batch (gathered to the positions), the q term once
+    /// per row, and only the q ⊙ k term per position (a quarter of the former first-layer matmul, and no concatenation
+    /// to run forward and backward). The same function of the same weights, as the split scoring path computes it.
+    /// </summary>
+    private Tensor Din(Tensor rows, Tensor history, Tensor sequence, Tensor target, Tensor mask, Tensor maskFloat)
     {
-        var query = target.unsqueeze(1).expand_as(sequence);
-        var features = cat([query, sequence, query - sequence, query * sequence], 2);
-        var scores = dinScore.forward(nn.functional.gelu(dinHidden.forward(features))).squeeze(2);
+        var (query, key, difference, product) = DinWeights();
+        long b = sequence.shape[0], length = sequence.shape[1];
+        var keyTerm = rows.matmul((key - difference).t()).index_select(0, history.flatten()).view(b, length, -1); // [B, L, a]
+        var queryTerm = target.matmul((query + difference).t()) + dinHidden.bias!; // [B, a]
+        var hidden = (sequence * target.unsqueeze(1)).matmul(product.t()).add_(keyTerm).add_(queryTerm.unsqueeze(1)); // [B, L, a]
+        var scores = dinScore.forward(nn.functional.gelu(hidden)).squeeze(2);
         var weights = MaskedSoftmax(scores, mask, maskFloat);
         return weights.unsqueeze(1).bmm(sequence).squeeze(1);
     }
@@ -388,7 +404,7 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
     /// ESU (Eqs. 2–3): multi-head attention with the target as query over the retrieved items; K/V projections
     /// computed once per unique retrieved item of the batch and gathered (§2.2.1 "System Deployment").
     /// </summary>
-    private Tensor Retrieval(Tensor table, Tensor rows, Tensor history, Tensor targetVector, Tensor target, Tensor mask, long b)
+    private Tensor Retrieval(Tensor table, Tensor rows, Tensor history, Tensor? group, Tensor targetVector, Tensor target, Tensor mask, long b)
     {
         var o = _options;
         int h = o.HiddenDim;
@@ -397,9 +413,12 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         Tensor retrieved, retrievedMask;
         using (no_grad())
         {
-            var unitHistory = nn.functional.normalize(table.index_select(0, history.flatten()).view(b, length, -1).to_type(ScalarType.Float64), p: 2, dim: 2);
+            // Each distinct item normalised once, then gathered to the positions: the same float64 unit vectors (row by
+            // row the same arithmetic) as normalising the gathered [B, L, d] copy, with a fraction of the memory traffic.
+            var unitTable = nn.functional.normalize(table.to_type(ScalarType.Float64), p: 2, dim: 1);
             var unitTarget = nn.functional.normalize(targetVector.to_type(ScalarType.Float64), p: 2, dim: 1);
-            var similarity = unitHistory.bmm(unitTarget.unsqueeze(2)).squeeze(2).MaskedFill(mask.logical_not(), -2);
+            var similarity = (group is null ? RowCosines(unitTable, history, unitTarget) : GroupCosines(unitTable, history, group, unitTarget))
+                .MaskedFill(mask.logical_not(), -2);
             var positions = GsuTopK(similarity, k);
             retrieved = history.gather(1, positions);
             retrievedMask = mask.gather(1, positions);
@@ -414,6 +433,31 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         var weights = MaskedSoftmax(scores, headMask, headMask.to_type(ScalarType.Float32));
         var attended = weights.unsqueeze(2).matmul(values).squeeze(2).reshape(b, h);
         return esuOutput.forward(attended);
+    }
+
+    /// <summary>Float64 cosines [B, L] of each row's target with its history, the history gathered per row.</summary>
+    private static Tensor RowCosines(Tensor unitTable, Tensor history, Tensor unitTarget)
+    {
+        long b = history.shape[0], length = history.shape[1];
+        return unitTable.index_select(0, history.flatten()).view(b, length, -1).bmm(unitTarget.unsqueeze(2)).squeeze(2);
+    }
+
+    /// <summary>
+    /// The same cosines with each distinct history gathered once ([U, L, d] instead of [B, L, d] float64, the largest
+    /// tensor of a training step when a user's impressions come together): each user's targets are laid out in
+    /// [U, C, d] by their rank, one batched [L × d]·[d × C] product per user, and every row picks its own column.
+    /// </summary>
+    private static Tensor GroupCosines(Tensor unitTable, Tensor history, Tensor group, Tensor unitTarget)
+    {
+        long length = history.shape[1], d = unitTable.shape[1];
+        var owner = group.select(1, 0);
+        var rank = group.select(1, 1);
+        var firstRows = rank.eq(0).nonzero().squeeze(1); // [U], in owner order
+        long users = firstRows.shape[0], columns = rank.max().item<long>() + 1;
+        var unitHistory = unitTable.index_select(0, history.index_select(0, firstRows).flatten()).view(users, length, d);
+        var cell = owner * columns + rank;
+        var targets = zeros(users * columns, d, dtype: unitTarget.dtype, device: unitTarget.device).index_copy_(0, cell, unitTarget).view(users, columns, d);
+        return unitHistory.bmm(targets.transpose(1, 2)).transpose(1, 2).reshape(users * columns, length).index_select(0, cell);
     }
 
     /// <summary>

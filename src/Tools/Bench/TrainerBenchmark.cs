@@ -53,7 +53,7 @@ public sealed class TrainerBenchmark : IBenchmark
         }
         result["goal_samples_per_s_at_50"] = 5_000;
         result["goal_vs_matmul"] = 0.3;
-        result["flop_estimate"] = "analytic count of the model's matmuls per batch (item projections of the de-duplicated rows, DIN MLP, GSU cosines, ESU on unique retrieved rows, anchor compression, head), training = 3 x forward";
+        result["flop_estimate"] = "analytic count of the model's matmuls per batch (item projections of the de-duplicated rows, DIN with its first layer split by input block, GSU cosines, ESU on unique retrieved rows, anchor compression, head), training = 3 x forward";
 
         foreach (var (key, value) in await FreshnessAsync(ct)) result[key] = value?.DeepClone();
         result["machine_note"] = "2 CPU cores shared with other work; figures are lower than on an idle machine";
@@ -102,7 +102,9 @@ public sealed class TrainerBenchmark : IBenchmark
         double b = Batch, l = length, h = o.HiddenDim, d = o.ItemVectorDim, a = o.AttentionHiddenDim, m = o.InterestAnchors;
         double k = Math.Min(o.RetrievalTopK, length);
         double macs = (uniqueRows + b) * d * h; // knowledge projections
-        macs += b * l * (4 * h * a + a); // DIN MLP
+        // DIN's first layer split by input block (CtrModel.Din): the key term per distinct item, the query term per row,
+        // the q ⊙ k term and the score per position; the former [B, L, 4h] first layer counted 4·h·a per position.
+        macs += uniqueRows * h * a + b * h * a + b * l * (h * a + a);
         macs += b * l * d; // GSU cosines
         macs += Math.Min(uniqueRows, b * k) * 2 * h * h + b * 2 * h * h + b * k * 2 * h; // ESU: K/V on unique retrieved, Q, out, scores and sums
         macs += uniqueRows * 2 * h * h + m * h * h + b * m * l * 2 * h + b * h * h + b * m * 2 * h; // compression

@@ -86,6 +86,27 @@ public sealed class CtrModelTests
         Assert.Throws<ArgumentException>(() => CtrBatchBuilder.Sequence(user with { HistorySemanticIds = [null] }, 10));
     }
 
+    [Fact]
+    public void Grouped_gsu_retrieves_as_the_per_row_gsu_when_users_repeat_across_rows()
+    {
+        var random = Determinism.Seed(8);
+        var device = TorchDevice.Resolve("cpu");
+        using var model = CtrModelFactory.CreateSmall(device, 8, o => Configure(o, "base+retrieval+compression+sid"));
+        model.SetTraining(false);
+        // Users with 1 to 5 impressions each, interleaved, so the groups are ragged and their rows not adjacent.
+        var examples = CtrModelFactory.SyntheticExamples(random, 120).ToList();
+        var shared = new List<CtrExample>();
+        for (int i = 0; i < examples.Count; i++) shared.Add(examples[i] with { User = examples[i / 5 * 5 + (i * 7 % 5) % (1 + i % 5)].User });
+        shared = [.. shared.OrderBy(_ => random.Next())];
+        using var batch = CtrBatchBuilder.Build(shared, model.Options, device);
+        Assert.True(batch.Contains(CtrModel.HistoryGroupField));
+        // The same batch without the grouping: the GSU gathers each row's history itself.
+        var perRow = new Interaction(batch.Fields.Where(f => f != CtrModel.HistoryGroupField).Select(f => KeyValuePair.Create(f, batch[f])));
+        using var grouped = model.Predict(batch);
+        using var rows = model.Predict(perRow);
+        Assert.Equal(rows.data<float>().ToArray(), grouped.data<float>().ToArray());
+    }
+
     private static void Configure(CtrModelOptions options, string pathways)
     {
         var on = pathways.Split('+').ToHashSet();
