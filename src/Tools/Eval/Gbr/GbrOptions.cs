@@ -59,7 +59,7 @@ public sealed class GbrOptions
     /// <summary>The gap variant whose [FILL] positions the recovery model is trained and scored with.</summary>
     public DetectionVariant RecoveryVariant { get; set; } = DetectionVariant.TemporalOrCategory;
 
-    public int RecoveryEpochs { get; set; } = 2;
+    public int RecoveryEpochs { get; set; } = 8;
 
     public void Validate()
     {
