@@ -61,13 +61,20 @@ public sealed partial class ChaosTests
             },
             async () => (await TrainerRegistryAsync(db)).ActiveThrough == impressions.Count, Completion);
 
-        // Each life after a kill started from the version active when the previous one died (the first log line it wrote about it).
+        // Each life after a kill started from the version active when the previous one died (the first log line it wrote
+        // about it). A life killed during its start-up (the early kill points) may die before it resumed at all; the last one did.
         var resumed = new List<string>();
+        var diedStarting = 0;
         for (var life = 1; life < lives.Count; life++)
         {
             var expected = activeAtKill[life - 1] ?? "(none, fresh weights)";
             var line = File.ReadLines(lives[life].LogPath).FirstOrDefault(l => l.Contains("trainer: resumes", StringComparison.Ordinal));
-            Assert.True(line is not null, $"life {life} never resumed: {lives[life].LogPath}");
+            if (line is null && life < lives.Count - 1)
+            {
+                diedStarting++;
+                continue;
+            }
+            Assert.True(line is not null, $"the last life never resumed: {lives[life].LogPath}");
             Assert.True(line.Contains($"from version {expected}", StringComparison.Ordinal), $"life {life} should resume from {expected}: {line}");
             resumed.Add(expected);
         }
@@ -96,7 +103,8 @@ public sealed partial class ChaosTests
         var orphans = final.Versions.Count - chain.Count;
         result.Notes = $"one trainer process, {impressions.Count} impressions in {kills + 1} slices, a version every second (mini-batches of 32); " +
                        $"registry chain of {chain.Count} versions from the first to the active one ({orphans} rows off the chain), " +
-                       $"{trained} impressions trained along it; every restart resumed from the version active at its kill ({string.Join(", ", resumed)})";
+                       $"{trained} impressions trained along it; {resumed.Count} restarts resumed, each from the version active at the kill before it " +
+                       $"({string.Join(", ", resumed.Distinct())}), {diedStarting} were killed before they resumed";
         Finish(result, clock);
         Assert.Equal(0, orphans);
         Assert.Equal(impressions.Count, trained);
