@@ -29,15 +29,49 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
     // their records are someone else's now, so they are dropped until the group assigns the partitions here again.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<TopicPartition, bool> _fenced = new();
 
+    /// <summary>
+    /// Runs the loop until <paramref name="stoppingToken"/> is cancelled. A consumer that fails (a fatal client error,
+    /// anything unexpected) is closed and a new one joins the group after a backoff, with
+    /// reaseq_consumer_restarts_total counted and the job reported unhealthy until the new one is assigned: the loop
+    /// never ends on its own. (Before, the first exception out of a poll ended it silently: its consumer left the group
+    /// for good and the role stalled, issue 8 G's broker scenario.)
+    /// </summary>
     public async Task RunAsync(IBatchHandler handler, string? instanceId, CancellationToken stoppingToken)
     {
-        var groupId = $"{options.GroupPrefix}.{handler.Name}";
         HandlerName = handler.Name;
+        var groupId = $"{options.GroupPrefix}.{handler.Name}";
+        for (var failures = 1; ; failures++)
+        {
+            try
+            {
+                await RunConsumerAsync(handler, instanceId, stoppingToken);
+                return;
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                var backoff = Backoff(failures);
+                StreamingMetrics.ConsumerRestarted(groupId, e);
+                health?.ReportStalled(handler.Name, failures, e);
+                _restarted = true;
+                logger.LogError(e, "{Handler}: UNHEALTHY: its consumer failed ({Reason}); a new one joins the group in {Backoff}",
+                    handler.Name, e.Message, backoff);
+                if (stoppingToken.WaitHandle.WaitOne(backoff)) return;
+            }
+        }
+    }
+
+    // Set when a consumer failed and was replaced; the next assignment reports the job healthy again.
+    private volatile bool _restarted;
+
+    private async Task RunConsumerAsync(IBatchHandler handler, string? instanceId, CancellationToken stoppingToken)
+    {
+        var groupId = $"{options.GroupPrefix}.{handler.Name}";
         var owned = new HashSet<TopicPartition>();
         var uncommitted = new Dictionary<TopicPartition, long>();
         IConsumer<byte[]?, byte[]?>? consumerRef = null;
         Task? inFlight = null;
         List<ConsumeResult<byte[]?, byte[]?>>? inFlightBatch = null;
+        var retired = false;
 
         // The batch being made durable must finish before a rebalance hands its partitions over, and before its
         // offsets count as consumed.
@@ -60,21 +94,27 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
                 .Select(tp => new TopicPartitionOffset(tp, Math.Min(uncommitted[tp], handler.DurableOffset(tp) ?? long.MaxValue)))
                 .Where(o => o.Offset.Value > 0).ToList();
             if (offsets.Count == 0 || consumerRef is null) return;
-            try
+            // Stored, not committed here: the client commits stored offsets in the background (auto-commit, and on
+            // revoke and close). A synchronous commit blocked this poll thread while no coordinator answered, for
+            // up to the session timeout each time (10.9 s measured in the broker outage scenario).
+            foreach (var o in offsets)
             {
-                consumerRef.Commit(offsets);
-                foreach (var o in offsets)
+                try
+                {
+                    consumerRef.StoreOffset(o);
                     if (uncommitted[o.TopicPartition] == o.Offset.Value) uncommitted.Remove(o.TopicPartition);
-            }
-            catch (KafkaException e)
-            {
-                logger.LogDebug("{Handler}: offset commit to Kafka skipped: {Reason}", handler.Name, e.Error.Reason);
+                }
+                catch (KafkaException e)
+                {
+                    logger.LogDebug("{Handler}: offset for Kafka not stored: {Reason}", handler.Name, e.Error.Reason);
+                }
             }
         }
 
         var consumer = kafka.CreateConsumer(groupId, $"{groupId}-{instanceId ?? Environment.ProcessId.ToString()}", b => b
             .SetPartitionsAssignedHandler((_, partitions) =>
             {
+                if (retired) return [];
                 CompleteInFlight();
                 health?.ReportLoading(handler.Name);
                 var stored = Retrying("loading the assigned partitions' state", () => handler.OnAssigned(partitions), stoppingToken);
@@ -84,11 +124,17 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
                     _fenced.TryRemove(tp, out bool _);
                 }
                 health?.ReportAssigned(handler.Name, owned.Count);
+                if (_restarted)
+                {
+                    _restarted = false;
+                    health?.ReportHealthy(handler.Name);
+                }
                 logger.LogInformation("{Handler}: assigned {Partitions}", handler.Name, Describe(partitions));
                 return partitions.Select(tp => new TopicPartitionOffset(tp, stored.TryGetValue(tp, out var next) ? new Offset(next) : Offset.Unset));
             })
             .SetPartitionsRevokedHandler((_, partitions) =>
             {
+                if (retired) return;
                 var tps = partitions.Select(p => p.TopicPartition).ToList();
                 CompleteInFlight();
                 CommitQuietly(tps);
@@ -99,6 +145,7 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
             })
             .SetPartitionsLostHandler((_, partitions) =>
             {
+                if (retired) return;
                 var tps = partitions.Select(p => p.TopicPartition).ToList();
                 try { CompleteInFlight(); } catch (Exception e) { logger.LogWarning(e, "{Handler}: in-flight batch failed while partitions were lost", handler.Name); }
                 foreach (var tp in tps) { owned.Remove(tp); uncommitted.Remove(tp); }
@@ -131,7 +178,20 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
                     // at most MaxBatchWaitMs: large batches under load, low latency when traffic is light.
                     var timeout = batch.Count == 0 ? IdlePoll : wait - filling.Elapsed;
                     if (timeout < TimeSpan.Zero) break;
-                    var result = consumer.Consume(timeout);
+                    ConsumeResult<byte[]?, byte[]?>? result;
+                    try
+                    {
+                        result = consumer.Consume(timeout);
+                    }
+                    catch (ConsumeException e) when (!e.Error.IsFatal)
+                    {
+                        // A broker error the client hands to the application (a fetch answered REQUEST_TIMED_OUT, say):
+                        // the client retries that fetch by itself, so the loop goes on. Uncaught, it ended the loop.
+                        StreamingMetrics.BrokerError("consumer", e.Error.Code);
+                        logger.LogWarning("{Handler}: Kafka consume error {Code} on {Partition}: {Reason}; the client retries",
+                            handler.Name, e.Error.Code, e.ConsumerRecord?.TopicPartition?.ToString() ?? "-", e.Error.Reason);
+                        break;
+                    }
                     if (result is null) break;
                     if (result.IsPartitionEOF) continue;
                     if (batch.Count == 0) filling.Start();
@@ -174,7 +234,18 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
             // Close leaves the group cleanly (revoke handler commits and drops state) so the others take over at once.
             try { CompleteInFlight(); } catch (OperationCanceledException) { }
             health?.ReportStopped(handler.Name);
-            if (CloseWithin(consumer, handler.Name, CommitQuietly, owned, CloseTimeout)) consumer.Dispose();
+            if (CloseWithin(consumer, handler.Name, CommitQuietly, owned, CloseTimeout))
+            {
+                consumer.Dispose();
+            }
+            else if (!stoppingToken.IsCancellationRequested)
+            {
+                // A failed consumer that did not close in time is replaced: whatever its close still calls back must not
+                // reach the handler, which will be serving the new consumer's partitions.
+                retired = true;
+                if (owned.Count > 0) handler.OnLost([.. owned]);
+                owned.Clear();
+            }
         }
     }
 

@@ -74,7 +74,11 @@ public sealed class KafkaClientSupplier : IKafkaClientSupplier, IDisposable
         var config = new ConsumerConfig(BaseConfig(clientId))
         {
             GroupId = groupId,
-            EnableAutoCommit = false,
+            // Kafka's committed offsets are advisory (the handlers' stored offsets are the truth): the consumer loop
+            // stores them and the client commits what was stored in the background, never blocking a poll on a
+            // coordinator that does not answer. Nothing stored, nothing committed.
+            EnableAutoCommit = true,
+            AutoCommitIntervalMs = 1_000,
             EnableAutoOffsetStore = false,
             AutoOffsetReset = AutoOffsetReset.Earliest,
             PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,

@@ -60,7 +60,7 @@ public sealed class ChaosWorld(TestPlatform platform)
     }
 
     /// <summary>`reaseq run` settings for the ingest and sequence roles: small batches (many transactions to die in), 1 s checkpoints.</summary>
-    public Dictionary<string, string> ClickEnvironment(string connectionString, string group, string gapsTopic) => new()
+    public Dictionary<string, string> ClickEnvironment(string connectionString, string group, string gapsTopic) => WithKafkaDebug(new()
     {
         ["REASEQ__Kafka__BootstrapServers"] = Platform.Broker.BootstrapServers,
         ["REASEQ__Postgres__ConnectionString"] = connectionString,
@@ -68,7 +68,17 @@ public sealed class ChaosWorld(TestPlatform platform)
         ["REASEQ__Kafka__MaxBatchSize"] = "300",
         ["REASEQ__Sequence__Processor__OutputTopic"] = gapsTopic,
         ["REASEQ__Sequence__Processor__CheckpointIntervalMs"] = "1000",
-    };
+    });
+
+    /// <summary>
+    /// REASEQ_CHAOS_KAFKA_DEBUG (e.g. "cgrp,consumer"): the role processes log librdkafka's own debug contexts, to see what
+    /// a consumer group is doing when a scenario stalls.
+    /// </summary>
+    public static Dictionary<string, string> WithKafkaDebug(Dictionary<string, string> environment)
+    {
+        if (Environment.GetEnvironmentVariable("REASEQ_CHAOS_KAFKA_DEBUG") is { Length: > 0 } debug) environment["REASEQ__Kafka__Client__debug"] = debug;
+        return environment;
+    }
 
     public static async Task<long> ScalarAsync(string connectionString, string sql)
     {

@@ -32,6 +32,9 @@ public static class StreamingMetrics
     private static readonly Counter<long> BrokerErrors = Meter.CreateCounter<long>("reaseq_broker_errors_total", "{error}",
         "Errors reported by the Kafka clients (connection, delivery, fatal), by client kind and error code");
 
+    private static readonly Counter<long> ConsumerRestarts = Meter.CreateCounter<long>("reaseq_consumer_restarts_total", "{restart}",
+        "Kafka consumers of a consumer job that failed and were replaced by a new one, by consumer group and cause (postgres, broker, other)");
+
     private static readonly Counter<long> PostgresErrors = Meter.CreateCounter<long>("reaseq_postgres_errors_total", "{error}",
         "PostgreSQL failures met by consumer jobs and readiness checks, by consumer group (or 'readiness') and SQL state");
 
@@ -66,6 +69,9 @@ public static class StreamingMetrics
 
     public static void PostgresError(string source, Exception error) =>
         PostgresErrors.Add(1, new("source", source), new("sqlstate", Find<PostgresException>(error)?.SqlState ?? "connection"));
+
+    public static void ConsumerRestarted(string group, Exception error) =>
+        ConsumerRestarts.Add(1, new("group", group), new("cause", CauseOf(error)));
 
     public static void BrokerError(string client, ErrorCode code) =>
         BrokerErrors.Add(1, new("client", client), new("code", code.ToString()));
