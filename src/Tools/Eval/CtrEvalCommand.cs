@@ -333,15 +333,7 @@ public static class CtrEvalCommand
                 ["sequence"] = $"observed + GBR fills at {row.Gaps} gaps",
                 ["held_out"] = Segments(h),
                 ["prequential"] = Segments(row.Prequential),
-                ["lift_over_base_points"] = new JsonObject
-                {
-                    ["overall_auc"] = Lift(h.Overall.Auc, baseline.Overall.Auc),
-                    ["overall_gauc"] = Lift(h.Overall.Gauc, baseline.Overall.Gauc),
-                    ["active_auc"] = Lift(h.Active.Auc, baseline.Active.Auc),
-                    ["active_gauc"] = Lift(h.Active.Gauc, baseline.Active.Gauc),
-                    ["sparse_auc"] = Lift(h.Sparse.Auc, baseline.Sparse.Auc),
-                    ["sparse_gauc"] = Lift(h.Sparse.Gauc, baseline.Sparse.Gauc),
-                },
+                ["lift_over_base_points"] = Lifts(h, baseline),
                 ["fills_share_of_held_out_sequences_percent"] = Math.Round(row.FillSharePercent, 2),
                 ["augmented_states"] = row.FilledStates,
                 ["dllm"] = new JsonObject
@@ -409,15 +401,7 @@ public static class CtrEvalCommand
         var table3 = new JsonArray();
         foreach (var (name, prequential, held, seconds) in rows)
         {
-            var lifts = new JsonObject
-            {
-                ["overall_auc"] = Lift(held.Overall.Auc, baseline.Overall.Auc),
-                ["overall_gauc"] = Lift(held.Overall.Gauc, baseline.Overall.Gauc),
-                ["active_auc"] = Lift(held.Active.Auc, baseline.Active.Auc),
-                ["active_gauc"] = Lift(held.Active.Gauc, baseline.Active.Gauc),
-                ["sparse_auc"] = Lift(held.Sparse.Auc, baseline.Sparse.Auc),
-                ["sparse_gauc"] = Lift(held.Sparse.Gauc, baseline.Sparse.Gauc),
-            };
+            var lifts = Lifts(held, baseline);
             table3.Add(new JsonObject
             {
                 ["pathways"] = name,
@@ -483,6 +467,17 @@ public static class CtrEvalCommand
     };
 
     private static JsonNode? Round(double v) => double.IsFinite(v) ? Math.Round(v, 5) : null;
+
+    /// <summary>AUC and GAUC lifts over the base row in points, overall and per activity segment.</summary>
+    private static JsonObject Lifts(CtrEvaluationSnapshot held, CtrEvaluationSnapshot baseline) => new()
+    {
+        ["overall_auc"] = Lift(held.Overall.Auc, baseline.Overall.Auc),
+        ["overall_gauc"] = Lift(held.Overall.Gauc, baseline.Overall.Gauc),
+        ["active_auc"] = Lift(held.Active.Auc, baseline.Active.Auc),
+        ["active_gauc"] = Lift(held.Active.Gauc, baseline.Active.Gauc),
+        ["sparse_auc"] = Lift(held.Sparse.Auc, baseline.Sparse.Auc),
+        ["sparse_gauc"] = Lift(held.Sparse.Gauc, baseline.Sparse.Gauc),
+    };
 
     private static JsonNode? Lift(double value, double baseline) => double.IsFinite(value) && double.IsFinite(baseline) ? Math.Round((value - baseline) * 100, 3) : null;
 

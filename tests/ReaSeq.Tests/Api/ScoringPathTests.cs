@@ -22,14 +22,7 @@ public sealed class ScoringPathTests(PostgresFixture postgres)
     [Fact]
     public async Task Not_ready_without_a_model_then_the_user_state_is_cached_per_feature_version_and_model_version()
     {
-        await using var api = await ApiHarness.StartAsync(postgres, new Dictionary<string, string?>
-        {
-            ["Api:ModelPollMs"] = "200",
-            ["Api:Cache:MaxAgeMs"] = "3600000",
-        });
-        for (var i = 0; i < 8; i++) await api.AddItemAsync($"i{i}", "garden", 3 + i, ApiHarness.Vector(i, TinyCtrModels.Dimension), [i % 3, i % 4]);
-        await api.AddItemAsync("fresh", "garden", 4);
-        await api.AddClicksAsync("u1", [.. Enumerable.Range(0, 20).Select(i => $"i{i % 8}")]);
+        await using var api = await StartWithUserAsync();
 
         var readiness = api.Host.Services.GetServices<IReadinessContributor>().Single(c => c.Name == "model:ctr");
         var before = await readiness.CheckAsync(CancellationToken.None);
@@ -111,14 +104,7 @@ public sealed class ScoringPathTests(PostgresFixture postgres)
     [Fact]
     public async Task A_swap_encodes_the_recently_active_users_on_the_new_model_before_their_next_request()
     {
-        await using var api = await ApiHarness.StartAsync(postgres, new Dictionary<string, string?>
-        {
-            ["Api:ModelPollMs"] = "200",
-            ["Api:Cache:MaxAgeMs"] = "3600000",
-        });
-        for (var i = 0; i < 8; i++) await api.AddItemAsync($"i{i}", "garden", 3 + i, ApiHarness.Vector(i, TinyCtrModels.Dimension), [i % 3, i % 4]);
-        await api.AddItemAsync("fresh", "garden", 4);
-        await api.AddClicksAsync("u1", [.. Enumerable.Range(0, 20).Select(i => $"i{i % 8}")]);
+        await using var api = await StartWithUserAsync();
         await TinyCtrModels.RegisterAsync(api.Platform.Db, "ctr-v1", 1, TinyCtrModels.Checkpoint(1));
         await TestPlatform.WaitUntilAsync(() => Task.FromResult(api.Service<CtrModelHolder>().Current?.Version == "ctr-v1"), TimeSpan.FromSeconds(30), "ctr-v1 served");
         var states = api.Service<UserStateCache>();
@@ -189,5 +175,27 @@ public sealed class ScoringPathTests(PostgresFixture postgres)
             "a freshness observation of stage api_features");
         var seconds = observed.First(o => o.Stage == "api_features").Seconds;
         Assert.InRange(seconds, 0.2, 30);
+    }
+
+    /// <summary>An api role polling the registry every 200 ms, eight items and "fresh" (no vector), and u1 with 20 clicks.</summary>
+    private async Task<ApiHarness> StartWithUserAsync()
+    {
+        var api = await ApiHarness.StartAsync(postgres, new Dictionary<string, string?>
+        {
+            ["Api:ModelPollMs"] = "200",
+            ["Api:Cache:MaxAgeMs"] = "3600000",
+        });
+        try
+        {
+            for (var i = 0; i < 8; i++) await api.AddItemAsync($"i{i}", "garden", 3 + i, ApiHarness.Vector(i, TinyCtrModels.Dimension), [i % 3, i % 4]);
+            await api.AddItemAsync("fresh", "garden", 4);
+            await api.AddClicksAsync("u1", [.. Enumerable.Range(0, 20).Select(i => $"i{i % 8}")]);
+            return api;
+        }
+        catch
+        {
+            await api.DisposeAsync();
+            throw;
+        }
     }
 }
