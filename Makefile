@@ -36,14 +36,19 @@ run: build
 	REASEQ__Postgres__ConnectionString="$$conn" REASEQ__Trainer__TrainFraction=$(TRAIN_FRACTION) $(TORCH_ENV) $(DLLM_RUN) $(BIN) run --roles $(ROLES) --replay $(REPLAY) $(ARGS)
 
 # Every tier: unit, integration (broker, PostgreSQL, processes, encoder, torch) and the Helm chart render. See tests/README.md.
+# TorchSharp 0.107 frees an implicitly converted Scalar from its finalizer, so a GC during the native call that reads it
+# fails the op ("Unknown scalar type"; dotnet/TorchSharp#1434 and #1496 are open). Tests run many threads that allocate,
+# so a larger gen0 budget (fewer GCs) narrows that window (LladaTiny passes explicit, disposed Scalars itself).
+TEST_ENV := DOTNET_GCgen0size=0x8000000
+
 test: deps test-helm
-	dotnet test ReaSeq.sln -c $(CONFIG) -nologo --logger "console;verbosity=normal"
+	$(TEST_ENV) dotnet test ReaSeq.sln -c $(CONFIG) -nologo --logger "console;verbosity=normal"
 
 test-unit:
-	dotnet test ReaSeq.sln -c $(CONFIG) -nologo --filter "Tier!=Integration"
+	$(TEST_ENV) dotnet test ReaSeq.sln -c $(CONFIG) -nologo --filter "Tier!=Integration"
 
 test-integration: deps
-	dotnet test ReaSeq.sln -c $(CONFIG) -nologo --logger "console;verbosity=normal" --filter "Tier=Integration"
+	$(TEST_ENV) dotnet test ReaSeq.sln -c $(CONFIG) -nologo --logger "console;verbosity=normal" --filter "Tier=Integration"
 
 test-helm:
 	@scripts/helm-test.sh
@@ -52,7 +57,7 @@ test-helm:
 # request errors, leader moves, PostgreSQL restarts, SIGTERM under load; writes bench/results/reliability.json.
 # `make test` runs the same scenarios short. CHAOS_SEED=N repeats a run's kill points.
 chaos: build
-	REASEQ_CHAOS=full $(if $(CHAOS_SEED),REASEQ_CHAOS_SEED=$(CHAOS_SEED)) dotnet test tests/ReaSeq.Tests/ReaSeq.Tests.csproj -c $(CONFIG) --no-build -nologo \
+	$(TEST_ENV) REASEQ_CHAOS=full $(if $(CHAOS_SEED),REASEQ_CHAOS_SEED=$(CHAOS_SEED)) dotnet test tests/ReaSeq.Tests/ReaSeq.Tests.csproj -c $(CONFIG) --no-build -nologo \
 		--logger "console;verbosity=normal" --filter "FullyQualifiedName~ReaSeq.Tests.Chaos"
 
 bench: build
