@@ -13,6 +13,8 @@ using ReaSeq.Tools.Eval.Gbr;
 namespace ReaSeq.Tests.Eval;
 
 /// <summary>Paper Table 6 (§4.2.4) inside `eval ctr`: the pipeline end to end, and the point-in-time rule of its fills.</summary>
+// Seeds libtorch's global generator, like every torch test: one at a time with them (TorchCollection).
+[Collection(ReaSeq.Tests.Models.TorchCollection.Name)]
 [Trait(Tier.Name, Tier.Integration)]
 public sealed class CtrTable6Tests
 {

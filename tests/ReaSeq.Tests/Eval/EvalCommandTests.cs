@@ -10,6 +10,8 @@ using ReaSeq.Tools.Eval;
 
 namespace ReaSeq.Tests.Eval;
 
+// Seeds libtorch's global generator, like every torch test: one at a time with them (TorchCollection).
+[Collection(ReaSeq.Tests.Models.TorchCollection.Name)]
 [Trait(Tier.Name, Tier.Integration)]
 public sealed class EvalCommandTests
 {
