@@ -64,7 +64,10 @@ public sealed class ItemVectors(IVectorStore store, NpgsqlDataSource db, bool ow
     {
         if (!ownsStore) return;
         long now = Environment.TickCount64;
-        if (!force && now - _lastSyncMs < syncIntervalMs) return;
+        // The first look always happens: `now - long.MinValue` wraps to a negative number, which once skipped every
+        // unforced sync for good, so the index held only the items of the windows filled so far, and a fill's nearest
+        // items depended on which batches the process had seen since its start (a replay after a crash differed).
+        if (!force && _lastSyncMs != long.MinValue && now - _lastSyncMs < syncIntervalMs) return;
         await _sync.WaitAsync(ct);
         try
         {
