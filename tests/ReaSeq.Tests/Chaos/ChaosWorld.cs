@@ -147,19 +147,22 @@ public sealed class ChaosWorld(TestPlatform platform)
     /// items the corpus held at that moment is timing (batch boundaries, how far the ingest role got), so the
     /// uninterrupted reference run is given the faulted run's record, as it is given the sequence role's T.
     /// </summary>
-    public static async Task<int> CopyTaxonomiesAsync(string fromDb, string toDb)
+    public static Task<int> CopyTaxonomiesAsync(string fromDb, string toDb) => CopyRowsAsync(fromDb, toDb,
+        "select category, prompt_version, backend, version, body::text, generation from taxonomies",
+        "insert into taxonomies (category, prompt_version, backend, version, body, generation) values ($1, $2, $3, $4, $5::jsonb, $6)");
+
+    /// <summary>Copies every row <paramref name="select"/> reads into <paramref name="insert"/> ($1, $2, … the columns in order); returns how many.</summary>
+    public static async Task<int> CopyRowsAsync(string fromDb, string toDb, string select, string insert)
     {
         await using var from = NpgsqlDataSource.Create(fromDb);
         await using var to = NpgsqlDataSource.Create(toDb);
-        await using var read = from.CreateCommand("select category, prompt_version, backend, version, body::text, generation from taxonomies");
+        await using var read = from.CreateCommand(select);
         await using var rows = await read.ExecuteReaderAsync();
         var copied = 0;
         while (await rows.ReadAsync())
         {
-            await using var copy = to.CreateCommand(
-                "insert into taxonomies (category, prompt_version, backend, version, body, generation) values ($1, $2, $3, $4, $5::jsonb, $6)");
-            for (var i = 0; i < 5; i++) copy.Parameters.AddWithValue(rows.GetString(i));
-            copy.Parameters.AddWithValue(rows.GetInt32(5));
+            await using var copy = to.CreateCommand(insert);
+            for (var i = 0; i < rows.FieldCount; i++) copy.Parameters.AddWithValue(rows.GetValue(i));
             copied += await copy.ExecuteNonQueryAsync();
         }
         return copied;
@@ -179,13 +182,27 @@ public sealed class ChaosWorld(TestPlatform platform)
     /// bytes) and publishes other intermediate versions (its batches fall elsewhere), but where both runs published a
     /// version the bytes agree, and every user's newest update is identical.
     /// </summary>
-    public static void CompareUpdates(List<ConsumeResult<byte[]?, byte[]?>> reference, List<ConsumeResult<byte[]?, byte[]?>> faulted, ScenarioResult result)
+    public static void CompareUpdates(List<ConsumeResult<byte[]?, byte[]?>> reference, List<ConsumeResult<byte[]?, byte[]?>> faulted, ScenarioResult result) =>
+        CompareVersions(reference, faulted, result, r =>
+        {
+            var update = Update(r);
+            return (update.UserId, update.SequenceVersion);
+        }, everyVersion: false);
+
+    /// <summary>
+    /// Records that are a pure function of their (key, version): where both runs published a version the bytes agree,
+    /// and repeats are byte-identical. Lost: a key whose newest record is missing or differs, and with
+    /// <paramref name="everyVersion"/> (a role that publishes one output per input) also every version the reference
+    /// published that the faulted run did not.
+    /// </summary>
+    public static void CompareVersions(List<ConsumeResult<byte[]?, byte[]?>> reference, List<ConsumeResult<byte[]?, byte[]?>> faulted, ScenarioResult result,
+                                       Func<ConsumeResult<byte[]?, byte[]?>, (string Key, long Version)> keyOf, bool everyVersion)
     {
-        static Dictionary<(string User, long Version), List<string>> ByVersion(List<ConsumeResult<byte[]?, byte[]?>> records) =>
-            records.Select(r => (Update: Update(r), Hash: Convert.ToHexString(SHA256.HashData(r.Message.Value!))))
-                .GroupBy(x => (x.Update.UserId, x.Update.SequenceVersion)).ToDictionary(g => g.Key, g => g.Select(x => x.Hash).ToList());
-        static Dictionary<string, string> Newest(Dictionary<(string User, long Version), List<string>> d) =>
-            d.GroupBy(kv => kv.Key.User).ToDictionary(g => g.Key, g => g.MaxBy(kv => kv.Key.Version).Value[0]);
+        Dictionary<(string Key, long Version), List<string>> ByVersion(List<ConsumeResult<byte[]?, byte[]?>> records) =>
+            records.Select(r => (Key: keyOf(r), Hash: Convert.ToHexString(SHA256.HashData(r.Message.Value!))))
+                .GroupBy(x => x.Key).ToDictionary(g => g.Key, g => g.Select(x => x.Hash).ToList());
+        static Dictionary<string, string> Newest(Dictionary<(string Key, long Version), List<string>> d) =>
+            d.GroupBy(kv => kv.Key.Key).ToDictionary(g => g.Key, g => g.MaxBy(kv => kv.Key.Version).Value[0]);
         var clean = ByVersion(reference);
         var after = ByVersion(faulted);
         foreach (var (key, hashes) in after)
@@ -197,6 +214,10 @@ public sealed class ChaosWorld(TestPlatform platform)
         }
         var newestAfter = Newest(after);
         result.RecordsLost += Newest(clean).Count(kv => !newestAfter.TryGetValue(kv.Key, out var hash) || hash != kv.Value);
+        if (!everyVersion) return;
+        // Every other version too (the newest ones are counted above).
+        var newestVersion = clean.Keys.GroupBy(k => k.Key).ToDictionary(g => g.Key, g => g.Max(k => k.Version));
+        result.RecordsLost += clean.Keys.Count(k => k.Version != newestVersion[k.Key] && !after.ContainsKey(k));
     }
 
     // ---- item updates (knowledge role) ----
