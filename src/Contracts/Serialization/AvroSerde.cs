@@ -49,6 +49,9 @@ public sealed class AvroSerde<T> where T : ISpecificRecord, new()
 
     public static Schema Schema => ReaderSchema;
 
+    /// <summary>The framing written before every body (single-object header or Confluent magic and schema id).</summary>
+    public ReadOnlySpan<byte> Header => _header;
+
     public byte[] Serialize(T record)
     {
         using var stream = new MemoryStream(128);

@@ -81,6 +81,7 @@ public sealed class SequenceDetector : IDisposable
         if (model.LearningWindow > _context.Length)
             throw new ArgumentException($"The model learns from {model.LearningWindow} preceding items; this detector was built for {_context.Length}.", nameof(model));
         _model = model;
+        foreach (var frozen in _users.Values.Where(u => u.Frozen).ToList()) Thaw(frozen);
         foreach (var user in _users.Values)
         {
             for (var i = 0; i < user.Count; i++)
@@ -118,6 +119,7 @@ public sealed class SequenceDetector : IDisposable
             user = new UserSequence(click.UserId, _options.WindowSize, _options.DeduplicationCapacity);
             _users.Add(click.UserId, user);
         }
+        user = Thaw(user);
         user.LastTouchedMs = Environment.TickCount64;
         var eventIdHash = UserSequence.HashOf(click.EventId);
         if (user.HasSeen(click.EventId, eventIdHash))
@@ -190,6 +192,20 @@ public sealed class SequenceDetector : IDisposable
         _metrics.Event(status);
         _metrics.Labeled(_stats.Labeled - labeledBefore);
         return new ClickResult(status, null, user, k, firstChanged, lastChanged);
+    }
+
+    /// <summary>The user to change: itself, or a copy that replaces it when a checkpoint write holds it (<see cref="UserSequence.Frozen"/>).</summary>
+    private UserSequence Thaw(UserSequence user)
+    {
+        if (!user.Frozen) return user;
+        var copy = user.Clone();
+        _users[user.UserId] = copy;
+        if (user.Changed)
+        {
+            _changedUsers.Remove(user);
+            _changedUsers.Add(copy);
+        }
+        return copy;
     }
 
     private void EvaluateTransition(UserSequence user, int position)

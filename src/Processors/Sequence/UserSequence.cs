@@ -47,16 +47,23 @@ public sealed class UserSequence
 
     internal bool Changed { get; set; }
 
+    /// <summary>
+    /// A checkpoint being written off the detector's thread holds this object, so it must not change: the detector
+    /// changes a copy instead (copy on write, <see cref="SequenceDetector"/>). Only users changed during a write are copied.
+    /// </summary>
+    internal bool Frozen { get; set; }
+
     /// <summary>When the user was last clicked or loaded (Environment.TickCount64), for idle eviction.</summary>
     public long LastTouchedMs { get; internal set; } = Environment.TickCount64;
 
     /// <summary>
-    /// An independent copy (the window's entries are immutable values, so copying the arrays suffices): a checkpoint
-    /// serialises the copy off the consumer thread while the original goes on changing.
+    /// An independent copy (the window's entries are immutable values, so copying the arrays suffices): while a checkpoint
+    /// serialises a frozen user off the consumer thread, the detector changes its copy.
     /// </summary>
     public UserSequence Clone()
     {
         var copy = (UserSequence)MemberwiseClone();
+        copy.Frozen = false;
         copy._ring = (WindowEntry[])_ring.Clone();
         copy._recentIds = (string[])_recentIds.Clone();
         copy._recentHashes = (int[])_recentHashes.Clone();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using CommunityToolkit.HighPerformance.Buffers;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -61,7 +62,8 @@ public sealed class SequenceProcessor(
         public long Epoch;
         public readonly Stopwatch SinceCheckpoint = Stopwatch.StartNew();
         public bool Dirty;
-        /// <summary>Copies of the users changed by delivered batches since the last checkpoint was taken.</summary>
+        /// <summary>Users changed by delivered batches since the last checkpoint was taken (the live objects: a checkpoint
+        /// is taken between batches, when memory is exactly the state at <see cref="NextOffset"/>).</summary>
         public Dictionary<string, UserSequence> Pending = new(StringComparer.Ordinal);
         /// <summary>Users of the checkpoint being written (not durable yet: never evicted).</summary>
         public Dictionary<string, UserSequence>? Writing;
@@ -94,6 +96,8 @@ public sealed class SequenceProcessor(
 
     private readonly Dictionary<int, PartitionState> _partitions = new();
     private readonly ContractProducer _producer = new(kafka, "reaseq-sequence");
+    private readonly StringPool _strings = new(1 << 16);
+    private readonly SequenceUpdateWriter _updateWriter = new(updateSerde.Header.ToArray());
     private DecidedBatch? _decided;
     private readonly object _gate = new();
     private long _published;
@@ -318,15 +322,16 @@ public sealed class SequenceProcessor(
                 foreach (var ((partition, user), sequence) in changed)
                 {
                     var key = System.Text.Encoding.UTF8.GetBytes(user);
-                    var value = updateSerde.Serialize(ToContract(sequence, _partitions[partition].Detector.Options.Variant));
+                    var value = _updateWriter.Write(sequence, _partitions[partition].Detector.Options.Variant);
                     var entered = enteredAt.GetValueOrDefault((partition, user));
                     // Fresh headers on every send: a retried batch must not reuse headers the producer already holds.
                     sends.Add(t => _producer.ProduceRaw(options.OutputTopic, key, value, t, StreamingMetrics.EnteredAtHeaders(entered)));
                 }
             }
-            // Copies of the changed users, for the next checkpoint once the batch is delivered (cheap: arrays of values).
+            // The changed users join the next checkpoint once the batch is delivered. No copies: the checkpoint freezes the
+            // users it writes, and the detector copies one only if a later click changes it during that write.
             foreach (var p in partitions) _partitions[p].Detector.TakeChangedUsers();
-            var copies = changed.Select(kv => (kv.Key.Partition, kv.Value.Clone())).ToList();
+            var copies = changed.Select(kv => (kv.Key.Partition, kv.Value)).ToList();
             return new DecidedBatch(batch, sends, partitions, replay ? 0 : changed.Count, copies, accepted);
         }
         catch
@@ -447,7 +452,7 @@ public sealed class SequenceProcessor(
         Restore(state, checkpoint.Snapshot);
         state.NextOffset = state.DurableOffset = checkpoint.NextOffset;
         // A checkpoint written before users had rows of their own holds them inline: they go to their rows next time.
-        foreach (var user in state.Detector.Users) state.Pending[user.UserId] = user.Clone();
+        foreach (var user in state.Detector.Users) state.Pending[user.UserId] = user;
         logger.LogInformation("sequence: partition {Partition} resumes at offset {Offset}", partition, checkpoint.NextOffset);
         return (state, true);
     }
@@ -507,7 +512,10 @@ public sealed class SequenceProcessor(
     private SequenceClick ToSequenceClick(ClickEvent click)
     {
         var category = categories.Resolve(click.ItemId, click.TsMs, click.Context);
-        return new SequenceClick(click.UserId, click.EventId, click.ItemId, click.TsMs, category, options.DomainOf(category, click.Context));
+        // A window keeps its clicks' strings for ~WindowSize clicks, long enough to reach the oldest generation: one shared
+        // instance per item, category and domain (not one per click) keeps the collections that promote them short.
+        return new SequenceClick(click.UserId, click.EventId, _strings.GetOrAdd(click.ItemId), click.TsMs,
+            category is null ? null : _strings.GetOrAdd(category), _strings.GetOrAdd(options.DomainOf(category, click.Context)));
     }
 
     private PartitionState NewState()
@@ -639,6 +647,8 @@ public sealed class SequenceProcessor(
         foreach (var (p, state) in due)
         {
             var users = state.Pending;
+            // Frozen until the write is harvested: the serialisation below runs on another thread.
+            foreach (var user in users.Values) user.Frozen = true;
             state.Pending = new(StringComparer.Ordinal);
             state.Writing = users;
             state.Dirty = false;
@@ -690,6 +700,9 @@ public sealed class SequenceProcessor(
             {
                 lock (_gate) state.DurableOffset = offset;
                 state.Tail.RemoveAll(r => r.Offset.Value < offset);
+                // Users no click changed during the write are in memory still and may change in place again.
+                foreach (var (id, user) in written)
+                    if (ReferenceEquals(state.Detector.GetUser(id), user)) user.Frozen = false;
                 continue;
             }
             foreach (var (id, user) in written) state.Pending.TryAdd(id, user);
