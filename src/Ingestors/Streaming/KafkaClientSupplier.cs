@@ -59,7 +59,7 @@ public sealed class KafkaClientSupplier : IKafkaClientSupplier, IDisposable
         {
             EnableIdempotence = true,
             Acks = Acks.All,
-            LingerMs = 5,
+            LingerMs = _options.LingerMs,
             BatchNumMessages = 10_000,
             // Keys decide partitions: murmur2 matches the Java clients, so every producer agrees where a user lives.
             Partitioner = Partitioner.Murmur2Random,

@@ -87,7 +87,7 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
             for (var i = 0; i < PacedRate * PacedSeconds; i++)
             {
                 var due = TimeSpan.FromSeconds((double)i / PacedRate);
-                while (paced.Elapsed < due) Thread.SpinWait(50);
+                Pacing.WaitUntil(paced, due);
                 var click = Click(Events + i, perUser);
                 sent[(click.UserId, perUser[(Events + i) % Users])] = Stopwatch.GetTimestamp();
                 producer.Produce(Topics.Clicks, new Message<byte[]?, byte[]?> { Key = System.Text.Encoding.UTF8.GetBytes(click.UserId), Value = clickSerde.Serialize(click) });
@@ -114,7 +114,7 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
             for (var i = 0; i < PacedRate * PacedSeconds * 10; i++)
             {
                 var due = TimeSpan.FromSeconds((double)i / PacedRate);
-                while (paced.Elapsed < due) Thread.SpinWait(50);
+                Pacing.WaitUntil(paced, due);
                 if (paced.Elapsed >= nextSample)
                 {
                     heap.Add((Math.Round(paced.Elapsed.TotalSeconds, 1), GC.GetGCMemoryInfo().HeapSizeBytes, processor.UsersInMemory));
