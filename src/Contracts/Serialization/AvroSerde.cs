@@ -18,6 +18,9 @@ public sealed class AvroSerde<T> where T : ISpecificRecord, new()
     public const byte SingleObjectMarker1 = 0x01;
     public const byte ConfluentMagic = 0x00;
 
+    /// <summary>Bytes before the body in single-object encoding: the two marker bytes and the 8-byte fingerprint.</summary>
+    public const int SingleObjectHeaderLength = 10;
+
     private static readonly Schema ReaderSchema = new T().Schema;
     private static readonly long ReaderFingerprint = SchemaCatalog.Fingerprint(ReaderSchema);
 
