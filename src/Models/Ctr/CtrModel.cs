@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using ReaSeq.Models.Training;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -213,11 +214,18 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         long length = history.shape[0];
         var mask = history.gt(0);
         var maskFloat = mask.to_type(ScalarType.Float32);
-        Tensor? sequence = null, distinctRows = null, unitHistory = null, esuKeys = null, esuValues = null, compressed = null;
+        Tensor? sequence = null, distinctRows = null, unitHistory = null, esuKeyValues = null, compressed = null;
+        CtrDinWeights? dinWeights = null;
         if (o.UseBase || o.UseCompression) sequence = rows.index_select(0, history);
         // DIN scores a position from its item alone: the candidate step scores each distinct item (table row) once and
-        // spreads the scores to the positions.
-        if (o.UseBase) distinctRows = rows;
+        // spreads the scores to the positions. Its rearranged first-layer weights are derived here, once per user step,
+        // not on every request (they are a function of the weights this state is valid for).
+        if (o.UseBase)
+        {
+            distinctRows = rows;
+            var (query, key, difference, product) = DinWeights();
+            dinWeights = new CtrDinWeights((query + difference).t(), (key - difference).unsqueeze(1), product.unsqueeze(1));
+        }
         if (o.UseCompression)
         {
             var keys = compressionKey.forward(rows).index_select(0, history);
@@ -230,13 +238,13 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         if (o.UseRetrieval)
         {
             // Cosine needs unit vectors: normalise each distinct item once; ESU keys and values of each distinct
-            // item once (the candidates' top-K gather from them).
+            // item once, merged side by side (§2.2.1: K/V merged and de-duplicated; the candidates' top-K gather
+            // both in one op).
             unitHistory = nn.functional.normalize(table.to_type(ScalarType.Float64), p: 2, dim: 1); // [R, d], per distinct item
-            esuKeys = esuKey.forward(rows);
-            esuValues = esuValue.forward(rows);
+            esuKeyValues = cat([esuKey.forward(rows), esuValue.forward(rows)], 1); // [R, 2h]
         }
         var projectedUser = userProjection.forward(user[UserSideField]);
-        return new CtrUserState(this, length, history.clone(), mask, maskFloat, sequence, distinctRows, unitHistory, esuKeys, esuValues,
+        return new CtrUserState(this, length, history.clone(), mask, maskFloat, sequence, distinctRows, dinWeights, unitHistory, esuKeyValues,
             compressed, projectedUser);
     }
 
@@ -264,21 +272,24 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         var o = _options;
         int h = o.HiddenDim;
         using var _ = no_grad();
+        // The per-request op count matters at these shapes (a few µs of dispatch per libtorch op, the step runs on every
+        // request): user-side work is in the state (§2.2.1), numbers are explicit Scalars (an implicit conversion's
+        // Scalar is freed by the finalizer, which also costs), and masks are only applied where the user has padding
+        // (with none, the masked softmax is the plain softmax, bit for bit).
+        using Scalar one = 1.0, extractionScale = Math.Sqrt(h);
         var targetVector = candidates[TargetField];
         long c = targetVector.shape[0];
         var known = candidates[TargetKnownField].unsqueeze(1);
-        var target = ItemRepresentation(targetVector, candidates[TargetSidField]) * known + unknownTarget * (1 - known);
-        var mask = user.Mask.unsqueeze(0).expand(c, user.Length);
-        var maskFloat = user.MaskFloat.unsqueeze(0).expand(c, user.Length);
+        var target = ItemRepresentation(targetVector, candidates[TargetSidField]).mul_(known).add_(unknownTarget * known.neg().add_(one));
 
         var parts = new List<Tensor>(8);
-        if (o.UseBase) parts.Add(DinCandidates(user, target, mask, maskFloat, dinBlock));
+        if (o.UseBase) parts.Add(DinCandidates(user, target, dinBlock));
         if (o.UseCompression)
         {
-            var extraction = extractionQuery.forward(target).matmul(user.Compressed!.t()) / Math.Sqrt(h); // [C, M]
+            var extraction = extractionQuery.forward(target).matmul(user.Compressed!.t()).div_(extractionScale); // [C, M]
             parts.Add(extraction.softmax(1).matmul(user.Compressed!));
         }
-        if (o.UseRetrieval) parts.Add(RetrievalCandidates(user, targetVector, target, mask, c));
+        if (o.UseRetrieval) parts.Add(RetrievalCandidates(user, targetVector, target, c));
 
         var side = candidates[TargetSideField];
         parts.Add(target);
@@ -297,16 +308,15 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
     /// alone), gathered from the R distinct rows to the L positions. Computed in blocks of candidates (see
     /// <see cref="ForwardCandidates(CtrUserState, Interaction, int)"/>).
     /// </summary>
-    private Tensor DinCandidates(CtrUserState user, Tensor target, Tensor mask, Tensor maskFloat, int block)
+    private Tensor DinCandidates(CtrUserState user, Tensor target, int block)
     {
-        var (query, key, difference, product) = DinWeights();
-        long c = target.shape[0], a = product.shape[0], h = product.shape[1];
+        var weights = user.DinWeights!;
+        long c = target.shape[0], a = weights.KeyTerm.shape[0], h = weights.KeyTerm.shape[2];
         var rows = user.DistinctRows!;
         long r = rows.shape[0];
         if (block <= 0) block = (int)Math.Clamp((1L << 18) / (a * r), 1, c);
-        var queryTerm = addmm(dinHidden.bias!, target, (query + difference).t(), 1, 1).t(); // [a, C]
-        var keyTerm = (key - difference).unsqueeze(1); // [a, 1, h]
-        var productWeight = product.unsqueeze(1); // [a, 1, h]
+        using Scalar one = 1.0;
+        var queryTerm = addmm(dinHidden.bias!, target, weights.QueryT, 1, 1).t(); // [a, C]
         var rowsT = rows.t();
         var scoreWeight = dinScore.weight!; // [1, a]
         var blocks = new List<Tensor>((int)((c + block - 1) / block));
@@ -314,36 +324,104 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         {
             long n = Math.Min(block, c - start);
             using var inner = NewDisposeScope();
-            var unitRows = addcmul(keyTerm, productWeight, target.narrow(0, start, n).unsqueeze(0), 1).view(a * n, h); // [a·n, h]
+            var unitRows = addcmul(weights.KeyTerm, weights.ProductWeight, target.narrow(0, start, n).unsqueeze(0), one).view(a * n, h); // [a·n, h]
             var hidden = addmm(queryTerm.narrow(1, start, n).reshape(a * n, 1), unitRows, rowsT, 1, 1); // [a·n, R]
             hidden = nn.functional.gelu(hidden, inplace: true);
             blocks.Add(scoreWeight.mm(hidden.view(a, n * r)).view(n, r).MoveToOuterDisposeScope()); // [n, R]
         }
         var scores = (blocks.Count == 1 ? blocks[0] : cat(blocks, 0)).add_(dinScore.bias!).index_select(1, user.History); // [C, L]
-        var weights = MaskedSoftmax(scores, mask, maskFloat);
-        return weights.matmul(user.Sequence!);
+        var attention = user.HasPadding
+            ? MaskedSoftmax(scores, user.Mask.unsqueeze(0).expand(c, user.Length), user.MaskFloat.unsqueeze(0).expand(c, user.Length))
+            : scores.softmax(-1);
+        return attention.matmul(user.Sequence!);
     }
 
-    /// <summary>GSU (Eq. 1) as one [C × L] matmul of unit vectors and a top-K; ESU (Eqs. 2–3) over the gathered keys and values.</summary>
-    private Tensor RetrievalCandidates(CtrUserState user, Tensor targetVector, Tensor target, Tensor mask, long c)
+    /// <summary>
+    /// GSU (Eq. 1) as one [C × R] float64 matmul of unit vectors (each distinct history item once), then each
+    /// candidate's top-K positions selected in managed code (<see cref="GsuSelect"/>: the same keys as
+    /// <see cref="GsuTopK"/>, bit for bit, without a dozen elementwise ops and libtorch's topk over [C, L]); ESU
+    /// (Eqs. 2–3) over the keys and values gathered in one op from the user's merged, de-duplicated K/V (§2.2.1).
+    /// </summary>
+    private Tensor RetrievalCandidates(CtrUserState user, Tensor targetVector, Tensor target, long c)
     {
         var o = _options;
-        int h = o.HiddenDim;
+        int h = o.HiddenDim, heads = o.Heads, headDim = h / heads;
         long k = Math.Min(o.RetrievalTopK, user.Length);
         var unitTarget = nn.functional.normalize(targetVector.to_type(ScalarType.Float64), p: 2, dim: 1);
-        // One [C × R] matmul over the distinct items, spread to the L positions.
-        var similarity = unitTarget.matmul(user.UnitHistory!.t()).index_select(1, user.History).MaskedFill(mask.logical_not(), -2); // [C, L]
-        var positions = GsuTopK(similarity, k).flatten();
-        var retrieved = user.History.index_select(0, positions);
-        var retrievedMask = user.Mask.index_select(0, positions).view(c, k);
-        var keys = user.EsuKeys!.index_select(0, retrieved).view(c, k, o.Heads, h / o.Heads).permute(0, 2, 1, 3);
-        var values = user.EsuValues!.index_select(0, retrieved).view(c, k, o.Heads, h / o.Heads).permute(0, 2, 1, 3);
-        var query = esuQuery.forward(target).view(c, o.Heads, h / o.Heads, 1);
-        var scores = keys.matmul(query).squeeze(3) / Math.Sqrt(h / (double)o.Heads); // [C, heads, K]
-        var headMask = retrievedMask.unsqueeze(1).expand(c, o.Heads, k);
-        var weights = MaskedSoftmax(scores, headMask, headMask.to_type(ScalarType.Float32));
+        var similarity = unitTarget.matmul(user.UnitHistory!.t()); // [C, R]
+        var (retrieved, retrievedMaskFloat) = GsuSelect(similarity, user, (int)k);
+        var keyValues = user.EsuKeyValues!.index_select(0, retrieved).view(c, k, 2 * heads, headDim).permute(0, 2, 1, 3); // [C, 2·heads, K, h/heads]
+        var keys = keyValues.narrow(1, 0, heads);
+        var values = keyValues.narrow(1, heads, heads);
+        var query = esuQuery.forward(target).view(c, heads, headDim, 1);
+        using Scalar scale = Math.Sqrt(h / (double)heads);
+        var scores = keys.matmul(query).squeeze(3).div_(scale); // [C, heads, K]
+        Tensor weights;
+        if (retrievedMaskFloat is null)
+        {
+            weights = scores.softmax(-1);
+        }
+        else
+        {
+            var headMaskFloat = retrievedMaskFloat.view(c, k).unsqueeze(1).expand(c, heads, k);
+            using Scalar zero = 0.0;
+            weights = MaskedSoftmax(scores, headMaskFloat.gt(zero), headMaskFloat);
+        }
         var attended = weights.unsqueeze(2).matmul(values).squeeze(2).reshape(c, h);
         return esuOutput.forward(attended);
+    }
+
+    /// <summary>
+    /// The GSU's selection for the split path: for each candidate row of the float64 cosines [C, R] (table rows), the
+    /// table rows at its top-K positions, best first, and (only when the user has padding) whether each is a real
+    /// position [C, K] float. Position l's key is <see cref="GsuTopK"/>'s, round(cos · 2³⁰) · L + l with padding at cosine
+    /// −2, in the same float64 arithmetic (a power-of-two scale, round half to even, exact integer products), so the
+    /// keys are bit-identical, all distinct, and the selection is the topk's.
+    /// </summary>
+    private static (Tensor Rows, Tensor? MaskFloat) GsuSelect(Tensor similarity, CtrUserState user, int k)
+    {
+        var device = similarity.device;
+        using var host = similarity.device_type == DeviceType.CPU ? null : similarity.cpu();
+        var source = (host ?? similarity).contiguous();
+        long c = source.shape[0], r = source.shape[1];
+        var history = user.HistoryRows;
+        int length = history.Length;
+        var rows = empty(c * k, dtype: ScalarType.Int64);
+        var maskFloat = user.HasPadding ? empty(c * k, dtype: ScalarType.Float32) : null;
+        var cosines = MemoryMarshal.Cast<byte, double>(source.bytes);
+        var rowsData = MemoryMarshal.Cast<byte, long>(rows.bytes);
+        var maskData = maskFloat is null ? default : MemoryMarshal.Cast<byte, float>(maskFloat.bytes);
+        Span<double> bestKeys = stackalloc double[k];
+        Span<int> bestPositions = stackalloc int[k];
+        for (long candidate = 0; candidate < c; candidate++)
+        {
+            var row = cosines.Slice((int)(candidate * r), (int)r);
+            int filled = 0;
+            for (int position = 0; position < length; position++)
+            {
+                long item = history[position];
+                double cosine = item > 0 ? row[(int)item] : -2;
+                double key = Math.Round(cosine * (1L << 30), MidpointRounding.ToEven) * length + position;
+                if (filled == k && key <= bestKeys[k - 1]) continue;
+                // Insertion into the best-first list of at most k keys.
+                int at = filled < k ? filled++ : k - 1;
+                while (at > 0 && bestKeys[at - 1] < key)
+                {
+                    bestKeys[at] = bestKeys[at - 1];
+                    bestPositions[at] = bestPositions[at - 1];
+                    at--;
+                }
+                bestKeys[at] = key;
+                bestPositions[at] = position;
+            }
+            for (int i = 0; i < k; i++)
+            {
+                long item = history[bestPositions[i]];
+                rowsData[(int)(candidate * k + i)] = item;
+                if (maskFloat is not null) maskData[(int)(candidate * k + i)] = item > 0 ? 1f : 0f;
+            }
+        }
+        return device.type == DeviceType.CPU ? (rows, maskFloat) : (rows.to(device), maskFloat?.to(device));
     }
 
     /// <summary>
@@ -374,7 +452,8 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         var projected = itemProjection.forward(vectors);
         if (!_options.UseSid) return projected;
         // Unknown codes (0) map to each level's own "unknown" row.
-        var offsets = arange(_options.SidLevels, dtype: ScalarType.Int64, device: sids.device) * (_options.SidCodebookSize + 1);
+        using Scalar stride = (long)(_options.SidCodebookSize + 1);
+        var offsets = arange(_options.SidLevels, dtype: ScalarType.Int64, device: sids.device).mul_(stride);
         var rowsOf = sids + offsets;
         return projected + sidEmbedding.forward(rowsOf).sum(1);
     }

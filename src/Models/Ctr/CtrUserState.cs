@@ -17,7 +17,7 @@ public sealed class CtrUserState : IDisposable
     private bool _disposed;
 
     internal CtrUserState(CtrModel model, long length, Tensor history, Tensor mask, Tensor maskFloat, Tensor? sequence,
-        Tensor? distinctRows, Tensor? unitHistory, Tensor? esuKeys, Tensor? esuValues, Tensor? compressed, Tensor user)
+        Tensor? distinctRows, CtrDinWeights? dinWeights, Tensor? unitHistory, Tensor? esuKeyValues, Tensor? compressed, Tensor user)
     {
         Model = model;
         Length = length;
@@ -26,12 +26,16 @@ public sealed class CtrUserState : IDisposable
         MaskFloat = maskFloat;
         Sequence = sequence;
         DistinctRows = distinctRows;
+        DinWeights = dinWeights;
         UnitHistory = unitHistory;
-        EsuKeys = esuKeys;
-        EsuValues = esuValues;
+        EsuKeyValues = esuKeyValues;
         Compressed = compressed;
         User = user;
-        _owned = new[] { history, mask, maskFloat, sequence, distinctRows, unitHistory, esuKeys, esuValues, compressed, user }
+        // A managed copy of the [L] table rows: the candidate step's GSU selection reads them per candidate.
+        HistoryRows = history.cpu().data<long>().ToArray();
+        HasPadding = HistoryRows.Any(row => row == 0);
+        _owned = new[] { history, mask, maskFloat, sequence, distinctRows, dinWeights?.QueryT, dinWeights?.KeyTerm, dinWeights?.ProductWeight,
+                unitHistory, esuKeyValues, compressed, user }
             .Where(t => t is not null).Select(t => t!.DetachFromDisposeScope()).ToArray();
     }
 
@@ -55,14 +59,22 @@ public sealed class CtrUserState : IDisposable
     /// scores an item once however often it recurs). Row 0 is padding.</summary>
     internal Tensor? DistinctRows { get; }
 
+    /// <summary>DIN's first-layer weights rearranged for the candidate step (base pathway), from the weights that built
+    /// this state: derived once per user step rather than on every request.</summary>
+    internal CtrDinWeights? DinWeights { get; }
+
     /// <summary>[R, itemVectorDim] float64 unit knowledge vectors of each table row (GSU).</summary>
     internal Tensor? UnitHistory { get; }
 
-    /// <summary>[R, h] ESU key projection of each table row, each distinct history item once.</summary>
-    internal Tensor? EsuKeys { get; }
+    /// <summary>[R, 2h] ESU key and value projections of each table row side by side, each distinct history item once
+    /// (paper §2.2.1 "System Deployment": K/V merged and de-duplicated, so the candidate step gathers both in one op).</summary>
+    internal Tensor? EsuKeyValues { get; }
 
-    /// <summary>[R, h] ESU value projection of each table row.</summary>
-    internal Tensor? EsuValues { get; }
+    /// <summary>[L] <see cref="History"/> as a managed array.</summary>
+    internal long[] HistoryRows { get; }
+
+    /// <summary>Whether any position is padding (a masked softmax is only needed then: with none it is the plain softmax).</summary>
+    internal bool HasPadding { get; }
 
     /// <summary>[M, h] the interest anchors after stage 1 of the compression pathway.</summary>
     internal Tensor? Compressed { get; }

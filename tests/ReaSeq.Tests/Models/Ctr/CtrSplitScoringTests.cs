@@ -115,6 +115,35 @@ public sealed class CtrSplitScoringTests
     }
 
     [Fact]
+    public void Split_path_scores_equal_the_full_forward_at_the_serving_shape()
+    {
+        // The default (paper) shape the API serves: 384-d vectors, 200 positions, the GSU's top-16 selected in managed
+        // code on the split path and by libtorch's topk on the full path; a history longer than MaxHistory with repeated
+        // items, and one shorter than K (every position retrieved). The cold user (padding) is in the theory above.
+        var device = TorchDevice.Resolve("cpu");
+        Determinism.Seed(17);
+        using var model = CtrModel.Create(new CtrModelOptions());
+        var random = new Random(23);
+        int d = model.Options.ItemVectorDim;
+        var items = Enumerable.Range(0, 300).Select(_ => Enumerable.Range(0, d).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray()).ToArray();
+        var sids = Enumerable.Range(0, 300).Select(_ => new[] { random.Next(256), random.Next(256), random.Next(256) }).ToArray();
+        var candidates = Enumerable.Range(0, 60).Select(i => random.Next(300))
+            .Select(i => new CtrCandidate($"i{i}", items[i], sids[i], i % 40, i % 10, i)).ToList();
+        foreach (var length in new[] { 260, 9 })
+        {
+            var history = Enumerable.Range(0, length).Select(_ => random.Next(300)).ToList();
+            var user = new CtrUserFeatures($"u{length}", history.Select(i => items[i]).ToList(), history.Select(i => (int[]?)sids[i]).ToList(), null, length);
+            using var scope = NewDisposeScope();
+            var full = model.Predict(CtrBatchBuilder.Build(user, candidates, model.Options, device)).data<float>().ToArray();
+            using var state = model.EncodeUser(CtrBatchBuilder.BuildUser(user, model.Options, device));
+            float[] split;
+            using (inference_mode()) split = model.ForwardCandidates(state, CtrBatchBuilder.BuildCandidates(candidates, model.Options, device)).sigmoid().data<float>().ToArray();
+            for (int i = 0; i < full.Length; i++)
+                Assert.True(MathF.Abs(full[i] - split[i]) <= Tolerance, $"history {length}, candidate {i}: full {full[i]} vs split {split[i]}");
+        }
+    }
+
+    [Fact]
     public void A_state_of_another_model_is_refused()
     {
         var device = TorchDevice.Resolve("cpu");
