@@ -46,9 +46,16 @@ public sealed class ConsumerRestartTests(PostgresFixture postgres)
             stop.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
         try
         {
-            await TestPlatform.WaitUntilAsync(() => Task.FromResult(handler.Distinct == Records), TimeSpan.FromSeconds(60),
-                $"every record after the restart ({handler.Distinct} handled, {kafka.Created} consumers, failed: {kafka.Failed}, " +
-                $"loop {(loop.IsCompleted ? "ended: " + loop.Exception?.GetBaseException().Message : "running")})");
+            try
+            {
+                await TestPlatform.WaitUntilAsync(() => Task.FromResult(handler.Distinct == Records), TimeSpan.FromSeconds(60), "every record after the restart");
+            }
+            catch (TimeoutException e)
+            {
+                // The state at the timeout, not at the start of the wait.
+                throw new TimeoutException($"{e.Message} ({handler.Distinct} handled, {kafka.Created} consumers, failed: {kafka.Failed}, " +
+                    $"loop {(loop.IsCompleted ? "ended: " + loop.Exception?.GetBaseException().Message : "running")})", e);
+            }
 
             Assert.True(kafka.Failed, "the injected fatal error was never raised");
             Assert.Equal(2, kafka.Created);
