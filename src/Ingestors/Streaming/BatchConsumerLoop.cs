@@ -44,7 +44,7 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
         {
             try
             {
-                await RunConsumerAsync(handler, instanceId, stoppingToken);
+                await RunConsumerAsync(handler, groupId, instanceId, stoppingToken);
                 return;
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
@@ -63,9 +63,8 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
     // Set when a consumer failed and was replaced; the next assignment reports the job healthy again.
     private volatile bool _restarted;
 
-    private async Task RunConsumerAsync(IBatchHandler handler, string? instanceId, CancellationToken stoppingToken)
+    private async Task RunConsumerAsync(IBatchHandler handler, string groupId, string? instanceId, CancellationToken stoppingToken)
     {
-        var groupId = $"{options.GroupPrefix}.{handler.Name}";
         var owned = new HashSet<TopicPartition>();
         var uncommitted = new Dictionary<TopicPartition, long>();
         IConsumer<byte[]?, byte[]?>? consumerRef = null;
@@ -217,7 +216,7 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
                     continue;
                 }
 
-                inFlight = HandleWithRetryAsync(handler, batch, stoppingToken);
+                inFlight = HandleWithRetryAsync(handler, groupId, batch, stoppingToken);
                 inFlightBatch = batch;
                 if (lastCommit.ElapsedMilliseconds > 1_000)
                 {
@@ -342,12 +341,11 @@ public sealed class BatchConsumerLoop(IKafkaClientSupplier kafka, KafkaOptions o
     private static TimeSpan Backoff(int attempt) =>
         TimeSpan.FromMilliseconds(Math.Min(MaxBackoff.TotalMilliseconds, 100 * Math.Pow(2, Math.Min(attempt - 1, 16))));
 
-    private async Task HandleWithRetryAsync(IBatchHandler handler, List<ConsumeResult<byte[]?, byte[]?>> batch, CancellationToken ct)
+    private async Task HandleWithRetryAsync(IBatchHandler handler, string group, List<ConsumeResult<byte[]?, byte[]?>> batch, CancellationToken ct)
     {
         // Off the poll thread: the loop fills the next batch while this one is decoded and made durable.
         await Task.Yield();
         var backoff = TimeSpan.FromMilliseconds(100);
-        var group = $"{options.GroupPrefix}.{handler.Name}";
         var started = Stopwatch.GetTimestamp();
         var spans = StreamingTracing.StartProcess(group, batch);
         for (var attempt = 1; ; attempt++)

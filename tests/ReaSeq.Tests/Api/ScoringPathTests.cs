@@ -60,12 +60,8 @@ public sealed class ScoringPathTests(PostgresFixture postgres)
         Assert.Equal(1, states.Count);
 
         // What the v2 response says equals v2's full forward pass for the same features.
-        var scoring = api.Service<ScoringService>();
-        using var lease = api.Service<CtrModelHolder>().Acquire()!.Value;
-        var prepared = await scoring.PrepareAsync("u1", ["i1", "i2", "i3", "fresh"], lease.Model, CancellationToken.None);
-        var expected = lease.Model.Scorer.Score(prepared.Features, prepared.Candidates);
-        var served = swapped.GetProperty("scores").EnumerateArray().Select(s => s.GetProperty("ctr").GetSingle()).ToArray();
-        Assert.Equal(expected, served, (a, b) => MathF.Abs(a - b) <= 1e-5f);
+        await AssertEqualsFullForwardAsync(api, ["i1", "i2", "i3", "fresh"],
+            [.. swapped.GetProperty("scores").EnumerateArray().Select(s => s.GetProperty("ctr").GetSingle())]);
     }
 
     [Fact]
@@ -92,12 +88,8 @@ public sealed class ScoringPathTests(PostgresFixture postgres)
         Assert.Equal(ids.Length, served.Count);
         Assert.Equal(ScoringService.UnknownItem, served[^1].GetProperty("status").GetString());
 
-        var scoring = api.Service<ScoringService>();
-        using var lease = api.Service<CtrModelHolder>().Acquire()!.Value;
-        var prepared = await scoring.PrepareAsync("u1", ids, lease.Model, CancellationToken.None);
-        var expected = lease.Model.Scorer.Score(prepared.Features, prepared.Candidates);
         var ctrs = served.Take(Items + 1).Select(s => s.GetProperty("ctr").GetSingle()).ToArray();
-        Assert.Equal(expected, ctrs, (a, b) => MathF.Abs(a - b) <= 1e-5f);
+        await AssertEqualsFullForwardAsync(api, ids, ctrs);
         Assert.True(ctrs.Max() - ctrs.Min() > 1e-4f, "the candidates score differently, so order mistakes would show");
     }
 
@@ -121,12 +113,8 @@ public sealed class ScoringPathTests(PostgresFixture postgres)
         Assert.Equal(misses, states.Misses); // the first request after the swap ran the candidate step only
 
         // The prewarmed state scores as v2's full forward pass.
-        var scoring = api.Service<ScoringService>();
-        using var lease = api.Service<CtrModelHolder>().Acquire()!.Value;
-        var prepared = await scoring.PrepareAsync("u1", ["i1", "i2", "i3", "fresh"], lease.Model, CancellationToken.None);
-        var expected = lease.Model.Scorer.Score(prepared.Features, prepared.Candidates);
-        var served = swapped.GetProperty("scores").EnumerateArray().Select(s => s.GetProperty("ctr").GetSingle()).ToArray();
-        Assert.Equal(expected, served, (a, b) => MathF.Abs(a - b) <= 1e-5f);
+        await AssertEqualsFullForwardAsync(api, ["i1", "i2", "i3", "fresh"],
+            [.. swapped.GetProperty("scores").EnumerateArray().Select(s => s.GetProperty("ctr").GetSingle())]);
     }
 
     [Theory]
@@ -175,6 +163,19 @@ public sealed class ScoringPathTests(PostgresFixture postgres)
             "a freshness observation of stage api_features");
         var seconds = observed.First(o => o.Stage == "api_features").Seconds;
         Assert.InRange(seconds, 0.2, 30);
+    }
+
+    /// <summary>
+    /// The served click probabilities equal the current model's full forward pass (the training path) on the same
+    /// prepared features, to float rounding.
+    /// </summary>
+    private static async Task AssertEqualsFullForwardAsync(ApiHarness api, IReadOnlyList<string> candidates, float[] served)
+    {
+        var scoring = api.Service<ScoringService>();
+        using var lease = api.Service<CtrModelHolder>().Acquire()!.Value;
+        var prepared = await scoring.PrepareAsync("u1", candidates, lease.Model, CancellationToken.None);
+        var expected = lease.Model.Scorer.Score(prepared.Features, prepared.Candidates);
+        Assert.Equal(expected, served, (a, b) => MathF.Abs(a - b) <= 1e-5f);
     }
 
     /// <summary>An api role polling the registry every 200 ms, eight items and "fresh" (no vector), and u1 with 20 clicks.</summary>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json.Nodes;
 using ReaSeq.Models.Dllm;
 using ReaSeq.Models.Training;
@@ -37,7 +36,6 @@ public sealed class CtrTable6Tests
                 foreach (var style in Styles) items.Add(((10_000 + items.Count).ToString(CultureInfo.InvariantCulture), $"{colour} {style} {noun}", 1 + items.Count % 7));
             }
         }
-        var text = new StringBuilder("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n");
         var start = new DateTime(2011, 1, 3, 9, 0, 0, DateTimeKind.Unspecified);
         var lines = new List<(DateTime At, string Line)>();
         int invoice = 540_000;
@@ -61,8 +59,7 @@ public sealed class CtrTable6Tests
                 }
             }
         }
-        foreach (var (_, line) in lines.OrderBy(l => l.At)) text.Append(line).Append('\n');
-        return dir.Write("synthetic-retail.csv", text.ToString());
+        return OnlineRetailCsv.Write(dir, "synthetic-retail.csv", lines.OrderBy(l => l.At).Select(l => l.Line));
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-using System.Text;
+using System.Globalization;
 using System.Text.Json.Nodes;
 using ReaSeq.Ingestors.Replay.OnlineRetail;
 using ReaSeq.Models.Representation;
@@ -23,17 +23,18 @@ public sealed class EvalCommandTests
     {
         var source = Path.Combine(OnlineRetailData.FindDirectory()!, OnlineRetailData.SampleFileName);
         var lines = File.ReadAllLines(source);
+        Assert.Equal(OnlineRetailCsv.Header, lines[0]);
         var invoices = new Dictionary<string, int>(StringComparer.Ordinal);
-        var text = new StringBuilder(lines[0]).Append('\n');
+        var rows = new List<string>();
         foreach (var line in lines.Skip(1))
         {
             // CustomerID and Country are the last two fields and never quoted.
             int country = line.LastIndexOf(','), customer = line.LastIndexOf(',', country - 1);
             var invoice = line[..line.IndexOf(',')];
             int ordinal = invoices.TryGetValue(invoice, out var seen) ? seen : invoices[invoice] = invoices.Count;
-            text.Append(line[..(customer + 1)]).Append(90000 + ordinal % 6).Append(line[country..]).Append('\n');
+            rows.Add(string.Create(CultureInfo.InvariantCulture, $"{line[..(customer + 1)]}{90000 + ordinal % 6}{line[country..]}"));
         }
-        return dir.Write("returning.csv", text.ToString());
+        return OnlineRetailCsv.Write(dir, "returning.csv", rows);
     }
 
     [OnlineRetailFact]
