@@ -105,7 +105,7 @@ public sealed class IngestBenchmark : IBenchmark
             for (var i = 0; i < total; i++)
             {
                 var due = TimeSpan.FromSeconds((double)i / PacedRate);
-                while (clock.Elapsed < due) Thread.SpinWait(50);
+                Pacing.WaitUntil(clock, due);
                 var click = Click(Events + i, 1);
                 sentAt[click.EventId] = Stopwatch.GetTimestamp();
                 producer.Produce(Topics.Clicks, new Message<byte[]?, byte[]?> { Key = System.Text.Encoding.UTF8.GetBytes(click.UserId), Value = serde.Serialize(click) });
