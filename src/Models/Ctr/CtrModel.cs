@@ -166,7 +166,15 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         if (o.UseBase || o.UseCompression)
         {
             var sequence = rows.index_select(0, history.flatten()).view(b, length, h);
-            if (o.UseBase) parts.Add(Din(rows, history, sequence, target, mask, maskFloat));
+            if (o.UseBase)
+            {
+                // DIN reads the newest DinHistory positions (right-aligned: the newest is the last column).
+                long window = Math.Min(o.DinHistory, length), start = length - window;
+                parts.Add(window == length
+                    ? Din(rows, history, sequence, target, mask, maskFloat)
+                    : Din(rows, history.narrow(1, start, window), sequence.narrow(1, start, window), target, mask.narrow(1, start, window),
+                        maskFloat.narrow(1, start, window)));
+            }
             if (o.UseCompression) parts.Add(Compression(rows, history, target, mask, maskFloat, b, length));
         }
         if (o.UseRetrieval)
@@ -213,18 +221,20 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         var history = user[HistoryField].reshape(-1);
         long length = history.shape[0];
         var mask = history.gt(0);
-        var maskFloat = mask.to_type(ScalarType.Float32);
-        Tensor? sequence = null, distinctRows = null, unitHistory = null, esuKeyValues = null, compressed = null;
-        CtrDinWeights? dinWeights = null;
-        if (o.UseBase || o.UseCompression) sequence = rows.index_select(0, history);
-        // DIN scores a position from its item alone: the candidate step scores each distinct item (table row) once and
+        Tensor? unitHistory = null, esuKeyValues = null, compressed = null;
+        CtrDinState? din = null;
+        // DIN scores a position from its item alone: the candidate step scores each distinct item of its window once and
         // spreads the scores to the positions. Its rearranged first-layer weights are derived here, once per user step,
         // not on every request (they are a function of the weights this state is valid for).
         if (o.UseBase)
         {
-            distinctRows = rows;
+            long window = Math.Min(o.DinHistory, length), start = length - window;
+            var windowRows = history.narrow(0, start, window);
+            var (distinct, positions, _) = torch.unique(windowRows, sorted: true, return_inverse: true);
+            var windowMask = windowRows.gt(0);
             var (query, key, difference, product) = DinWeights();
-            dinWeights = new CtrDinWeights((query + difference).t(), (key - difference).unsqueeze(1), product.unsqueeze(1));
+            din = new CtrDinState((query + difference).t(), (key - difference).unsqueeze(1), product.unsqueeze(1), rows.index_select(0, distinct),
+                positions!, rows.index_select(0, windowRows), windowMask, windowMask.to_type(ScalarType.Float32), windowRows.eq(0).any().item<bool>());
         }
         if (o.UseCompression)
         {
@@ -244,8 +254,7 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
             esuKeyValues = cat([esuKey.forward(rows), esuValue.forward(rows)], 1); // [R, 2h]
         }
         var projectedUser = userProjection.forward(user[UserSideField]);
-        return new CtrUserState(this, length, history.clone(), mask, maskFloat, sequence, distinctRows, dinWeights, unitHistory, esuKeyValues,
-            compressed, projectedUser);
+        return new CtrUserState(this, length, history.clone(), din, unitHistory, esuKeyValues, compressed, projectedUser);
     }
 
     /// <summary>
@@ -310,9 +319,9 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
     /// </summary>
     private Tensor DinCandidates(CtrUserState user, Tensor target, int block)
     {
-        var weights = user.DinWeights!;
-        long c = target.shape[0], a = weights.KeyTerm.shape[0], h = weights.KeyTerm.shape[2];
-        var rows = user.DistinctRows!;
+        var weights = user.Din!;
+        long c = target.shape[0], a = weights.KeyTerm.shape[0], h = weights.KeyTerm.shape[2], window = weights.Window;
+        var rows = weights.DistinctRows;
         long r = rows.shape[0];
         if (block <= 0) block = (int)Math.Clamp((1L << 18) / (a * r), 1, c);
         using Scalar one = 1.0;
@@ -329,11 +338,11 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
             hidden = nn.functional.gelu(hidden, inplace: true);
             blocks.Add(scoreWeight.mm(hidden.view(a, n * r)).view(n, r).MoveToOuterDisposeScope()); // [n, R]
         }
-        var scores = (blocks.Count == 1 ? blocks[0] : cat(blocks, 0)).add_(dinScore.bias!).index_select(1, user.History); // [C, L]
-        var attention = user.HasPadding
-            ? MaskedSoftmax(scores, user.Mask.unsqueeze(0).expand(c, user.Length), user.MaskFloat.unsqueeze(0).expand(c, user.Length))
+        var scores = (blocks.Count == 1 ? blocks[0] : cat(blocks, 0)).add_(dinScore.bias!).index_select(1, weights.Positions); // [C, W]
+        var attention = weights.HasPadding
+            ? MaskedSoftmax(scores, weights.Mask.unsqueeze(0).expand(c, window), weights.MaskFloat.unsqueeze(0).expand(c, window))
             : scores.softmax(-1);
-        return attention.matmul(user.Sequence!);
+        return attention.matmul(weights.Sequence);
     }
 
     /// <summary>

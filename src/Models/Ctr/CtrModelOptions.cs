@@ -50,6 +50,14 @@ public sealed class CtrModelOptions : IValidatableObject
     /// <summary>Longest history fed to the model; older items are dropped (§4.2.1 truncates at 500).</summary>
     [Range(1, 100_000)] public int MaxHistory { get; set; } = 200;
 
+    /// <summary>
+    /// Newest positions the base pathway's DIN target attention reads; the retrieval (GSU/ESU) and compression pathways
+    /// read the whole <see cref="MaxHistory"/>. §2.2 exists because target attention over every position of a long
+    /// sequence costs too much online: DIN scores every (candidate, distinct item) pair, so at serving its cost grows with
+    /// this window, while the GSU's top-K keeps long-range relevance at K positions (as in SIM's short-term + long-term split).
+    /// </summary>
+    [Range(1, 100_000)] public int DinHistory { get; set; } = 50;
+
     [Range(1e-9, 10.0)] public double LearningRate { get; set; } = 0.002;
 
     [Range(0.0, 1.0)] public double WeightDecay { get; set; }

@@ -7,7 +7,7 @@ namespace ReaSeq.Models.Ctr;
 /// does not depend on the candidate is done once per user, not once per candidate): the sequence's item
 /// representations, the ESU key and value projections of each distinct history item, the L2-normalised knowledge
 /// vectors the GSU compares with (each distinct item once), the compressed interest anchors (§2.2.2, stage 1 attends over the full sequence and
-/// is target-independent), the distinct item rows DIN scores and the projected user features. Built by
+/// is target-independent), DIN's part (<see cref="CtrDinState"/>: its window of the newest positions) and the projected user features. Built by
 /// <see cref="CtrModel.EncodeUser"/> and valid only for the model (weights) that built it; read-only afterwards, so
 /// concurrent candidate steps may share it. Owns its tensors: dispose it when it is no longer used.
 /// </summary>
@@ -16,17 +16,13 @@ public sealed class CtrUserState : IDisposable
     private readonly Tensor[] _owned;
     private bool _disposed;
 
-    internal CtrUserState(CtrModel model, long length, Tensor history, Tensor mask, Tensor maskFloat, Tensor? sequence,
-        Tensor? distinctRows, CtrDinWeights? dinWeights, Tensor? unitHistory, Tensor? esuKeyValues, Tensor? compressed, Tensor user)
+    internal CtrUserState(CtrModel model, long length, Tensor history, CtrDinState? din, Tensor? unitHistory, Tensor? esuKeyValues,
+        Tensor? compressed, Tensor user)
     {
         Model = model;
         Length = length;
         History = history;
-        Mask = mask;
-        MaskFloat = maskFloat;
-        Sequence = sequence;
-        DistinctRows = distinctRows;
-        DinWeights = dinWeights;
+        Din = din;
         UnitHistory = unitHistory;
         EsuKeyValues = esuKeyValues;
         Compressed = compressed;
@@ -34,8 +30,7 @@ public sealed class CtrUserState : IDisposable
         // A managed copy of the [L] table rows: the candidate step's GSU selection reads them per candidate.
         HistoryRows = history.cpu().data<long>().ToArray();
         HasPadding = HistoryRows.Any(row => row == 0);
-        _owned = new[] { history, mask, maskFloat, sequence, distinctRows, dinWeights?.QueryT, dinWeights?.KeyTerm, dinWeights?.ProductWeight,
-                unitHistory, esuKeyValues, compressed, user }
+        _owned = new[] { history, unitHistory, esuKeyValues, compressed, user }.Concat(din?.Tensors ?? [])
             .Where(t => t is not null).Select(t => t!.DetachFromDisposeScope()).ToArray();
     }
 
@@ -47,21 +42,9 @@ public sealed class CtrUserState : IDisposable
     /// <summary>[L] rows of the user's item table (0 = padding).</summary>
     internal Tensor History { get; }
 
-    /// <summary>[L] bool, false at padding.</summary>
-    internal Tensor Mask { get; }
-
-    internal Tensor MaskFloat { get; }
-
-    /// <summary>[L, h] item representations of the sequence (base and compression pathways).</summary>
-    internal Tensor? Sequence { get; }
-
-    /// <summary>[R, h] item representations of each table row, each distinct history item once (base pathway: DIN
-    /// scores an item once however often it recurs). Row 0 is padding.</summary>
-    internal Tensor? DistinctRows { get; }
-
-    /// <summary>DIN's first-layer weights rearranged for the candidate step (base pathway), from the weights that built
-    /// this state: derived once per user step rather than on every request.</summary>
-    internal CtrDinWeights? DinWeights { get; }
+    /// <summary>The base pathway's state (DIN's rearranged weights, derived once per user step rather than on every
+    /// request, and its window of the newest positions); null with the base pathway off.</summary>
+    internal CtrDinState? Din { get; }
 
     /// <summary>[R, itemVectorDim] float64 unit knowledge vectors of each table row (GSU).</summary>
     internal Tensor? UnitHistory { get; }

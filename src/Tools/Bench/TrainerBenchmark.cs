@@ -104,7 +104,8 @@ public sealed class TrainerBenchmark : IBenchmark
         double macs = (uniqueRows + b) * d * h; // knowledge projections
         // DIN's first layer split by input block (CtrModel.Din): the key term per distinct item, the query term per row,
         // the q ⊙ k term and the score per position; the former [B, L, 4h] first layer counted 4·h·a per position.
-        macs += uniqueRows * h * a + b * h * a + b * l * (h * a + a);
+        double window = Math.Min(o.DinHistory, length); // DIN reads the newest DinHistory positions
+        macs += uniqueRows * h * a + b * h * a + b * window * (h * a + a + h);
         macs += b * l * d; // GSU cosines
         macs += Math.Min(uniqueRows, b * k) * 2 * h * h + b * 2 * h * h + b * k * 2 * h; // ESU: K/V on unique retrieved, Q, out, scores and sums
         macs += uniqueRows * 2 * h * h + m * h * h + b * m * l * 2 * h + b * h * h + b * m * 2 * h; // compression

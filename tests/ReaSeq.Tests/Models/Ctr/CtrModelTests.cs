@@ -58,6 +58,43 @@ public sealed class CtrModelTests
     }
 
     [Fact]
+    public void Din_reads_only_its_window_of_the_newest_positions_on_both_paths()
+    {
+        var device = TorchDevice.Resolve("cpu");
+        using var model = CtrModelFactory.CreateSmall(device, 6, o =>
+        {
+            Configure(o, "base");
+            o.DinHistory = 4;
+        });
+        var examples = CtrModelFactory.SyntheticExamples(new Random(3), 40);
+        var candidates = examples.Select(e => e.Candidate).ToList();
+        // Ten distinct items, oldest first: positions 0–5 are outside DIN's window of 4, positions 6–9 inside.
+        var vectors = candidates.Select(c => c.KnowledgeVector!).Distinct().ToList();
+        var user = new CtrUserFeatures("u", vectors.Take(10).ToList(), null, null, 10);
+        var other = vectors[10];
+        const int oldest = 0, outside = 5, newest = 9;
+
+        float[] Scores(CtrUserFeatures features)
+        {
+            using var scope = NewDisposeScope();
+            var full = model.Predict(CtrBatchBuilder.Build(features, candidates, model.Options, device)).data<float>().ToArray();
+            using var state = model.EncodeUser(CtrBatchBuilder.BuildUser(features, model.Options, device));
+            using var mode = inference_mode();
+            var split = model.ForwardCandidates(state, CtrBatchBuilder.BuildCandidates(candidates, model.Options, device)).sigmoid().data<float>().ToArray();
+            for (int i = 0; i < full.Length; i++) Assert.True(MathF.Abs(full[i] - split[i]) <= 1e-5f, $"candidate {i}: full {full[i]} vs split {split[i]}");
+            return full;
+        }
+        CtrUserFeatures Replaced(int position) =>
+            user with { History = user.History.Select((v, i) => i == position ? other : v).ToList() };
+
+        var before = Scores(user);
+        // Base pathway only: a position older than the window cannot change a score, the newest one does.
+        Assert.Equal(before, Scores(Replaced(outside)));
+        Assert.Equal(before, Scores(Replaced(oldest)));
+        Assert.NotEqual(before, Scores(Replaced(newest)));
+    }
+
+    [Fact]
     public void Scorer_is_safe_for_concurrent_readers_and_handles_cold_users()
     {
         var device = TorchDevice.Resolve("cpu");
