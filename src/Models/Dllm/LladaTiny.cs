@@ -132,16 +132,18 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
     /// </summary>
     public LladaFillResult Fill(Interaction batch)
     {
-        var (_, kinds) = ReadBatch(batch);
+        var (itemVectors, kinds) = ReadBatch(batch);
         bool wasTraining = training;
         train(false);
         try
         {
+            using var _ = no_grad();
             using var scope = NewDisposeScope();
-            var outputs = Predict(batch);
-            var fillIndex = (kinds == (long)PositionKind.UnlabeledFill).flatten().nonzero().squeeze(1);
+            using Scalar unlabeled = (long)PositionKind.UnlabeledFill;
+            var masked = batch.Contains(MaskField) ? CheckedMask(batch[MaskField], kinds) : null;
+            var fillIndex = kinds.eq(unlabeled).flatten().nonzero().squeeze(1);
             long length = kinds.shape[1];
-            var vectors = outputs.reshape(-1, _options.ItemVectorDim).index_select(0, fillIndex);
+            var vectors = FillForward(itemVectors, InputTokens(kinds, masked, UnmaskedLabelInput.ObservedItem), fillIndex);
             return new LladaFillResult(
                 vectors.MoveToOuterDisposeScope(),
                 fillIndex.div(length, rounding_mode: RoundingMode.floor).MoveToOuterDisposeScope(),
@@ -222,6 +224,36 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
         // No causal mask (bidirectional, §3.2.2); padding keys are hidden from every query.
         var attends = (inputTokens != PaddingToken).view(batch, 1, 1, length);
         foreach (var block in blocks) hidden = block.forward(hidden, attends);
+        return outputProjection.forward(finalNorm.forward(hidden));
+    }
+
+    /// <summary>
+    /// <see cref="forward"/> in evaluation mode under no_grad, returning only the projected outputs at the flat
+    /// (batch × length) <paramref name="rows"/>, [rows, itemVectorDim]: the §3.2.3 fills. The same numbers up to float
+    /// rounding, with less work: the adapter runs only over positions that show their item (instead of zeroing the
+    /// vectors behind [FILL]/[MASK] and padding first), the blocks update their activations in place, and the last
+    /// block, final norm and output projection run only for <paramref name="rows"/> (the other positions still serve
+    /// as keys and values; bidirectional attention, §3.2.2).
+    /// </summary>
+    private Tensor FillForward(Tensor itemVectors, Tensor inputTokens, Tensor rows)
+    {
+        long batch = itemVectors.shape[0], length = itemVectors.shape[1];
+        long width = _options.ModelDim;
+        if (length > _options.MaxLength)
+            throw new ArgumentException($"Sequences of length {length} exceed {nameof(LladaTinyOptions.MaxLength)} {_options.MaxLength}.");
+        using Scalar padding = PaddingToken, item = ItemToken, fill = FillToken;
+        var flatTokens = inputTokens.flatten();
+        var itemRows = flatTokens.eq(item).nonzero().squeeze(1);
+        // As in forward: [FILL]/[MASK] positions show the shared embedding, padding shows the adapter of a zero
+        // vector (its bias), and only the item positions' vectors ever reach the adapter (no target leaks in).
+        var start = where(flatTokens.eq(fill).unsqueeze(1), fillEmbedding.view(1, -1), adapter.bias!.view(1, -1));
+        var hidden = start.index_copy_(0, itemRows, adapter.forward(itemVectors.reshape(-1, _options.ItemVectorDim).index_select(0, itemRows)))
+            .view(batch, length, width);
+        hidden.add_(positionEmbedding.weight!.narrow(0, 0, length).unsqueeze(0));
+
+        var attends = inputTokens.ne(padding).view(batch, 1, 1, length);
+        for (int layer = 0; layer < blocks.Count; layer++)
+            hidden = blocks[layer].ForwardInference(hidden, attends, layer == blocks.Count - 1 ? rows : null);
         return outputProjection.forward(finalNorm.forward(hidden));
     }
 
@@ -314,7 +346,7 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
         return masked;
     }
 
-    private static Tensor InputTokens(Tensor kinds, Tensor masked, UnmaskedLabelInput unmaskedLabels)
+    private static Tensor InputTokens(Tensor kinds, Tensor? masked, UnmaskedLabelInput unmaskedLabels)
     {
         // Explicit scalars, alive until the end of the method: an implicit conversion's Scalar is unreachable as soon as its
         // handle is passed, so a concurrent GC could finalize it while libtorch still reads it ("Unknown scalar type").
@@ -325,7 +357,7 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
         tokens = tokens.masked_fill(kinds.eq(observedKind), item);
         tokens = tokens.masked_fill(kinds.eq(unlabeledKind), fill);
         tokens = tokens.masked_fill(kinds.eq(labeledKind), labeledShows);
-        return tokens.masked_fill(masked, fill); // [MASK] shares the [FILL] embedding (§3.2.2).
+        return masked is null ? tokens : tokens.masked_fill(masked, fill); // [MASK] shares the [FILL] embedding (§3.2.2).
     }
 
     private (Tensor Vectors, Tensor Kinds) ReadBatch(Interaction batch)
