@@ -141,9 +141,10 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
             using var scope = NewDisposeScope();
             using Scalar unlabeled = (long)PositionKind.UnlabeledFill;
             var masked = batch.Contains(MaskField) ? CheckedMask(batch[MaskField], kinds) : null;
-            var fillIndex = kinds.eq(unlabeled).flatten().nonzero().squeeze(1);
+            var isFill = kinds.eq(unlabeled).flatten();
+            var fillIndex = isFill.nonzero().squeeze(1);
             long length = kinds.shape[1];
-            var vectors = FillForward(itemVectors, InputTokens(kinds, masked, UnmaskedLabelInput.ObservedItem), fillIndex);
+            var vectors = FillForward(itemVectors, InputTokens(kinds, masked, UnmaskedLabelInput.ObservedItem), isFill);
             return new LladaFillResult(
                 vectors.MoveToOuterDisposeScope(),
                 fillIndex.div(length, rounding_mode: RoundingMode.floor).MoveToOuterDisposeScope(),
@@ -228,32 +229,37 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
     }
 
     /// <summary>
-    /// <see cref="forward"/> in evaluation mode under no_grad, returning only the projected outputs at the flat
-    /// (batch × length) <paramref name="rows"/>, [rows, itemVectorDim]: the §3.2.3 fills. The same numbers up to float
-    /// rounding, with less work: the adapter runs only over positions that show their item (instead of zeroing the
-    /// vectors behind [FILL]/[MASK] and padding first), the blocks update their activations in place, and the last
-    /// block, final norm and output projection run only for <paramref name="rows"/> (the other positions still serve
-    /// as keys and values; bidirectional attention, §3.2.2).
+    /// <see cref="forward"/> in evaluation mode under no_grad, returning only the projected outputs at the positions
+    /// where <paramref name="outputMask"/> [batch × length] bool is set, in flat order, [rows, itemVectorDim]: the §3.2.3
+    /// fills. The same numbers up to float rounding, with less work: padding positions are dropped up front (they
+    /// are hidden from every query, so nothing real depends on them) and the real positions travel packed
+    /// [real, modelDim] through the blocks; the adapter runs only over positions that show their item (instead of
+    /// zeroing the vectors behind [FILL]/[MASK] first); the blocks update their activations in place; and the last
+    /// block, final norm and output projection run only for the output positions (all real positions still serve
+    /// as keys and values: bidirectional attention, §3.2.2).
     /// </summary>
-    private Tensor FillForward(Tensor itemVectors, Tensor inputTokens, Tensor rows)
+    private Tensor FillForward(Tensor itemVectors, Tensor inputTokens, Tensor outputMask)
     {
         long batch = itemVectors.shape[0], length = itemVectors.shape[1];
-        long width = _options.ModelDim;
         if (length > _options.MaxLength)
             throw new ArgumentException($"Sequences of length {length} exceed {nameof(LladaTinyOptions.MaxLength)} {_options.MaxLength}.");
-        using Scalar padding = PaddingToken, item = ItemToken, fill = FillToken;
+        using Scalar padding = PaddingToken, item = ItemToken;
         var flatTokens = inputTokens.flatten();
-        var itemRows = flatTokens.eq(item).nonzero().squeeze(1);
-        // As in forward: [FILL]/[MASK] positions show the shared embedding, padding shows the adapter of a zero
-        // vector (its bias), and only the item positions' vectors ever reach the adapter (no target leaks in).
-        var start = where(flatTokens.eq(fill).unsqueeze(1), fillEmbedding.view(1, -1), adapter.bias!.view(1, -1));
-        var hidden = start.index_copy_(0, itemRows, adapter.forward(itemVectors.reshape(-1, _options.ItemVectorDim).index_select(0, itemRows)))
-            .view(batch, length, width);
-        hidden.add_(positionEmbedding.weight!.narrow(0, 0, length).unsqueeze(0));
+        var realRows = flatTokens.ne(padding).nonzero().squeeze(1);
+        var realTokens = flatTokens.index_select(0, realRows);
+        var itemRows = realTokens.eq(item).nonzero().squeeze(1);
+        // As in forward: every real position that does not show its item is [FILL]/[MASK] and shows the shared
+        // embedding; only the item positions' vectors ever reach the adapter, so no target leaks into the input.
+        var hidden = fillEmbedding.view(1, -1).repeat(realRows.shape[0], 1);
+        var shown = itemVectors.reshape(-1, _options.ItemVectorDim).index_select(0, realRows.index_select(0, itemRows));
+        hidden.index_copy_(0, itemRows, adapter.forward(shown));
+        using Scalar lengthScalar = length;
+        hidden.add_(positionEmbedding.weight!.index_select(0, realRows.remainder(lengthScalar)));
 
-        var attends = inputTokens.ne(padding).view(batch, 1, 1, length);
+        var attends = flatTokens.ne(padding).view(batch, 1, 1, length);
+        var outputRows = outputMask.index_select(0, realRows).nonzero().squeeze(1);
         for (int layer = 0; layer < blocks.Count; layer++)
-            hidden = blocks[layer].ForwardInference(hidden, attends, layer == blocks.Count - 1 ? rows : null);
+            hidden = blocks[layer].ForwardInference(hidden, realRows, batch, length, attends, layer == blocks.Count - 1 ? outputRows : null);
         return outputProjection.forward(finalNorm.forward(hidden));
     }
 
