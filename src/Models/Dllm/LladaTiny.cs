@@ -121,7 +121,7 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
         var (vectors, kinds) = ReadBatch(batch);
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var masked = batch.Contains(MaskField) ? CheckedMask(batch[MaskField], kinds) : zeros_like(kinds, ScalarType.Bool);
+        var masked = batch.Contains(MaskField) ? CheckedMask(batch[MaskField], kinds) : null;
         return forward(vectors, InputTokens(kinds, masked, UnmaskedLabelInput.ObservedItem)).MoveToOuterDisposeScope();
     }
 
@@ -215,15 +215,17 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
         long batch = itemVectors.shape[0], length = itemVectors.shape[1];
         if (length > _options.MaxLength)
             throw new ArgumentException($"Sequences of length {length} exceed {nameof(LladaTinyOptions.MaxLength)} {_options.MaxLength}.");
-        var showsItem = (inputTokens == ItemToken).unsqueeze(2);
+        // Explicit scalars, as in InputTokens: an implicit conversion's Scalar is left to the finalizer.
+        using Scalar padding = PaddingToken, item = ItemToken, fill = FillToken;
+        var showsItem = inputTokens.eq(item).unsqueeze(2);
         // Vectors behind [FILL]/[MASK] are zeroed before the adapter, so a target can never leak into the input.
         var items = adapter.forward(itemVectors * showsItem.to(itemVectors.dtype));
-        var tokens = where((inputTokens == FillToken).unsqueeze(2), fillEmbedding.view(1, 1, -1).expand_as(items), items);
+        var tokens = where(inputTokens.eq(fill).unsqueeze(2), fillEmbedding.view(1, 1, -1).expand_as(items), items);
         var positions = positionEmbedding.forward(arange(length, dtype: ScalarType.Int64, device: itemVectors.device));
         var hidden = inputDropout.forward(tokens + positions.unsqueeze(0));
 
         // No causal mask (bidirectional, §3.2.2); padding keys are hidden from every query.
-        var attends = (inputTokens != PaddingToken).view(batch, 1, 1, length);
+        var attends = inputTokens.ne(padding).view(batch, 1, 1, length);
         foreach (var block in blocks) hidden = block.forward(hidden, attends);
         return outputProjection.forward(finalNorm.forward(hidden));
     }
