@@ -121,7 +121,7 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
         var (vectors, kinds) = ReadBatch(batch);
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var masked = batch.Contains(MaskField) ? CheckedMask(batch[MaskField], kinds) : zeros_like(kinds, ScalarType.Bool);
+        var masked = batch.Contains(MaskField) ? CheckedMask(batch[MaskField], kinds) : null;
         return forward(vectors, InputTokens(kinds, masked, UnmaskedLabelInput.ObservedItem)).MoveToOuterDisposeScope();
     }
 
@@ -132,16 +132,19 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
     /// </summary>
     public LladaFillResult Fill(Interaction batch)
     {
-        var (_, kinds) = ReadBatch(batch);
+        var (itemVectors, kinds) = ReadBatch(batch);
         bool wasTraining = training;
         train(false);
         try
         {
+            using var _ = no_grad();
             using var scope = NewDisposeScope();
-            var outputs = Predict(batch);
-            var fillIndex = (kinds == (long)PositionKind.UnlabeledFill).flatten().nonzero().squeeze(1);
+            using Scalar unlabeled = (long)PositionKind.UnlabeledFill;
+            var masked = batch.Contains(MaskField) ? CheckedMask(batch[MaskField], kinds) : null;
+            var isFill = kinds.eq(unlabeled).flatten();
+            var fillIndex = isFill.nonzero().squeeze(1);
             long length = kinds.shape[1];
-            var vectors = outputs.reshape(-1, _options.ItemVectorDim).index_select(0, fillIndex);
+            var vectors = FillForward(itemVectors, InputTokens(kinds, masked, UnmaskedLabelInput.ObservedItem), isFill);
             return new LladaFillResult(
                 vectors.MoveToOuterDisposeScope(),
                 fillIndex.div(length, rounding_mode: RoundingMode.floor).MoveToOuterDisposeScope(),
@@ -212,16 +215,53 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
         long batch = itemVectors.shape[0], length = itemVectors.shape[1];
         if (length > _options.MaxLength)
             throw new ArgumentException($"Sequences of length {length} exceed {nameof(LladaTinyOptions.MaxLength)} {_options.MaxLength}.");
-        var showsItem = (inputTokens == ItemToken).unsqueeze(2);
+        // Explicit scalars, as in InputTokens: an implicit conversion's Scalar is left to the finalizer.
+        using Scalar padding = PaddingToken, item = ItemToken, fill = FillToken;
+        var showsItem = inputTokens.eq(item).unsqueeze(2);
         // Vectors behind [FILL]/[MASK] are zeroed before the adapter, so a target can never leak into the input.
         var items = adapter.forward(itemVectors * showsItem.to(itemVectors.dtype));
-        var tokens = where((inputTokens == FillToken).unsqueeze(2), fillEmbedding.view(1, 1, -1).expand_as(items), items);
+        var tokens = where(inputTokens.eq(fill).unsqueeze(2), fillEmbedding.view(1, 1, -1).expand_as(items), items);
         var positions = positionEmbedding.forward(arange(length, dtype: ScalarType.Int64, device: itemVectors.device));
         var hidden = inputDropout.forward(tokens + positions.unsqueeze(0));
 
         // No causal mask (bidirectional, §3.2.2); padding keys are hidden from every query.
-        var attends = (inputTokens != PaddingToken).view(batch, 1, 1, length);
+        var attends = inputTokens.ne(padding).view(batch, 1, 1, length);
         foreach (var block in blocks) hidden = block.forward(hidden, attends);
+        return outputProjection.forward(finalNorm.forward(hidden));
+    }
+
+    /// <summary>
+    /// <see cref="forward"/> in evaluation mode under no_grad, returning only the projected outputs at the positions
+    /// where <paramref name="outputMask"/> [batch × length] bool is set, in flat order, [rows, itemVectorDim]: the §3.2.3
+    /// fills. The same numbers up to float rounding, with less work: padding positions are dropped up front (they
+    /// are hidden from every query, so nothing real depends on them) and the real positions travel packed
+    /// [real, modelDim] through the blocks; the adapter runs only over positions that show their item (instead of
+    /// zeroing the vectors behind [FILL]/[MASK] first); the blocks update their activations in place; and the last
+    /// block, final norm and output projection run only for the output positions (all real positions still serve
+    /// as keys and values: bidirectional attention, §3.2.2).
+    /// </summary>
+    private Tensor FillForward(Tensor itemVectors, Tensor inputTokens, Tensor outputMask)
+    {
+        long batch = itemVectors.shape[0], length = itemVectors.shape[1];
+        if (length > _options.MaxLength)
+            throw new ArgumentException($"Sequences of length {length} exceed {nameof(LladaTinyOptions.MaxLength)} {_options.MaxLength}.");
+        using Scalar padding = PaddingToken, item = ItemToken;
+        var flatTokens = inputTokens.flatten();
+        var realRows = flatTokens.ne(padding).nonzero().squeeze(1);
+        var realTokens = flatTokens.index_select(0, realRows);
+        var itemRows = realTokens.eq(item).nonzero().squeeze(1);
+        // As in forward: every real position that does not show its item is [FILL]/[MASK] and shows the shared
+        // embedding; only the item positions' vectors ever reach the adapter, so no target leaks into the input.
+        var hidden = fillEmbedding.view(1, -1).repeat(realRows.shape[0], 1);
+        var shown = itemVectors.reshape(-1, _options.ItemVectorDim).index_select(0, realRows.index_select(0, itemRows));
+        hidden.index_copy_(0, itemRows, adapter.forward(shown));
+        using Scalar lengthScalar = length;
+        hidden.add_(positionEmbedding.weight!.index_select(0, realRows.remainder(lengthScalar)));
+
+        var attends = flatTokens.ne(padding).view(batch, 1, 1, length);
+        var outputRows = outputMask.index_select(0, realRows).nonzero().squeeze(1);
+        for (int layer = 0; layer < blocks.Count; layer++)
+            hidden = blocks[layer].ForwardInference(hidden, realRows, batch, length, attends, layer == blocks.Count - 1 ? outputRows : null);
         return outputProjection.forward(finalNorm.forward(hidden));
     }
 
@@ -314,7 +354,7 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
         return masked;
     }
 
-    private static Tensor InputTokens(Tensor kinds, Tensor masked, UnmaskedLabelInput unmaskedLabels)
+    private static Tensor InputTokens(Tensor kinds, Tensor? masked, UnmaskedLabelInput unmaskedLabels)
     {
         // Explicit scalars, alive until the end of the method: an implicit conversion's Scalar is unreachable as soon as its
         // handle is passed, so a concurrent GC could finalize it while libtorch still reads it ("Unknown scalar type").
@@ -325,7 +365,7 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
         tokens = tokens.masked_fill(kinds.eq(observedKind), item);
         tokens = tokens.masked_fill(kinds.eq(unlabeledKind), fill);
         tokens = tokens.masked_fill(kinds.eq(labeledKind), labeledShows);
-        return tokens.masked_fill(masked, fill); // [MASK] shares the [FILL] embedding (§3.2.2).
+        return masked is null ? tokens : tokens.masked_fill(masked, fill); // [MASK] shares the [FILL] embedding (§3.2.2).
     }
 
     private (Tensor Vectors, Tensor Kinds) ReadBatch(Interaction batch)

@@ -138,6 +138,39 @@ public sealed class LladaTinyTests
         Assert.True(filled.Vectors.allclose(refilled.Vectors, rtol: 0, atol: 1e-6));
     }
 
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    [InlineData(2, true)]
+    public void Fill_gives_the_full_forward_outputs_at_the_gaps(int layers, bool withMask)
+    {
+        // Fill runs its own inference path (adapter over item positions only, in-place blocks, last block only at
+        // the gaps); it must agree with the plain forward that training uses, up to float rounding.
+        Determinism.Seed(23);
+        var options = SmallOptions();
+        options.Layers = layers;
+        options.MaxLength = 20;
+        using var model = LladaTiny.Create(options);
+        using var ring = RingBatch(new Random(8), 5, unlabeledPerSequence: 2);
+        var ringKinds = ring[LladaTiny.PositionKindsField];
+        // Padding at the end whose vector slots hold noise, and noise behind the gaps.
+        var kinds = cat([ringKinds, zeros(5, 4, ScalarType.Int64)], 1);
+        var vectors = cat([ring[LladaTiny.ItemVectorsField] + (ringKinds == (long)PositionKind.UnlabeledFill).unsqueeze(2) * 2f, randn(5, 4, 32)], 1);
+        using var batch = new Interaction().Add(LladaTiny.ItemVectorsField, vectors).Add(LladaTiny.PositionKindsField, kinds);
+        if (withMask) batch.Add(LladaTiny.MaskField, (kinds == (long)PositionKind.LabeledFill).logical_and(rand(5, 20) < 0.5));
+        model.SetTraining(true);
+
+        using var filled = model.Fill(batch);
+        model.SetTraining(false);
+        using var full = model.Predict(batch);
+
+        var expected = full.index(TensorIndex.Tensor(filled.Sequences), TensorIndex.Tensor(filled.Positions));
+        Assert.Equal(expected.shape, filled.Vectors.shape);
+        Assert.Equal(10, filled.Vectors.shape[0]);
+        var difference = (expected - filled.Vectors).abs().max().item<float>();
+        Assert.True(difference < 1e-5, $"Fill differs from the full forward by {difference:G3}.");
+    }
+
     [Fact]
     public void Masked_targets_do_not_leak_into_the_input()
     {
