@@ -163,17 +163,14 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         var target = ItemRepresentation(targetVector, batch[TargetSidField]) * known + unknownTarget * (1 - known);
 
         var parts = new List<Tensor>(8);
-        if (o.UseBase || o.UseCompression)
+        var group = batch.Contains(HistoryGroupField) ? batch[HistoryGroupField] : null;
+        if (o.UseBase)
         {
             var sequence = rows.index_select(0, history.flatten()).view(b, length, h);
-            if (o.UseBase) parts.Add(Din(rows, history, sequence, target, mask, maskFloat));
-            if (o.UseCompression) parts.Add(Compression(rows, history, target, mask, maskFloat, b, length));
+            parts.Add(Din(rows, history, sequence, target, mask, maskFloat));
         }
-        if (o.UseRetrieval)
-        {
-            var group = batch.Contains(HistoryGroupField) ? batch[HistoryGroupField] : null;
-            parts.Add(Retrieval(table, rows, history, group, targetVector, target, mask, b));
-        }
+        if (o.UseCompression) parts.Add(Compression(rows, history, group, target, mask, maskFloat));
+        if (o.UseRetrieval) parts.Add(Retrieval(table, rows, history, group, targetVector, target, mask, b));
 
         var side = batch[TargetSideField];
         parts.Add(target);
@@ -542,20 +539,38 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
     /// <summary>
     /// Stage 1: anchors A (queries) cross-attend over the whole sequence, a soft clustering into interest groups
     /// (every item gets gradient). Stage 2: the target attends over the compressed anchors.
+    /// <para>
+    /// Stage 1 does not depend on the target (§2.2.2; the split scoring path caches it per user), so with
+    /// <paramref name="group"/> it runs once per distinct sequence of the batch (rows of one user share it) and its
+    /// [U, M, h] result is gathered to the rows. The anchor scores are taken per table row ([R, M]: the key projection
+    /// of each distinct item dotted with the M anchor queries) and gathered to the positions, instead of gathering
+    /// [·, L, h] keys: the same dot products, an eighth of the gather and of its backward scatter.
+    /// </para>
     /// </summary>
-    private Tensor Compression(Tensor rows, Tensor history, Tensor target, Tensor mask, Tensor maskFloat, long b, long length)
+    private Tensor Compression(Tensor rows, Tensor history, Tensor? group, Tensor target, Tensor mask, Tensor maskFloat)
     {
-        int h = _options.HiddenDim;
+        int h = _options.HiddenDim, m = _options.InterestAnchors;
+        Tensor? owner = null;
+        if (group is not null)
+        {
+            owner = group.select(1, 0);
+            var firstRows = group.select(1, 1).eq(0).nonzero().squeeze(1); // [U], in owner order
+            history = history.index_select(0, firstRows);
+            mask = mask.index_select(0, firstRows);
+            maskFloat = maskFloat.index_select(0, firstRows);
+        }
+        long sequences = history.shape[0], length = history.shape[1];
         var flat = history.flatten();
-        var keys = compressionKey.forward(rows).index_select(0, flat).view(b, length, h);
-        var values = compressionValue.forward(rows).index_select(0, flat).view(b, length, h);
         var queries = anchorQuery.forward(anchors); // [M, h]
-        var scores = queries.unsqueeze(0).matmul(keys.transpose(1, 2)) / Math.Sqrt(h); // [B, M, L]
-        int m = _options.InterestAnchors;
-        var expandedMask = mask.unsqueeze(1).expand(b, m, length);
-        var weights = MaskedSoftmax(scores, expandedMask, expandedMask.to_type(ScalarType.Float32));
-        var compressed = weights.matmul(values) + anchors.unsqueeze(0); // [B, M, h]
-        var extraction = compressed.matmul(extractionQuery.forward(target).unsqueeze(2)).squeeze(2) / Math.Sqrt(h);
+        using Scalar scale = Math.Sqrt(h);
+        var rowScores = compressionKey.forward(rows).matmul(queries.t()); // [R, M]
+        var scores = rowScores.index_select(0, flat).view(sequences, length, m).transpose(1, 2).div(scale); // [U, M, L]
+        var values = compressionValue.forward(rows).index_select(0, flat).view(sequences, length, h);
+        var expandedMask = mask.unsqueeze(1).expand(sequences, m, length);
+        var weights = MaskedSoftmax(scores, expandedMask, maskFloat.unsqueeze(1).expand(sequences, m, length));
+        var compressed = weights.matmul(values).add(anchors.unsqueeze(0)); // [U, M, h]
+        if (owner is not null) compressed = compressed.index_select(0, owner); // [B, M, h]
+        var extraction = compressed.matmul(extractionQuery.forward(target).unsqueeze(2)).squeeze(2).div(scale);
         return extraction.softmax(1).unsqueeze(1).matmul(compressed).squeeze(1);
     }
 
