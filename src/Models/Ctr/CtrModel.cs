@@ -166,8 +166,16 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         var group = batch.Contains(HistoryGroupField) ? batch[HistoryGroupField] : null;
         if (o.UseBase)
         {
-            var sequence = rows.index_select(0, history.flatten()).view(b, length, h);
-            parts.Add(Din(rows, history, sequence, target, mask, maskFloat));
+            var cells = group is null ? null : UserCells(group, b);
+            if (cells is not null)
+            {
+                parts.Add(DinGrouped(rows, history, cells.Value, target, mask, maskFloat));
+            }
+            else
+            {
+                var sequence = rows.index_select(0, history.flatten()).view(b, length, h);
+                parts.Add(Din(rows, history, sequence, target, mask, maskFloat));
+            }
         }
         if (o.UseCompression) parts.Add(Compression(rows, history, group, target, mask, maskFloat));
         if (o.UseRetrieval) parts.Add(Retrieval(table, rows, history, group, targetVector, target, mask, b));
@@ -472,6 +480,50 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         var scores = dinScore.forward(nn.functional.gelu(hidden)).squeeze(2);
         var weights = MaskedSoftmax(scores, mask, maskFloat);
         return weights.unsqueeze(1).bmm(sequence).squeeze(1);
+    }
+
+    /// <summary>
+    /// The training batch's rows laid out per distinct user: the first row of each user ([U], in owner order), the
+    /// number of columns C (the most rows of one user) and each row's cell owner·C + rank in a [U·C] grid. Null where
+    /// the grid would be much larger than the batch (a few users with many rows among many with one): the padding
+    /// cells would cost more than sharing the sequence saves.
+    /// </summary>
+    private static (Tensor FirstRows, long Users, long Columns, Tensor Cell)? UserCells(Tensor group, long b)
+    {
+        var owner = group.select(1, 0);
+        var rank = group.select(1, 1);
+        var firstRows = rank.eq(0).nonzero().squeeze(1);
+        long users = firstRows.shape[0], columns = rank.max().item<long>() + 1;
+        if (columns == 1 || users * columns * 4 > b * 5) return null;
+        return (firstRows, users, columns, owner * columns + rank);
+    }
+
+    /// <summary>
+    /// <see cref="Din"/> with each user's sequence gathered once and all its rows (candidates) scored against it in
+    /// one batched product, as the split scoring path does per request (§2.2.1 "System Deployment"): the q ⊙ k term
+    /// is k · (q ⊙ W_p)ᵀ, a [L, h] × [h, C·a] product per user, so neither the per-row [B, L, h] copy of the sequence
+    /// nor its elementwise product with the target (nor their gradients) exist, and the weighted sum is one [C, L] ×
+    /// [L, h] product per user. The same function of the same weights as <see cref="Din"/> (up to float rounding).
+    /// </summary>
+    private Tensor DinGrouped(Tensor rows, Tensor history, (Tensor FirstRows, long Users, long Columns, Tensor Cell) cells, Tensor target,
+        Tensor mask, Tensor maskFloat)
+    {
+        var (query, key, difference, product) = DinWeights();
+        var (firstRows, u, c, cell) = cells;
+        long length = history.shape[1], h = target.shape[1], a = product.shape[0];
+        var userHistory = history.index_select(0, firstRows).flatten(); // [U·L]
+        var sequence = rows.index_select(0, userHistory).view(u, length, h);
+        var targets = zeros(u * c, h, dtype: target.dtype, device: target.device).index_copy(0, cell, target).view(u, c, 1, h);
+        var productWeights = targets.mul(product.unsqueeze(0).unsqueeze(0)).view(u, c * a, h); // [U, C·a, h]
+        var hidden = sequence.bmm(productWeights.transpose(1, 2)).view(u, length, c, a); // [U, L, C, a]
+        var keyTerm = rows.matmul((key - difference).t()).index_select(0, userHistory).view(u, length, 1, a);
+        var queryTerm = targets.view(u, c, h).matmul((query + difference).t()).add(dinHidden.bias!).view(u, 1, c, a);
+        hidden = hidden.add(keyTerm).add(queryTerm);
+        var scores = dinScore.forward(nn.functional.gelu(hidden)).view(u, length, c).transpose(1, 2); // [U, C, L]
+        var userMask = mask.index_select(0, firstRows).unsqueeze(1).expand(u, c, length);
+        var userMaskFloat = maskFloat.index_select(0, firstRows).unsqueeze(1).expand(u, c, length);
+        var weights = MaskedSoftmax(scores, userMask, userMaskFloat);
+        return weights.bmm(sequence).view(u * c, h).index_select(0, cell);
     }
 
     /// <summary>
