@@ -99,21 +99,34 @@ public static class CtrBatchBuilder
         }
 
         int perRow = (tableSlots.Count + b - 1) / b;
-        var table = new float[(long)b * perRow * d];
-        var tableSid = new long[(long)b * perRow * levels];
-        var tableFill = new float[(long)b * perRow];
+        // Every field is written straight into its (zeroed) tensor's native memory, as BuildCandidates does: the item
+        // table alone is 5 MB at length 50 (15 MB at 200), which as a managed array was a large-object-heap allocation
+        // per step (a gen-2 collection every few steps) and a second copy into libtorch.
+        var tableTensor = zeros([b, perRow, d], dtype: ScalarType.Float32);
+        var tableSidTensor = zeros([b, perRow, levels], dtype: ScalarType.Int64);
+        var tableFillTensor = zeros([b, perRow], dtype: ScalarType.Float32);
+        var table = MemoryMarshal.Cast<byte, float>(tableTensor.bytes);
+        var tableSid = MemoryMarshal.Cast<byte, long>(tableSidTensor.bytes);
+        var tableFill = MemoryMarshal.Cast<byte, float>(tableFillTensor.bytes);
         for (int row = 1; row < tableSlots.Count; row++) WriteTableRow(tableSlots[row], row, table, tableSid, tableFill, options);
 
-        var history = new long[(long)b * longest];
+        var historyTensor = zeros([b, longest], dtype: ScalarType.Int64);
+        var groupTensor = zeros([b, 2], dtype: ScalarType.Int64);
+        var targetTensor = zeros([b, d], dtype: ScalarType.Float32);
+        var knownTensor = zeros([b], dtype: ScalarType.Float32);
+        var targetSidTensor = zeros([b, levels], dtype: ScalarType.Int64);
+        var sideTensor = zeros([b, 3], dtype: ScalarType.Int64);
+        var userTensor = zeros([b, CtrModel.UserFeatureCount], dtype: ScalarType.Float32);
+        var history = MemoryMarshal.Cast<byte, long>(historyTensor.bytes);
         // Rows of one user share one sequence: (its index among the batch's distinct sequences, the row's rank among its rows).
-        var group = new long[(long)b * 2];
+        var group = MemoryMarshal.Cast<byte, long>(groupTensor.bytes);
         var owners = new Dictionary<CtrUserFeatures, int>(ReferenceEqualityComparer.Instance);
         var ranks = new List<int>();
-        var target = new float[(long)b * d];
-        var known = new float[b];
-        var targetSid = new long[(long)b * levels];
-        var side = new long[b * 3];
-        var user = new float[b * CtrModel.UserFeatureCount];
+        var target = MemoryMarshal.Cast<byte, float>(targetTensor.bytes);
+        var known = MemoryMarshal.Cast<byte, float>(knownTensor.bytes);
+        var targetSid = MemoryMarshal.Cast<byte, long>(targetSidTensor.bytes);
+        var side = MemoryMarshal.Cast<byte, long>(sideTensor.bytes);
+        var user = MemoryMarshal.Cast<byte, float>(userTensor.bytes);
         for (int i = 0; i < b; i++)
         {
             var (features, candidate) = rows[i];
@@ -121,7 +134,7 @@ public static class CtrBatchBuilder
             var sequence = sequences[features];
             // Right-aligned: the newest item is always in the last column.
             int offset = longest - sequence.Count;
-            for (int j = 0; j < sequence.Count; j++) history[(long)i * longest + offset + j] = tableIndex[sequence[j].Vector];
+            for (int j = 0; j < sequence.Count; j++) history[i * longest + offset + j] = tableIndex[sequence[j].Vector];
             if (!owners.TryGetValue(features, out int owner))
             {
                 owner = owners.Count;
@@ -131,20 +144,20 @@ public static class CtrBatchBuilder
             group[i * 2] = owner;
             group[i * 2 + 1] = ranks[owner]++;
             WriteCandidate(candidate, i, target, known, targetSid, side, options);
-            WriteUserSide(features, sequence, user.AsSpan(i * CtrModel.UserFeatureCount, CtrModel.UserFeatureCount));
+            WriteUserSide(features, sequence, user.Slice(i * CtrModel.UserFeatureCount, CtrModel.UserFeatureCount));
         }
 
         var batch = new Interaction()
-            .Add(CtrModel.ItemTableField, tensor(table, [b, perRow, d], device: device))
-            .Add(CtrModel.ItemTableSidField, tensor(tableSid, [b, perRow, levels], device: device))
-            .Add(CtrModel.ItemTableFillField, tensor(tableFill, [b, perRow], device: device))
-            .Add(CtrModel.HistoryField, tensor(history, [b, longest], device: device))
-            .Add(CtrModel.HistoryGroupField, tensor(group, [b, 2], device: device))
-            .Add(CtrModel.TargetField, tensor(target, [b, d], device: device))
-            .Add(CtrModel.TargetKnownField, tensor(known, [b], device: device))
-            .Add(CtrModel.TargetSidField, tensor(targetSid, [b, levels], device: device))
-            .Add(CtrModel.TargetSideField, tensor(side, [b, 3], device: device))
-            .Add(CtrModel.UserSideField, tensor(user, [b, CtrModel.UserFeatureCount], device: device));
+            .Add(CtrModel.ItemTableField, OnDevice(tableTensor, device))
+            .Add(CtrModel.ItemTableSidField, OnDevice(tableSidTensor, device))
+            .Add(CtrModel.ItemTableFillField, OnDevice(tableFillTensor, device))
+            .Add(CtrModel.HistoryField, OnDevice(historyTensor, device))
+            .Add(CtrModel.HistoryGroupField, OnDevice(groupTensor, device))
+            .Add(CtrModel.TargetField, OnDevice(targetTensor, device))
+            .Add(CtrModel.TargetKnownField, OnDevice(knownTensor, device))
+            .Add(CtrModel.TargetSidField, OnDevice(targetSidTensor, device))
+            .Add(CtrModel.TargetSideField, OnDevice(sideTensor, device))
+            .Add(CtrModel.UserSideField, OnDevice(userTensor, device));
         if (labels is not null) batch.Add(CtrModel.LabelField, tensor(labels, [b], device: device));
         return batch;
     }
@@ -227,15 +240,24 @@ public static class CtrBatchBuilder
             .Add(CtrModel.TargetSideField, side.to(device));
     }
 
-    private static void WriteTableRow(SequenceSlot slot, int row, float[] table, long[] tableSid, float[] tableFill, CtrModelOptions options)
+    /// <summary>The host tensor itself on the CPU; elsewhere its copy on <paramref name="device"/> (the host one freed at once).</summary>
+    private static Tensor OnDevice(Tensor host, Device device)
+    {
+        if (device.type == TorchSharp.DeviceType.CPU) return host;
+        var moved = host.to(device);
+        host.Dispose();
+        return moved;
+    }
+
+    private static void WriteTableRow(SequenceSlot slot, int row, Span<float> table, Span<long> tableSid, Span<float> tableFill, CtrModelOptions options)
     {
         int d = options.ItemVectorDim, levels = options.SidLevels;
-        var destination = table.AsSpan(row * d, d);
+        var destination = table.Slice(row * d, d);
         slot.Vector.CopyTo(destination);
         // §4.2.1: fills are normalised before they enter the model.
         if (slot.IsFill) Normalize(destination);
         tableFill[row] = slot.IsFill ? 1f : 0f;
-        WriteSid(slot.SemanticId, tableSid.AsSpan(row * levels, levels), options.SidCodebookSize);
+        WriteSid(slot.SemanticId, tableSid.Slice(row * levels, levels), options.SidCodebookSize);
     }
 
     private static void WriteCandidate(CtrCandidate candidate, int i, Span<float> target, Span<float> known, Span<long> targetSid, Span<long> side, CtrModelOptions options)

@@ -163,25 +163,27 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         var target = ItemRepresentation(targetVector, batch[TargetSidField]) * known + unknownTarget * (1 - known);
 
         var parts = new List<Tensor>(8);
-        if (o.UseBase || o.UseCompression)
+        var group = batch.Contains(HistoryGroupField) ? batch[HistoryGroupField] : null;
+        if (o.UseBase)
         {
-            var sequence = rows.index_select(0, history.flatten()).view(b, length, h);
-            if (o.UseBase)
+            // DIN reads the newest DinHistory positions (right-aligned: the newest is the last column).
+            long window = Math.Min(o.DinHistory, length), start = length - window;
+            var dinHistory = window == length ? history : history.narrow(1, start, window);
+            var dinMask = window == length ? mask : mask.narrow(1, start, window);
+            var dinMaskFloat = window == length ? maskFloat : maskFloat.narrow(1, start, window);
+            var cells = group is null ? null : UserCells(group, b);
+            if (cells is not null)
             {
-                // DIN reads the newest DinHistory positions (right-aligned: the newest is the last column).
-                long window = Math.Min(o.DinHistory, length), start = length - window;
-                parts.Add(window == length
-                    ? Din(rows, history, sequence, target, mask, maskFloat)
-                    : Din(rows, history.narrow(1, start, window), sequence.narrow(1, start, window), target, mask.narrow(1, start, window),
-                        maskFloat.narrow(1, start, window)));
+                parts.Add(DinGrouped(rows, dinHistory, cells.Value, target, dinMask, dinMaskFloat));
             }
-            if (o.UseCompression) parts.Add(Compression(rows, history, target, mask, maskFloat, b, length));
+            else
+            {
+                var sequence = rows.index_select(0, dinHistory.flatten()).view(b, window, h);
+                parts.Add(Din(rows, dinHistory, sequence, target, dinMask, dinMaskFloat));
+            }
         }
-        if (o.UseRetrieval)
-        {
-            var group = batch.Contains(HistoryGroupField) ? batch[HistoryGroupField] : null;
-            parts.Add(Retrieval(table, rows, history, group, targetVector, target, mask, b));
-        }
+        if (o.UseCompression) parts.Add(Compression(rows, history, group, target, mask, maskFloat));
+        if (o.UseRetrieval) parts.Add(Retrieval(table, rows, history, group, targetVector, target, mask, b));
 
         var side = batch[TargetSideField];
         parts.Add(target);
@@ -487,6 +489,50 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
     }
 
     /// <summary>
+    /// The training batch's rows laid out per distinct user: the first row of each user ([U], in owner order), the
+    /// number of columns C (the most rows of one user) and each row's cell owner·C + rank in a [U·C] grid. Null where
+    /// the grid would be much larger than the batch (a few users with many rows among many with one): the padding
+    /// cells would cost more than sharing the sequence saves.
+    /// </summary>
+    private static (Tensor FirstRows, long Users, long Columns, Tensor Cell)? UserCells(Tensor group, long b)
+    {
+        var owner = group.select(1, 0);
+        var rank = group.select(1, 1);
+        var firstRows = rank.eq(0).nonzero().squeeze(1);
+        long users = firstRows.shape[0], columns = rank.max().item<long>() + 1;
+        if (columns == 1 || users * columns * 4 > b * 5) return null;
+        return (firstRows, users, columns, owner * columns + rank);
+    }
+
+    /// <summary>
+    /// <see cref="Din"/> with each user's sequence gathered once and all its rows (candidates) scored against it in
+    /// one batched product, as the split scoring path does per request (§2.2.1 "System Deployment"): the q ⊙ k term
+    /// is k · (q ⊙ W_p)ᵀ, a [L, h] × [h, C·a] product per user, so neither the per-row [B, L, h] copy of the sequence
+    /// nor its elementwise product with the target (nor their gradients) exist, and the weighted sum is one [C, L] ×
+    /// [L, h] product per user. The same function of the same weights as <see cref="Din"/> (up to float rounding).
+    /// </summary>
+    private Tensor DinGrouped(Tensor rows, Tensor history, (Tensor FirstRows, long Users, long Columns, Tensor Cell) cells, Tensor target,
+        Tensor mask, Tensor maskFloat)
+    {
+        var (query, key, difference, product) = DinWeights();
+        var (firstRows, u, c, cell) = cells;
+        long length = history.shape[1], h = target.shape[1], a = product.shape[0];
+        var userHistory = history.index_select(0, firstRows).flatten(); // [U·L]
+        var sequence = rows.index_select(0, userHistory).view(u, length, h);
+        var targets = zeros(u * c, h, dtype: target.dtype, device: target.device).index_copy(0, cell, target).view(u, c, 1, h);
+        var productWeights = targets.mul(product.unsqueeze(0).unsqueeze(0)).view(u, c * a, h); // [U, C·a, h]
+        var hidden = sequence.bmm(productWeights.transpose(1, 2)).view(u, length, c, a); // [U, L, C, a]
+        var keyTerm = rows.matmul((key - difference).t()).index_select(0, userHistory).view(u, length, 1, a);
+        var queryTerm = targets.view(u, c, h).matmul((query + difference).t()).add(dinHidden.bias!).view(u, 1, c, a);
+        hidden = hidden.add(keyTerm).add(queryTerm);
+        var scores = dinScore.forward(nn.functional.gelu(hidden)).view(u, length, c).transpose(1, 2); // [U, C, L]
+        var userMask = mask.index_select(0, firstRows).unsqueeze(1).expand(u, c, length);
+        var userMaskFloat = maskFloat.index_select(0, firstRows).unsqueeze(1).expand(u, c, length);
+        var weights = MaskedSoftmax(scores, userMask, userMaskFloat);
+        return weights.bmm(sequence).view(u * c, h).index_select(0, cell);
+    }
+
+    /// <summary>
     /// GSU (Eq. 1): top-K history positions by cosine between the raw knowledge vectors of target and history (ties to
     /// the newest, <see cref="GsuTopK"/>).
     /// ESU (Eqs. 2–3): multi-head attention with the target as query over the retrieved items; K/V projections
@@ -551,20 +597,38 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
     /// <summary>
     /// Stage 1: anchors A (queries) cross-attend over the whole sequence, a soft clustering into interest groups
     /// (every item gets gradient). Stage 2: the target attends over the compressed anchors.
+    /// <para>
+    /// Stage 1 does not depend on the target (§2.2.2; the split scoring path caches it per user), so with
+    /// <paramref name="group"/> it runs once per distinct sequence of the batch (rows of one user share it) and its
+    /// [U, M, h] result is gathered to the rows. The anchor scores are taken per table row ([R, M]: the key projection
+    /// of each distinct item dotted with the M anchor queries) and gathered to the positions, instead of gathering
+    /// [·, L, h] keys: the same dot products, an eighth of the gather and of its backward scatter.
+    /// </para>
     /// </summary>
-    private Tensor Compression(Tensor rows, Tensor history, Tensor target, Tensor mask, Tensor maskFloat, long b, long length)
+    private Tensor Compression(Tensor rows, Tensor history, Tensor? group, Tensor target, Tensor mask, Tensor maskFloat)
     {
-        int h = _options.HiddenDim;
+        int h = _options.HiddenDim, m = _options.InterestAnchors;
+        Tensor? owner = null;
+        if (group is not null)
+        {
+            owner = group.select(1, 0);
+            var firstRows = group.select(1, 1).eq(0).nonzero().squeeze(1); // [U], in owner order
+            history = history.index_select(0, firstRows);
+            mask = mask.index_select(0, firstRows);
+            maskFloat = maskFloat.index_select(0, firstRows);
+        }
+        long sequences = history.shape[0], length = history.shape[1];
         var flat = history.flatten();
-        var keys = compressionKey.forward(rows).index_select(0, flat).view(b, length, h);
-        var values = compressionValue.forward(rows).index_select(0, flat).view(b, length, h);
         var queries = anchorQuery.forward(anchors); // [M, h]
-        var scores = queries.unsqueeze(0).matmul(keys.transpose(1, 2)) / Math.Sqrt(h); // [B, M, L]
-        int m = _options.InterestAnchors;
-        var expandedMask = mask.unsqueeze(1).expand(b, m, length);
-        var weights = MaskedSoftmax(scores, expandedMask, expandedMask.to_type(ScalarType.Float32));
-        var compressed = weights.matmul(values) + anchors.unsqueeze(0); // [B, M, h]
-        var extraction = compressed.matmul(extractionQuery.forward(target).unsqueeze(2)).squeeze(2) / Math.Sqrt(h);
+        using Scalar scale = Math.Sqrt(h);
+        var rowScores = compressionKey.forward(rows).matmul(queries.t()); // [R, M]
+        var scores = rowScores.index_select(0, flat).view(sequences, length, m).transpose(1, 2).div(scale); // [U, M, L]
+        var values = compressionValue.forward(rows).index_select(0, flat).view(sequences, length, h);
+        var expandedMask = mask.unsqueeze(1).expand(sequences, m, length);
+        var weights = MaskedSoftmax(scores, expandedMask, maskFloat.unsqueeze(1).expand(sequences, m, length));
+        var compressed = weights.matmul(values).add(anchors.unsqueeze(0)); // [U, M, h]
+        if (owner is not null) compressed = compressed.index_select(0, owner); // [B, M, h]
+        var extraction = compressed.matmul(extractionQuery.forward(target).unsqueeze(2)).squeeze(2).div(scale);
         return extraction.softmax(1).unsqueeze(1).matmul(compressed).squeeze(1);
     }
 
