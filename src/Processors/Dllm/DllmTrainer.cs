@@ -73,11 +73,17 @@ public sealed class DllmTrainer(DllmStore store, ItemVectors vectors, LladaTinyO
         var version = await store.LatestAsync(ct) ?? throw new InvalidOperationException("the version just recorded is missing");
         metrics.Trained(version, clock.Elapsed);
         logger.LogInformation(
-            "dllm: trained {Version} on {Windows} windows in {Seconds:F1} s; held-out IB-ACC [MASK] {MaskAcc:F3} [FILL] {FillAcc:F3}, IB-PPL [MASK] {MaskPpl:F2} [FILL] {FillPpl:F2}",
-            DllmModelVersion.Label(number), training.Count, clock.Elapsed.TotalSeconds, version.Metric("mask_ib_acc"), version.Metric("fill_ib_acc"),
-            version.Metric("mask_ib_ppl"), version.Metric("fill_ib_ppl"));
+            "dllm: trained {Version} on {Windows} windows in {Seconds:F1} s; held-out IB-ACC [MASK] {MaskAcc} [FILL] {FillAcc}, IB-PPL [MASK] {MaskPpl} [FILL] {FillPpl}",
+            DllmModelVersion.Label(number), training.Count, clock.Elapsed.TotalSeconds, Text(version.Metric("mask_ib_acc"), "F3"), Text(version.Metric("fill_ib_acc"), "F3"),
+            Text(version.Metric("mask_ib_ppl"), "F2"), Text(version.Metric("fill_ib_ppl"), "F2"));
         return version;
     }
+
+    /// <summary>
+    /// A metric as text for the log: a metric can be non-finite (IB-PPL exponentiates the held-out loss; a `make run` logged
+    /// +∞), and the JSON console formatter throws on a non-finite number, which reported a stored version as a failed run.
+    /// </summary>
+    private static string Text(double value, string format) => value.ToString(format, System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The training run itself (CPU or GPU bound); returns the checkpoint and the held-out metrics.</summary>
     private (byte[] Checkpoint, Dictionary<string, double> Metrics) Train(List<GapWindow> training, List<GapWindow> heldOut,
