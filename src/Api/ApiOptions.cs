@@ -50,15 +50,15 @@ public sealed class ApiOptions : IValidatableObject
     [Range(100, 86_400_000)] public int ModelPollMs { get; set; } = 30_000;
 
     /// <summary>
-    /// libtorch intra-op threads for scoring (process-wide: roles sharing the process share it); 0 keeps libtorch's
-    /// default of one per core. With concurrent requests on few cores, 1 avoids threads spinning against each other
-    /// (see the Ranking API benchmark in the README).
+    /// libtorch threads each scoring thread's forward pass uses (default 1). The scoring threads already take one core
+    /// each, so more than one per pass puts several threads per core, and a pass then waits on its libtorch helpers
+    /// whenever one of them is descheduled.
     /// </summary>
-    [Range(0, 256)] public int TorchThreads { get; set; }
+    [Range(1, 256)] public int TorchThreads { get; set; } = 1;
 
     /// <summary>
     /// Threads that run the model on the score path (user step and candidate step; a request's candidates are split
-    /// across them); 0 (default): one per core. With <see cref="TorchThreads"/> 1 each runs one libtorch thread.
+    /// across them); 0 (default): one per core. Each runs <see cref="TorchThreads"/> libtorch threads.
     /// </summary>
     [Range(0, 256)] public int ScoringThreads { get; set; }
 

@@ -6,6 +6,7 @@ using ReaSeq.Contracts;
 using ReaSeq.Contracts.Serialization;
 using ReaSeq.Ingestors.Streaming;
 using ReaSeq.Models.Ctr;
+using ReaSeq.Models.Training;
 
 namespace ReaSeq.Api.Scoring;
 
@@ -116,7 +117,6 @@ public sealed class ModelWatcher(IKafkaClientSupplier kafka, ModelRegistry regis
         {
             var checkpoint = await registry.CheckpointAsync(row.Version, ct);
             var modelOptions = CtrModelCheckpoint.ReadOptions(checkpoint);
-            if (options.TorchThreads > 0) ReaSeq.Models.Training.TorchDevice.SetCpuThreads(options.TorchThreads);
             // Serving runs on the CPU of this process whatever device the trainer used.
             model = new ServingModel(CtrModelCheckpoint.Load(checkpoint, row.Version, "cpu"), modelOptions, row.Version, row.Seq);
         }
@@ -127,6 +127,8 @@ public sealed class ModelWatcher(IKafkaClientSupplier kafka, ModelRegistry regis
             logger.LogError("api: CTR model {Version} cannot be loaded ({Message}); {Current} keeps serving", row.Version, e.Message, holder.Current?.Version ?? "no model");
             return;
         }
+        // This thread's ops run as the scoring threads' do (libtorch sets its thread count per thread).
+        TorchDevice.UseCpuThreadsOnThisThread(options.TorchThreads);
         // One warm-up request on the new weights before any ranker's request reaches them (first-call costs of libtorch).
         // Every pathway runs once (a history, a target with vector and semantic id, a content-only target).
         var d = model.Options.ItemVectorDim;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using ReaSeq.Models.Training;
 
 namespace ReaSeq.Api.Scoring;
 
@@ -10,7 +11,10 @@ namespace ReaSeq.Api.Scoring;
 /// core runs at a time, each on one libtorch thread, rather than many passes time-slicing the cores. A request's
 /// candidates are split across the idle threads (<see cref="Split"/>): each candidate's score depends only on the
 /// user state and that candidate (paper §2.2.1: the candidate batch is independent given the user side), so the parts
-/// score exactly as one batch would.
+/// score exactly as one batch would. Each thread runs its passes with <see cref="ApiOptions.TorchThreads"/> libtorch
+/// threads, set on the thread itself: libtorch reads the count once per thread, so a process-wide setting made after a
+/// thread's first op never reaches it (it kept libtorch's one per core, and two passes then ran four threads on two
+/// cores, each pass stalling on a descheduled helper).
 /// </summary>
 public sealed class ScoringWorkers : IDisposable
 {
@@ -20,8 +24,11 @@ public sealed class ScoringWorkers : IDisposable
     private readonly BlockingCollection<Action> _queue = new(new ConcurrentQueue<Action>());
     private readonly Thread[] _threads;
 
+    private volatile int _torchThreads;
+
     public ScoringWorkers(ApiOptions options)
     {
+        _torchThreads = options.TorchThreads;
         var count = options.ScoringThreads > 0 ? options.ScoringThreads : Environment.ProcessorCount;
         _threads = new Thread[count];
         for (var i = 0; i < count; i++)
@@ -32,6 +39,13 @@ public sealed class ScoringWorkers : IDisposable
     }
 
     public int Threads => _threads.Length;
+
+    /// <summary>libtorch threads per pass; a change applies to the next work item of every thread.</summary>
+    public int TorchThreads
+    {
+        get => _torchThreads;
+        set => _torchThreads = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "Thread count must be positive.");
+    }
 
     /// <summary>Runs <paramref name="work"/> on a scoring thread.</summary>
     public Task<T> RunAsync<T>(Func<T> work)
@@ -81,7 +95,11 @@ public sealed class ScoringWorkers : IDisposable
 
     private void Work()
     {
-        foreach (var item in _queue.GetConsumingEnumerable()) item();
+        foreach (var item in _queue.GetConsumingEnumerable())
+        {
+            TorchDevice.UseCpuThreadsOnThisThread(_torchThreads);
+            item();
+        }
     }
 
     public void Dispose()

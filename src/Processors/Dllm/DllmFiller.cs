@@ -7,6 +7,7 @@ using ReaSeq.Contracts.Stores;
 using ReaSeq.Ingestors.Streaming;
 using ReaSeq.Ingestors.Streaming.Operations;
 using ReaSeq.Models.Dllm;
+using ReaSeq.Models.Training;
 
 namespace ReaSeq.Processors.Dllm;
 
@@ -280,6 +281,8 @@ public sealed class DllmFiller(AvroSerde<SequenceUpdate> inputSerde, AvroSerde<A
             {
                 var chunkWindows = chunk.Select(c => c.Window).ToList();
                 var (batch, fillTokens) = DllmBatch.Build(chunkWindows, id => known.GetValueOrDefault(id), model.Options.ItemVectorDim, options.MicroBatch, group.Key.Length, model.Device);
+                // libtorch takes its thread count per thread, and this runs on whichever thread the awaits left it on.
+                if (options.CpuThreads > 0) TorchDevice.UseCpuThreadsOnThisThread(options.CpuThreads);
                 using (batch)
                 using (var result = model.Fill(batch))
                 {

@@ -40,8 +40,9 @@ public sealed class DllmOptions : IValidatableObject
     [Range(100, 3_600_000)] public int ModelCheckMs { get; set; } = 5_000;
 
     /// <summary>
-    /// libtorch CPU threads for the whole process (0: libtorch's default, one per core). On a small or busy machine one
-    /// thread is often faster for the tiny model than threads spinning for each other.
+    /// libtorch CPU threads of the filling passes (0: libtorch's default, one per core), set on the thread that runs
+    /// each pass. On a small or busy machine one thread is often faster for the tiny model than threads spinning for
+    /// each other.
     /// </summary>
     [Range(0, 1_024)] public int CpuThreads { get; set; }
 

@@ -176,6 +176,8 @@ public sealed class CtrTrainerProcessor(
     {
         var chunk = _pending.GetRange(0, count);
         var built = await features.BuildAsync(chunk.Select(c => c.Impression).ToList(), ct);
+        // The step runs on whichever thread the awaits left it on; libtorch takes its thread count per thread.
+        if (options.CpuThreads > 0) TorchDevice.UseCpuThreadsOnThisThread(options.CpuThreads);
         lock (_gate)
         {
             _learner!.Step(built.Examples);

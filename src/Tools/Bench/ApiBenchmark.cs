@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using NpgsqlTypes;
 using ReaSeq.Api;
+using ReaSeq.Api.Endpoints;
 using ReaSeq.Api.Scoring;
 using ReaSeq.Contracts;
 using ReaSeq.Host;
@@ -83,24 +84,25 @@ public sealed class ApiBenchmark : IBenchmark
             await ClosedLoopAsync(http, bodies, 1, 30, ct);
 
             var scoring = services.GetRequiredService<ScoringService>();
-            // libtorch's intra-op threads: one per core by default. On 2 cores with concurrent requests, one thread per
-            // request avoids threads spinning against each other; both are measured, the HTTP runs use one.
+            var workers = services.GetRequiredService<ScoringWorkers>();
+            // libtorch threads per forward pass (Api:TorchThreads, default 1; libtorch's own default is one per core): both
+            // measured, the HTTP runs use the default. Set per scoring thread and on the thread running the step breakdown.
             var threads = new JsonObject();
             foreach (var n in new[] { 2, 1 })
             {
-                TorchDevice.SetCpuThreads(n);
+                workers.TorchThreads = n;
                 threads[$"threads_{n}"] = new JsonObject
                 {
                     ["baseline_in_process"] = await InProcessAsync(scoring, holder, requests, 200, ct),
-                    ["steps"] = await BreakdownAsync(scoring, services.GetRequiredService<ScoringWorkers>(), holder, requests, 50, ct),
+                    ["steps"] = await BreakdownAsync(scoring, workers, holder, requests, 50, ct),
                 };
             }
             var baseline = threads["threads_1"]!["baseline_in_process"]!.DeepClone();
             var closed1 = await ClosedLoopAsync(http, bodies, 1, 500, ct);
             var closed4 = await ClosedLoopAsync(http, bodies, 4, 500, ct);
-            TorchDevice.SetCpuThreads(2);
+            workers.TorchThreads = 2;
             var openTwoThreads = await OpenLoopAsync(http, bodies, OpenLoopRate, OpenLoopSeconds, null, ct);
-            TorchDevice.SetCpuThreads(1);
+            workers.TorchThreads = 1;
             var open = await OpenLoopAsync(http, bodies, OpenLoopRate, OpenLoopSeconds, null, ct);
             var swapAt = TimeSpan.FromSeconds(OpenLoopSeconds / 3.0);
             var kafka = services.GetRequiredService<IKafkaClientSupplier>();
@@ -194,6 +196,7 @@ public sealed class ApiBenchmark : IBenchmark
             var start = Stopwatch.GetTimestamp();
             var prepared = await scoring.PrepareAsync(user, candidates, lease.Model, ct);
             features[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            TorchDevice.UseCpuThreadsOnThisThread(workers.TorchThreads); // an await may have moved this loop to another thread
             start = Stopwatch.GetTimestamp();
             var cpu = ThreadCpuMs();
             using (var state = lease.Model.Scorer.EncodeUser(prepared.Features))
@@ -222,6 +225,7 @@ public sealed class ApiBenchmark : IBenchmark
             using var lease = holder.Acquire()!.Value;
             var (user, candidates) = requests[i % requests.Length];
             var prepared = await scoring.PrepareAsync(user, candidates, lease.Model, ct);
+            TorchDevice.UseCpuThreadsOnThisThread(workers.TorchThreads);
             var start = Stopwatch.GetTimestamp();
             lease.Model.Scorer.Score(prepared.Features, prepared.Candidates);
             fullForward[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
@@ -279,6 +283,10 @@ public sealed class ApiBenchmark : IBenchmark
     {
         var count = rate * seconds;
         var latencies = new double[count];
+        // Where the time went: scheduled → the send starting (the client's own pacing and thread pool), and the server
+        // handler's time from its Server-Timing header (including the wait for a scoring thread); the rest is HTTP.
+        var sendDelays = new double[count];
+        var serverTimes = new double[count];
         var versions = new Dictionary<string, int>(StringComparer.Ordinal);
         var failed = 0;
         var skipped = 0;
@@ -297,15 +305,18 @@ public sealed class ApiBenchmark : IBenchmark
             {
                 // The bounded client is saturated: the request is not sent, and counted.
                 Interlocked.Increment(ref skipped);
-                latencies[i] = double.NaN;
+                latencies[i] = sendDelays[i] = serverTimes[i] = double.NaN;
                 continue;
             }
             var index = i;
             tasks.Add(Task.Run(async () =>
             {
+                sendDelays[index] = (clock.Elapsed - scheduled).TotalMilliseconds;
+                serverTimes[index] = double.NaN;
                 try
                 {
-                    var (ok, version) = await SendWithVersionAsync(http, bodies[index % bodies.Length], ct);
+                    var (ok, version, serverMs) = await SendWithVersionAsync(http, bodies[index % bodies.Length], ct);
+                    serverTimes[index] = serverMs;
                     if (!ok)
                     {
                         Interlocked.Increment(ref failed);
@@ -328,6 +339,8 @@ public sealed class ApiBenchmark : IBenchmark
         var summary = Summary(measured, measured.Length / clock.Elapsed.TotalSeconds, failed, versions);
         summary["target_rps"] = rate;
         summary["not_sent_client_saturated"] = skipped;
+        summary["send_delay"] = Percentiles(sendDelays);
+        summary["server_timing"] = Percentiles(serverTimes);
         summary["gc"] = GcSince(gc);
         return summary;
     }
@@ -353,7 +366,8 @@ public sealed class ApiBenchmark : IBenchmark
 
     private static async Task<bool> SendAsync(HttpClient http, byte[] body, CancellationToken ct) => (await SendWithVersionAsync(http, body, ct)).Ok;
 
-    private static async Task<(bool Ok, string? Version)> SendWithVersionAsync(HttpClient http, byte[] body, CancellationToken ct)
+    /// <summary>The response's model version and the server's own milliseconds (Server-Timing; NaN when absent).</summary>
+    private static async Task<(bool Ok, string? Version, double ServerMs)> SendWithVersionAsync(HttpClient http, byte[] body, CancellationToken ct)
     {
         using var content = new ByteArrayContent(body);
         content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
@@ -361,14 +375,38 @@ public sealed class ApiBenchmark : IBenchmark
         {
             using var response = await http.PostAsync("/v1/score", content, ct);
             var bytes = await response.Content.ReadAsByteArrayAsync(ct);
-            if (response.StatusCode != HttpStatusCode.OK) return (false, null);
+            if (response.StatusCode != HttpStatusCode.OK) return (false, null, double.NaN);
             using var doc = JsonDocument.Parse(bytes);
-            return (true, doc.RootElement.GetProperty("model_version").GetString());
+            return (true, doc.RootElement.GetProperty("model_version").GetString(), ServerMs(response));
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
         {
-            return (false, null); // a client timeout (30 s) counts as a failed request
+            return (false, null, double.NaN); // a client timeout (30 s) counts as a failed request
         }
+    }
+
+    /// <summary>dur of the score metric in a "score;dur=4.21" Server-Timing header.</summary>
+    private static double ServerMs(HttpResponseMessage response)
+    {
+        if (!response.Headers.TryGetValues("Server-Timing", out var values)) return double.NaN;
+        var prefix = $"{ScoreEndpoints.ServerTimingMetric};dur=";
+        foreach (var value in values)
+        {
+            if (value.StartsWith(prefix, StringComparison.Ordinal)
+                && double.TryParse(value.AsSpan(prefix.Length), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var ms))
+            {
+                return ms;
+            }
+        }
+        return double.NaN;
+    }
+
+    /// <summary>p50 / p99 / max of the finite values.</summary>
+    private static JsonObject Percentiles(double[] values)
+    {
+        var sorted = values.Where(double.IsFinite).Order().ToArray();
+        double P(double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
+        return new JsonObject { ["p50_ms"] = Math.Round(P(0.5), 3), ["p99_ms"] = Math.Round(P(0.99), 3), ["max_ms"] = Math.Round(sorted.LastOrDefault(), 3) };
     }
 
     private static JsonObject Summary(double[] latencies, double throughput, int failed, Dictionary<string, int>? versions)
