@@ -105,6 +105,8 @@ public sealed class ScoreEndpointTests(PostgresFixture postgres)
         using var response = await api.Http.PostAsync("/v1/score", ApiHarness.Json(body));
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"POST /v1/score: {(int)response.StatusCode} {text}");
+        // The server's own time, so a ranker can tell it from the network's.
+        Assert.Matches(@"^score;dur=\d+\.\d\d$", Assert.Single(response.Headers.GetValues("Server-Timing")));
         return JsonDocument.Parse(text).RootElement.Clone();
     }
 
