@@ -259,7 +259,7 @@ public sealed class ApiBenchmark : IBenchmark
         var latencies = new double[count];
         var next = -1;
         var failed = 0;
-        var gc = GcNow();
+        var gc = GcCounters.Now();
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
         {
@@ -273,7 +273,7 @@ public sealed class ApiBenchmark : IBenchmark
         }, ct)));
         var summary = Summary(latencies, count / clock.Elapsed.TotalSeconds, failed, null);
         summary["clients"] = clients;
-        summary["gc"] = GcSince(gc);
+        summary["gc"] = gc.Since();
         return summary;
     }
 
@@ -292,7 +292,7 @@ public sealed class ApiBenchmark : IBenchmark
         var skipped = 0;
         using var inFlight = new SemaphoreSlim(MaxInFlight);
         var tasks = new List<Task>(count);
-        var gc = GcNow();
+        var gc = GcCounters.Now();
         var clock = Stopwatch.StartNew();
         Task? actionTask = null;
         for (var i = 0; i < count; i++)
@@ -341,27 +341,8 @@ public sealed class ApiBenchmark : IBenchmark
         summary["not_sent_client_saturated"] = skipped;
         summary["send_delay"] = Percentiles(sendDelays);
         summary["server_timing"] = Percentiles(serverTimes);
-        summary["gc"] = GcSince(gc);
+        summary["gc"] = gc.Since();
         return summary;
-    }
-
-    private static (int Gen0, int Gen1, int Gen2, TimeSpan Pause) GcNow() =>
-        (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
-
-    /// <summary>
-    /// The process's collections and their summed pause time since <paramref name="start"/> (server, client and model
-    /// share the process): a short run's p99 is a handful of requests, so the figures say whether pauses can explain it.
-    /// </summary>
-    private static JsonObject GcSince((int Gen0, int Gen1, int Gen2, TimeSpan Pause) start)
-    {
-        var now = GcNow();
-        return new JsonObject
-        {
-            ["gen0_collections"] = now.Gen0 - start.Gen0,
-            ["gen1_collections"] = now.Gen1 - start.Gen1,
-            ["gen2_collections"] = now.Gen2 - start.Gen2,
-            ["pause_total_ms"] = Math.Round((now.Pause - start.Pause).TotalMilliseconds, 1),
-        };
     }
 
     private static async Task<bool> SendAsync(HttpClient http, byte[] body, CancellationToken ct) => (await SendWithVersionAsync(http, body, ct)).Ok;

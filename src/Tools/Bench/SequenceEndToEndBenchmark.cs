@@ -31,6 +31,7 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
     public async Task<JsonObject> RunAsync(CancellationToken ct)
     {
         var figures = await new SequenceDetectionBenchmark().RunAsync(ct);
+        GcCounters.Settle(); // the detection benchmark's 100,000 users are garbage now; the role under test did not make them
         await using var db = await BenchDatabase.OpenAsync(ct);
         using var broker = new EmbeddedKafkaBroker(3);
         var kafkaOptions = new KafkaOptions { Partitions = 6, MaxBatchSize = 5_000, MaxBatchWaitMs = 5 };
@@ -59,9 +60,10 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
         var start = processor.Consumed;
         while (processor.Consumed < Events) await Task.Delay(2, ct);
         var e2eRate = (Events - start) / clock.Elapsed.TotalSeconds;
+        GcCounters.Settle();
 
         // Freshness: a reader of the output topic times each click's first covering update.
-        var latencies = new ConcurrentBag<double>();
+        var latencies = new ConcurrentBag<(long Sent, double Ms)>();
         var reading = Task.Factory.StartNew(() =>
         {
             using var consumer = kafka.CreateConsumer("bench-freshness", "bench-freshness");
@@ -74,12 +76,14 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
                 var (userId, version) = UserAndVersion(r.Message.Value!);
                 covered.TryGetValue(userId, out var from);
                 for (var v = from + 1; v <= version; v++)
-                    if (sent.TryRemove((userId, v), out var t)) latencies.Add(Stopwatch.GetElapsedTime(t, now).TotalMilliseconds);
+                    if (sent.TryRemove((userId, v), out var t)) latencies.Add((t, Stopwatch.GetElapsedTime(t, now).TotalMilliseconds));
                 covered[userId] = Math.Max(from, version);
             }
         }, cts.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         await Task.Delay(2_000, ct); // let the reader join its partitions at the log end
 
+        var pacedGc = GcCounters.Now();
+        var pacedStart = Stopwatch.GetTimestamp();
         using (var producer = kafka.CreateProducer("bench-paced"))
         {
             var paced = Stopwatch.StartNew();
@@ -96,16 +100,21 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
         }
         var deadline = Stopwatch.StartNew();
         while (!sent.IsEmpty && deadline.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(20, ct);
-        var sorted = latencies.Order().ToArray();
+        var pacedGcFigures = pacedGc.Since();
+        var pacedTail = Tail(latencies, pacedStart);
+        var sorted = latencies.Select(l => l.Ms).Order().ToArray();
         var unmatched = sent.Count;
         sent.Clear();
         latencies.Clear();
+        GcCounters.Settle();
 
         // Issue 8 D12: the same rate for a run 10× longer, with a churning population (a new cohort of users every second,
         // each active for a few seconds, as a site's visitors are): memory must stay flat while the users seen grow.
         // Idle users are evicted after LongRunUserTtlMs once checkpointed. The managed heap is sampled every second.
         var heap = new List<(double Seconds, long HeapBytes, int Users)>();
         var cohortClicks = new Dictionary<string, int>(StringComparer.Ordinal);
+        var longGc = GcCounters.Now();
+        var longStart = Stopwatch.GetTimestamp();
         using (var producer = kafka.CreateProducer("bench-long"))
         {
             var paced = Stopwatch.StartNew();
@@ -129,7 +138,9 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
         }
         deadline.Restart();
         while (!sent.IsEmpty && deadline.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(20, ct);
-        var longSorted = latencies.Order().ToArray();
+        var longGcFigures = longGc.Since();
+        var longTail = Tail(latencies, longStart);
+        var longSorted = latencies.Select(l => l.Ms).Order().ToArray();
         // What the heap holds alive, apart from garbage the collector has not needed to reclaim yet: the samples above
         // are sizes after ordinary collections, which grow while the oldest generation's budget lasts.
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
@@ -150,6 +161,8 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
         figures["long_run_freshness_unmatched"] = sent.Count;
         figures["long_run_freshness_p50_ms"] = LongP(0.50);
         figures["long_run_freshness_p99_ms"] = LongP(0.99);
+        figures["long_run_freshness_tail"] = longTail;
+        figures["long_run_gc"] = longGcFigures;
         figures["long_run_heap_mb_first_fifth"] = MeanHeapMb(heap.Take(tenth));
         figures["long_run_heap_mb_last_fifth"] = MeanHeapMb(heap.TakeLast(tenth));
         figures["long_run_heap_mb_after_full_gc"] = liveHeapMb;
@@ -168,6 +181,8 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
         figures["freshness_unmatched"] = unmatched;
         figures["freshness_p50_ms"] = P(0.50);
         figures["freshness_p99_ms"] = P(0.99);
+        figures["freshness_tail"] = pacedTail;
+        figures["freshness_gc"] = pacedGcFigures;
         figures["target_e2e_events_per_s"] = 100_000;
         figures["target_freshness_p99_ms"] = 50;
         figures["meets_e2e_target"] = e2eRate >= 100_000;
@@ -183,6 +198,28 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
         }
         Console.Error.WriteLine(figures.ToJsonString());
         return figures;
+    }
+
+    /// <summary>
+    /// Where the tail is: the share of clicks over the 50 ms target, the slowest click and when it was sent (seconds
+    /// into the phase), and the seconds of the phase with the most clicks over the target — one long stall, or a
+    /// spread of slow clicks.
+    /// </summary>
+    private static JsonObject Tail(IReadOnlyCollection<(long Sent, double Ms)> latencies, long phaseStart)
+    {
+        if (latencies.Count == 0) return new JsonObject();
+        var slowest = latencies.MaxBy(l => l.Ms);
+        var over = latencies.Where(l => l.Ms > 50).ToList();
+        var worstSeconds = over.GroupBy(l => (int)Stopwatch.GetElapsedTime(phaseStart, l.Sent).TotalSeconds)
+            .OrderByDescending(g => g.Count()).Take(3)
+            .Select(g => (JsonNode)new JsonObject { ["second"] = g.Key, ["clicks_over_50_ms"] = g.Count() }).ToArray();
+        return new JsonObject
+        {
+            ["share_over_50_ms"] = Math.Round(over.Count / (double)latencies.Count, 5),
+            ["max_ms"] = Math.Round(slowest.Ms, 1),
+            ["max_sent_at_s"] = Math.Round(Stopwatch.GetElapsedTime(phaseStart, slowest.Sent).TotalSeconds, 2),
+            ["worst_seconds"] = new JsonArray(worstSeconds),
+        };
     }
 
     private static readonly string[] Categories = ["toys", "garden", "kitchen", "lights", "bags", "cards"];

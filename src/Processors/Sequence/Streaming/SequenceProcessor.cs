@@ -68,7 +68,7 @@ public sealed class SequenceProcessor(
         /// <summary>Users of the checkpoint being written (not durable yet: never evicted).</summary>
         public Dictionary<string, UserSequence>? Writing;
         /// <summary>Delivered records since <see cref="DurableOffset"/>: re-applied after a restore (issue 8 B9).</summary>
-        public List<ConsumeResult<byte[]?, byte[]?>> Tail = [];
+        public readonly RecordTail Tail = new(Contracts.Topics.Clicks);
     }
 
     /// <summary>
@@ -427,7 +427,7 @@ public sealed class SequenceProcessor(
             state.Epoch = old.Epoch;
             lock (_gate) _partitions[p] = state;
             old.Detector.Dispose();
-            var tail = old.Tail.Where(r => r.Offset.Value >= state.NextOffset).ToList();
+            var tail = old.Tail.From(state.NextOffset, p);
             lock (_gate) _poisoned.Remove(p);
             if (tail.Count > 0)
             {
@@ -699,7 +699,7 @@ public sealed class SequenceProcessor(
             if (error is null)
             {
                 lock (_gate) state.DurableOffset = offset;
-                state.Tail.RemoveAll(r => r.Offset.Value < offset);
+                state.Tail.RemoveBefore(offset);
                 // Users no click changed during the write are in memory still and may change in place again.
                 foreach (var (id, user) in written)
                     if (ReferenceEquals(state.Detector.GetUser(id), user)) user.Frozen = false;
