@@ -35,7 +35,7 @@ public sealed class ApiBenchmark : IBenchmark
     private const int Candidates = 200;
     private const int RequestSets = 64;
     private const int OpenLoopRate = 100;
-    private const int OpenLoopSeconds = 5;
+    private const int OpenLoopSeconds = 15;
     private const int MaxInFlight = 64;
 
     public string Name => "api";
