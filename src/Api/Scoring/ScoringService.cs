@@ -66,7 +66,7 @@ public sealed class ScoringService(FeatureCache features, CtrModelHolder holder,
 
     /// <summary>
     /// The user's state (cached, or encoded now and cached), then the candidate step over the prepared candidates, both
-    /// on the scoring threads: the candidates in parts, one per idle thread (<see cref="ScoringWorkers.Split"/>).
+    /// on the scoring threads: the candidates in parts, one per scoring thread (<see cref="ScoringWorkers.Split"/>).
     /// </summary>
     public async Task<ScoreResponse> ScoreAsync(ServingModel model, PreparedRequest prepared)
     {

@@ -9,7 +9,8 @@ namespace ReaSeq.Api.Scoring;
 /// reads and the Kafka listeners is never blocked by a forward pass (a pool thread busy in libtorch for milliseconds
 /// delays every queued continuation, and on 2 cores the pool grows only slowly), and (2) at most one forward pass per
 /// core runs at a time, each on one libtorch thread, rather than many passes time-slicing the cores. A request's
-/// candidates are split across the idle threads (<see cref="Split"/>): each candidate's score depends only on the
+/// candidates are split across the threads (<see cref="Split"/>; by count alone, never by which threads are idle, so how a
+/// request is split does not depend on load): each candidate's score depends only on the
 /// user state and that candidate (paper §2.2.1: the candidate batch is independent given the user side), so the parts
 /// score exactly as one batch would. Each thread runs its passes with <see cref="ApiOptions.TorchThreads"/> libtorch
 /// threads, set on the thread itself: libtorch reads the count once per thread, so a process-wide setting made after a
