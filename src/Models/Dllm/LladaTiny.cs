@@ -324,35 +324,47 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
     }
 
     /// <summary>
-    /// Dynamic masking (§3.2.2): t ~ U(0, 1) once per step, then each labeled fill becomes [MASK] with probability t.
+    /// Dynamic masking (§3.2.2): t ~ U(0, 1) once per step, then each maskable position (the labeled fills, and the
+    /// observed items too with <see cref="LladaTinyOptions.MaskObservedItems"/>) becomes [MASK] with probability t.
     /// At least one position is masked so every step has a loss.
     /// </summary>
     private Tensor DrawMasks(Tensor kinds)
     {
-        var labeled = kinds == (long)PositionKind.LabeledFill;
-        var labeledIndex = labeled.flatten().nonzero().squeeze(1);
-        long labeledCount = labeledIndex.shape[0];
-        if (labeledCount == 0)
-            throw new ArgumentException($"The batch has no {nameof(PositionKind.LabeledFill)} position, so there is nothing to mask.");
+        var maskable = Maskable(kinds);
+        var maskableIndex = maskable.flatten().nonzero().squeeze(1);
+        long maskableCount = maskableIndex.shape[0];
+        if (maskableCount == 0)
+            throw new ArgumentException($"The batch has no maskable position ({MaskableDescription}), so there is nothing to mask.");
         double ratio = rand(1).item<float>();
-        var masked = labeled.logical_and(rand(kinds.shape, device: _device) < ratio);
+        var masked = maskable.logical_and(rand(kinds.shape, device: _device) < ratio);
         if (!masked.any().item<bool>())
         {
-            long chosen = labeledIndex[randint(labeledCount, 1).item<long>()].item<long>();
+            long chosen = maskableIndex[randint(maskableCount, 1).item<long>()].item<long>();
             masked = masked.flatten().index_fill(0, tensor(new[] { chosen }, device: _device), true).view_as(masked);
         }
         return masked;
     }
 
-    private static Tensor CheckedMask(Tensor mask, Tensor kinds)
+    private Tensor CheckedMask(Tensor mask, Tensor kinds)
     {
         if (!mask.shape.SequenceEqual(kinds.shape))
             throw new ArgumentException($"Field '{MaskField}' must be [{string.Join(", ", kinds.shape)}], got [{string.Join(", ", mask.shape)}].");
         var masked = mask.to(ScalarType.Bool);
-        if (masked.logical_and(kinds != (long)PositionKind.LabeledFill).any().item<bool>())
-            throw new ArgumentException($"Field '{MaskField}' may only mark {nameof(PositionKind.LabeledFill)} positions.");
+        if (masked.logical_and(Maskable(kinds).logical_not()).any().item<bool>())
+            throw new ArgumentException($"Field '{MaskField}' may only mark {MaskableDescription} positions.");
         return masked;
     }
+
+    /// <summary>Positions dynamic masking may draw: labeled fills, plus observed items when the options say so.</summary>
+    private Tensor Maskable(Tensor kinds)
+    {
+        var labeled = kinds == (long)PositionKind.LabeledFill;
+        return _options.MaskObservedItems ? labeled.logical_or(kinds == (long)PositionKind.Observed) : labeled;
+    }
+
+    private string MaskableDescription => _options.MaskObservedItems
+        ? $"{nameof(PositionKind.LabeledFill)} or {nameof(PositionKind.Observed)}"
+        : nameof(PositionKind.LabeledFill);
 
     private static Tensor InputTokens(Tensor kinds, Tensor? masked, UnmaskedLabelInput unmaskedLabels)
     {

@@ -52,6 +52,15 @@ public sealed class LladaTinyOptions : IValidatableObject
 
     public UnmaskedLabelInput UnmaskedLabels { get; set; } = UnmaskedLabelInput.ObservedItem;
 
+    /// <summary>
+    /// Whether dynamic masking (§3.2.2) also draws observed items, not only the self-supervised labeled positions.
+    /// LLaDA's forward process masks every token of a sequence with probability t; drawing observed items too turns
+    /// every window into training signal for "which item sits between these", the very question a [FILL] at an
+    /// unlogged gap asks (§3.2.3), and adds their targets to Eq. 7's in-batch candidates. Off by default, so the
+    /// Table 5 rows train, as the paper's, on the labeled positions only.
+    /// </summary>
+    public bool MaskObservedItems { get; set; }
+
     /// <summary>auto, cpu, cuda or cuda:N (see <see cref="Training.TorchDevice"/>).</summary>
     [Required(AllowEmptyStrings = false)] public string Device { get; set; } = "auto";
 

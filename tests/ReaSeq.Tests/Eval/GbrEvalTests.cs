@@ -27,6 +27,7 @@ public sealed class GbrEvalTests
         SyntheticItems = 64,
         SyntheticDays = 20,
         RecoveryEpochs = 1,
+        RecoveryBatchSize = 8,
     };
 
     [OnlineRetailFact]
@@ -92,5 +93,20 @@ public sealed class GbrEvalTests
         Assert.True((double)recovery["hit_rate_percent"]![GbrRecovery.PopularityMethod]!["HR@50"]! > 50);
         Assert.True(File.Exists(Path.Combine(output, "gbr-recovery.json")));
         Assert.True(File.Exists(Path.Combine(output, "gbr-recovery.png")));
+    }
+
+    [Fact]
+    public void Recovery_options_are_checked_apart_from_table5s()
+    {
+        var options = Tiny();
+        options.RecoveryBatchSize = 1;
+
+        var error = Assert.Throws<ArgumentException>(options.Validate);
+        Assert.Contains("--recovery-batch", error.Message);
+        options.RecoveryBatchSize = 2;
+        options.Validate();
+        Assert.Equal(8, options.BatchSize);
+        options.RecoveryLearningRate = 0;
+        Assert.Contains("--recovery-lr", Assert.Throws<ArgumentException>(options.Validate).Message);
     }
 }

@@ -73,6 +73,23 @@ public sealed class GbrWindowBuilderTests
     }
 
     [Fact]
+    public void Overlapping_windows_give_every_gap_exactly_one_fill_with_an_event_on_both_sides()
+    {
+        var windows = GbrWindowBuilder.Build(User, DetectionVariant.TemporalOrCategory, 3, Row, requireLabel: false, overlapping: true).ToList();
+
+        // e0 e1 e2 | e2 e3 e4 | e4 e5 e6: consecutive windows share their boundary event.
+        Assert.Equal(3, windows.Count);
+        Assert.Equal([0, 1, 1, 2, 2], windows[0].Events);
+        Assert.Equal([2, 3, 3, 4, 4], windows[1].Events);
+        Assert.Equal([4, 5, 6, 6], windows[2].Events);
+        var filled = windows.SelectMany(w => Enumerable.Range(0, w.Length).Where(p => w.Kinds[p] == PositionKind.UnlabeledFill).Select(p => w.Events[p])).ToList();
+        // Every TDCD gap once, e3 included (without overlap it opens a window and gets none).
+        Assert.Equal([1, 2, 3, 4, 6], filled);
+        Assert.All(windows, w => Assert.NotEqual(PositionKind.UnlabeledFill, w.Kinds[0]));
+        Assert.All(windows, w => Assert.NotEqual(PositionKind.UnlabeledFill, w.Kinds[^1]));
+    }
+
+    [Fact]
     public void The_hold_out_is_a_stable_share_of_users()
     {
         var users = Enumerable.Range(0, 4000).Select(i => $"user-{i}").ToList();

@@ -54,12 +54,24 @@ public static class GbrCommand
         var recoveryVectors = new Option<string>("--recovery-vectors") { Description = "Item vectors of the recovery measurement: title or knowledge", HelpName = "KIND", DefaultValueFactory = _ => d.RecoveryItemVectors };
         recoveryVectors.AcceptOnlyFromAmong("knowledge", "title");
         var recoveryEpochs = CliParsers.Int("--recovery-epochs", "Training passes of the recovery model", d.RecoveryEpochs, 1);
+        var recoveryBatch = CliParsers.Int("--recovery-batch", "Batch size of the recovery model's training and in-batch metrics (paper: 3,200)", d.RecoveryBatchSize, 2);
+        var recoveryLearningRate = CliParsers.Double("--recovery-lr", "Peak Adam learning rate of the recovery model", d.RecoveryLearningRate, 1e-6, 1);
+        var recoveryMaskObserved = new Option<bool>("--recovery-mask-observed")
+        {
+            Description = "Dynamic masking of the recovery model also draws observed items, over every training window (true or false)",
+            DefaultValueFactory = _ => d.RecoveryMaskObserved,
+        };
+        var recoveryEveryGap = new Option<bool>("--recovery-every-gap")
+        {
+            Description = "The scored held-out windows overlap by one event so every flagged gap gets a [FILL] with context on both sides (true or false)",
+            DefaultValueFactory = _ => d.RecoveryEveryGap,
+        };
         var output = new Option<string>("--out") { Description = "Folder of gbr.json/.png and gbr-recovery.json/.png", HelpName = "DIR", DefaultValueFactory = _ => Path.Combine("eval", "results") };
         var cache = new Option<string>("--cache") { Description = "Folder of cached item vectors (shared with eval representations)", HelpName = "DIR", DefaultValueFactory = _ => Path.Combine(".state", "eval") };
         var command = new Command("gbr", "Generative Behavior Reasoning: paper Table 5 (IB-PPL / IB-ACC on [MASK] and [FILL]) on Online Retail, and recovery of withheld events in the synthetic world")
         {
             path, sample, parts, window, batch, epochs, maxTrain, maxEval, holdOut, warmup, learningRate, threads, seed, labelThreshold,
-            vectors, recoveryVectors, users, items, days, variant, recoveryEpochs, output, cache,
+            vectors, recoveryVectors, users, items, days, variant, recoveryEpochs, recoveryBatch, recoveryLearningRate, recoveryMaskObserved, recoveryEveryGap, output, cache,
         };
         command.SetAction(async (r, ct) =>
         {
@@ -81,6 +93,10 @@ public static class GbrCommand
                 SyntheticDays = r.GetValue(days),
                 RecoveryVariant = r.GetValue(variant),
                 RecoveryEpochs = r.GetValue(recoveryEpochs),
+                RecoveryBatchSize = r.GetValue(recoveryBatch),
+                RecoveryLearningRate = r.GetValue(recoveryLearningRate),
+                RecoveryMaskObserved = r.GetValue(recoveryMaskObserved),
+                RecoveryEveryGap = r.GetValue(recoveryEveryGap),
                 ItemVectors = r.GetValue(vectors)!,
                 RecoveryItemVectors = r.GetValue(recoveryVectors)!,
             };

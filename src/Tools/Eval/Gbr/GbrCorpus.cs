@@ -79,10 +79,10 @@ public sealed class GbrCorpus
     /// Windows of the training users (a seeded sample of at most <paramref name="limit"/>) or of the held-out users
     /// (the first <paramref name="limit"/> in user order). The sample picks the same events for every variant.
     /// </summary>
-    public List<GbrWindow> Windows(DetectionVariant? fills, bool heldOut, int eventsPerWindow, int limit, int seed, bool requireLabel = true)
+    public List<GbrWindow> Windows(DetectionVariant? fills, bool heldOut, int eventsPerWindow, int limit, int seed, bool requireLabel = true, bool overlapping = false)
     {
         var windows = Detection.Users.Where(u => HeldOut.Contains(u.UserId) == heldOut)
-            .SelectMany(u => GbrWindowBuilder.Build(u, fills, eventsPerWindow, RowOf, requireLabel))
+            .SelectMany(u => GbrWindowBuilder.Build(u, fills, eventsPerWindow, RowOf, requireLabel, overlapping))
             .ToList();
         if (limit <= 0 || windows.Count <= limit) return windows;
         if (heldOut) return windows.Take(limit).ToList();

@@ -61,6 +61,32 @@ public sealed class GbrOptions
 
     public int RecoveryEpochs { get; set; } = 8;
 
+    /// <summary>
+    /// Batch of the recovery model's training and in-batch metrics, apart from Table 5's <see cref="BatchSize"/>: Eq. 7's
+    /// negatives are the other masked targets of the batch, so a larger batch puts more items of the same sub-category
+    /// among them (paper: 3,200).
+    /// </summary>
+    public int RecoveryBatchSize { get; set; } = 64;
+
+    /// <summary>
+    /// Peak Adam learning rate of the recovery model, apart from Table 5's <see cref="LearningRate"/> (the paper's 0.0075 is
+    /// set for batch 3,200; at <see cref="RecoveryBatchSize"/> 64 a smaller peak trains a better [FILL], see the README).
+    /// </summary>
+    public double RecoveryLearningRate { get; set; } = 0.001;
+
+    /// <summary>
+    /// Dynamic masking of the recovery model also draws observed items (LLaDA's forward process over the whole window,
+    /// see <see cref="Models.Dllm.LladaTinyOptions.MaskObservedItems"/>), and every training window counts, with or without a label.
+    /// </summary>
+    public bool RecoveryMaskObserved { get; set; } = true;
+
+    /// <summary>
+    /// The held-out windows whose [FILL]s are scored overlap by one event, so every flagged gap of a user gets exactly one
+    /// [FILL] with an event on both sides inside its window (without it, a gap into a window's first event gets none and
+    /// is not scored). Training windows are cut as Table 5's.
+    /// </summary>
+    public bool RecoveryEveryGap { get; set; } = true;
+
     public void Validate()
     {
         static void Check(bool ok, string option, object value, string rule)
@@ -82,5 +108,7 @@ public sealed class GbrOptions
         Check(ItemVectors is "knowledge" or "title", "--vectors", ItemVectors, "must be knowledge or title");
         Check(RecoveryItemVectors is "knowledge" or "title", "--recovery-vectors", RecoveryItemVectors, "must be knowledge or title");
         Check(RecoveryEpochs >= 1, "--recovery-epochs", RecoveryEpochs, "must be at least 1");
+        Check(RecoveryLearningRate is > 0 and <= 1, "--recovery-lr", RecoveryLearningRate, "must be in (0, 1]");
+        Check(RecoveryBatchSize >= 2, "--recovery-batch", RecoveryBatchSize, "must be at least 2 (in-batch negatives come from other sequences)");
     }
 }

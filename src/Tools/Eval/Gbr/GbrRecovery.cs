@@ -60,10 +60,17 @@ public static class GbrRecovery
 
         // (b) What the [FILL] vectors recover, on held-out users' gaps that really hide a withheld event.
         var variantName = GbrTable5.SequenceCommandName(options.RecoveryVariant);
-        var train = corpus.Windows(options.RecoveryVariant, heldOut: false, options.WindowEvents, options.MaxTrainWindows, options.Seed);
+        int batchSize = options.RecoveryBatchSize;
+        // Only the scored windows overlap: training and the in-batch metrics keep the cut of Table 5 (no event twice).
+        bool overlapping = options.RecoveryEveryGap;
+        // With observed items maskable every window carries training signal, labeled or not.
+        var train = corpus.Windows(options.RecoveryVariant, heldOut: false, options.WindowEvents, options.MaxTrainWindows, options.Seed,
+            requireLabel: !options.RecoveryMaskObserved);
         var model = GbrTable5.ModelOptions(options, corpus.Table[0].Length, LladaLoss.SampledSoftmax);
-        var (trained, finalLoss, steps, seconds) = GbrModelRun.Train(train, corpus.Table, model, options.RecoveryEpochs, options.BatchSize, options.Seed, $"eval gbr recovery ({variantName})", ct);
-        var evaluation = corpus.Windows(options.RecoveryVariant, heldOut: true, options.WindowEvents, 0, options.Seed, requireLabel: false);
+        model.MaskObservedItems = options.RecoveryMaskObserved;
+        model.LearningRate = options.RecoveryLearningRate;
+        var (trained, finalLoss, steps, seconds) = GbrModelRun.Train(train, corpus.Table, model, options.RecoveryEpochs, batchSize, options.Seed, $"eval gbr recovery ({variantName})", ct);
+        var evaluation = corpus.Windows(options.RecoveryVariant, heldOut: true, options.WindowEvents, 0, options.Seed, requireLabel: false, overlapping);
         LladaEvaluation inBatch;
         var hitRates = new[] { FillMethod, PopularityMethod, PreviousMethod, MeanMethod }.ToDictionary(m => m, m => new GbrHitRate(m, Ks));
         var searchable = corpus.Searchable;
@@ -73,11 +80,11 @@ public static class GbrRecovery
         using (trained)
         {
             inBatch = GbrModelRun.Evaluate(trained, corpus.Windows(options.RecoveryVariant, heldOut: true, options.WindowEvents, options.MaxEvalWindows, options.Seed),
-                corpus.Table, options.BatchSize, options.Seed);
-            for (int b = 0; b < evaluation.Count; b += options.BatchSize)
+                corpus.Table, batchSize, options.Seed);
+            for (int b = 0; b < evaluation.Count; b += batchSize)
             {
                 ct.ThrowIfCancellationRequested();
-                var windows = evaluation.Skip(b).Take(options.BatchSize).ToList();
+                var windows = evaluation.Skip(b).Take(batchSize).ToList();
                 using var batch = GbrBatch.Create(windows, corpus.Table, withEvalMask: false, trained.Device);
                 using var fills = trained.Fill(batch);
                 if (fills.Sequences.shape[0] == 0) continue;
@@ -134,7 +141,10 @@ public static class GbrRecovery
                 ["true_position"] = "the transition from a user's last published click before a withheld (off-platform) event into the next published click; several withheld events of one off-platform session share one position; events before a user's first or after their last published click have no transition and are left out",
                 ["location"] = "precision = flagged transitions that are true positions / flagged; recall = true positions flagged / true positions; over every user",
                 ["hit"] = "a gap is a hit at k when any item withheld in it is among the method's k first items",
-                ["gbr_fill"] = "nearest items by cosine to the [FILL] output (§3.2.3) of a tiny LLaDA trained on the training users with [FILL]s at the recovery variant's gaps; scored on held-out users' gaps that are true positions and got a [FILL] (a gap into a window's first event gets none)",
+                ["gbr_fill"] = "nearest items by cosine to the [FILL] output (§3.2.3) of a tiny LLaDA trained on the training users with [FILL]s at the recovery variant's gaps"
+                    + (options.RecoveryMaskObserved ? " and dynamic masking over labeled and observed items of every window" : " and dynamic masking over labeled positions")
+                    + "; scored on held-out users' gaps that are true positions and got a [FILL]"
+                    + (overlapping ? " (the scored windows overlap by one event, so every flagged gap gets one, with an event on both sides)" : " (a gap into a window's first event gets none)"),
                 ["popularity"] = "the most clicked items among the training users' published clicks",
                 ["previous_item_neighbours"] = "nearest items by cosine to the item before the gap",
                 ["neighbour_mean_neighbours"] = "nearest items by cosine to the normalised sum of the items before and after the gap",

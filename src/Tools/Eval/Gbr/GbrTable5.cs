@@ -162,6 +162,10 @@ public static class GbrTable5
         ["synthetic_days"] = options.SyntheticDays,
         ["recovery_variant"] = SequenceCommandName(options.RecoveryVariant),
         ["recovery_epochs"] = options.RecoveryEpochs,
+        ["recovery_batch_size"] = options.RecoveryBatchSize,
+        ["recovery_learning_rate"] = options.RecoveryLearningRate,
+        ["recovery_mask_observed"] = options.RecoveryMaskObserved,
+        ["recovery_every_gap"] = options.RecoveryEveryGap,
         ["model"] = "tiny LLaDA: 4 layers, d 128, 8 heads, learnable positions, temperature 0.07, Adam, linear warm-up + cosine annealing (paper §4.2.1)",
     };
 

@@ -17,7 +17,13 @@ public static class GbrWindowBuilder
     /// <param name="eventsPerWindow"></param>
     /// <param name="itemIndex">Row of an item in the vector table, or -1 when it has no vector (the event is left out).</param>
     /// <param name="requireLabel">Leave out windows without a labeled event: they have no [MASK] to learn or score.</param>
-    public static IEnumerable<GbrWindow> Build(GbrUserSequence user, DetectionVariant? fills, int eventsPerWindow, Func<string, int> itemIndex, bool requireLabel = true)
+    /// <param name="overlapping">
+    /// Consecutive windows share their boundary event (a stride of <paramref name="eventsPerWindow"/> − 1), so a gap into
+    /// one window's first event gets its [FILL] as the previous window's last gap: every gap gets exactly one [FILL], with an
+    /// event on both sides inside its window.
+    /// </param>
+    public static IEnumerable<GbrWindow> Build(GbrUserSequence user, DetectionVariant? fills, int eventsPerWindow, Func<string, int> itemIndex,
+        bool requireLabel = true, bool overlapping = false)
     {
         ArgumentNullException.ThrowIfNull(user);
         ArgumentNullException.ThrowIfNull(itemIndex);
@@ -28,7 +34,8 @@ public static class GbrWindowBuilder
             int item = itemIndex(user.Events[j].ItemId);
             if (item >= 0) events.Add((j, item));
         }
-        for (int start = 0; start < events.Count; start += eventsPerWindow)
+        int stride = overlapping ? eventsPerWindow - 1 : eventsPerWindow;
+        for (int start = 0; start < events.Count; start += stride)
         {
             int end = Math.Min(events.Count, start + eventsPerWindow);
             if (end - start < 2) yield break;

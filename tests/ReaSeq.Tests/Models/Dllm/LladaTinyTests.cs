@@ -258,4 +258,34 @@ public sealed class LladaTinyTests
         var error = Assert.Throws<ArgumentException>(() => model.CalculateLoss(batch));
         Assert.Contains(nameof(PositionKind.LabeledFill), error.Message);
     }
+
+    [Fact]
+    public void Masking_observed_items_trains_on_windows_without_labels_and_allows_observed_eval_masks()
+    {
+        Determinism.Seed(23);
+        var options = SmallOptions();
+        options.MaskObservedItems = true;
+        using var model = LladaTiny.Create(options);
+        var observed = ones(2, 4, ScalarType.Int64) * (long)PositionKind.Observed;
+        using var batch = new Interaction()
+            .Add(LladaTiny.ItemVectorsField, randn(2, 4, 32))
+            .Add(LladaTiny.PositionKindsField, observed);
+
+        using var loss = model.CalculateLoss(batch);
+        Assert.True(float.IsFinite(loss.item<float>()));
+
+        var mask = zeros(2, 4, ScalarType.Bool);
+        mask[0, 1] = tensor(true);
+        using var masked = new Interaction()
+            .Add(LladaTiny.ItemVectorsField, batch[LladaTiny.ItemVectorsField].clone())
+            .Add(LladaTiny.PositionKindsField, observed.clone())
+            .Add(LladaTiny.MaskField, mask);
+        using var maskedLoss = model.CalculateLoss(masked);
+        Assert.True(float.IsFinite(maskedLoss.item<float>()));
+
+        // Without the option an observed position may not be a [MASK].
+        using var plain = LladaTiny.Create(SmallOptions());
+        var error = Assert.Throws<ArgumentException>(() => plain.CalculateLoss(masked));
+        Assert.Contains("may only mark", error.Message);
+    }
 }
