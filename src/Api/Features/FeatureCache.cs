@@ -1,18 +1,34 @@
+using System.Collections.Concurrent;
+
 namespace ReaSeq.Api.Features;
 
 /// <summary>
 /// The score path's features: cached user and item features in front of <see cref="FeatureStore"/>, invalidated by
-/// the feature topics (<see cref="FeatureTopicListener"/>) and bounded in age by Api:Cache:MaxAgeMs.
+/// the feature topics (<see cref="FeatureTopicListener"/>) and bounded in age by Api:Cache:MaxAgeMs. Entries past half
+/// that age are served and read again in the background (one read per key at a time), so keys in use never expire
+/// under a request.
 /// </summary>
 public sealed class FeatureCache(FeatureStore store, ApiOptions options)
 {
+    private readonly ConcurrentDictionary<string, byte> _refreshingUsers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _refreshingItems = new(StringComparer.Ordinal);
+    private long _refreshFailures;
+
     public VersionedCache<UserFeatures> Users { get; } = new(options.Cache.MaxUsers, options.Cache.MaxAgeMs, u => u.Version, u => u.LoadedAtMs);
 
     public VersionedCache<ItemFeatures> Items { get; } = new(options.Cache.MaxItems, options.Cache.MaxAgeMs, i => i.KnowledgeTsMs, i => i.LoadedAtMs);
 
+    /// <summary>Background re-reads that failed (the entry then expires and the next request reads it itself).</summary>
+    public long RefreshFailures => Interlocked.Read(ref _refreshFailures);
+
     public async ValueTask<UserFeatures> GetUserAsync(string userId, CancellationToken ct)
     {
-        if (Users.TryGet(userId, out var cached)) return cached;
+        if (Users.TryGet(userId, out var cached))
+        {
+            if (Users.RefreshDue(cached) && _refreshingUsers.TryAdd(userId, 0))
+                RefreshInBackground(_refreshingUsers, [userId], async () => Users.Offer(userId, await store.LoadUserAsync(userId, CancellationToken.None)));
+            return cached;
+        }
         var loaded = await store.LoadUserAsync(userId, ct);
         Users.Offer(userId, loaded);
         return loaded;
@@ -23,10 +39,25 @@ public sealed class FeatureCache(FeatureStore store, ApiOptions options)
     {
         var result = new ItemFeatures[itemIds.Count];
         List<int>? missing = null;
+        List<string>? due = null;
         for (var i = 0; i < itemIds.Count; i++)
         {
-            if (Items.TryGet(itemIds[i], out var cached)) result[i] = cached;
-            else (missing ??= []).Add(i);
+            if (Items.TryGet(itemIds[i], out var cached))
+            {
+                result[i] = cached;
+                if (Items.RefreshDue(cached) && _refreshingItems.TryAdd(itemIds[i], 0)) (due ??= []).Add(itemIds[i]);
+            }
+            else
+            {
+                (missing ??= []).Add(i);
+            }
+        }
+        if (due is not null)
+        {
+            RefreshInBackground(_refreshingItems, due, async () =>
+            {
+                foreach (var f in await store.LoadItemsAsync(due, CancellationToken.None)) Items.Offer(f.ItemId, f);
+            });
         }
         if (missing is null) return result;
         var loaded = await store.LoadItemsAsync(missing.Select(i => itemIds[i]).Distinct(StringComparer.Ordinal).ToList(), ct);
@@ -35,4 +66,24 @@ public sealed class FeatureCache(FeatureStore store, ApiOptions options)
         foreach (var i in missing) result[i] = byId[itemIds[i]];
         return result;
     }
+
+    /// <summary>Runs <paramref name="read"/> off the request; the keys may be refreshed again once it ends.</summary>
+    private void RefreshInBackground(ConcurrentDictionary<string, byte> refreshing, List<string> keys, Func<Task> read) =>
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await read();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Not the request's problem: the entry stays until its maximum age, then a request reads it itself and
+                // reports what fails.
+                Interlocked.Increment(ref _refreshFailures);
+            }
+            finally
+            {
+                foreach (var key in keys) refreshing.TryRemove(key, out _);
+            }
+        });
 }

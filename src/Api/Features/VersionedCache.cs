@@ -7,7 +7,10 @@ namespace ReaSeq.Api.Features;
 /// announces a version (<see cref="Invalidate"/>): the entry is dropped, and until a read from PostgreSQL reaches that
 /// version nothing older is cached again. This closes the race in which the announcement overtakes the writer's commit
 /// (the knowledge role publishes before it commits) and a read in between would re-cache the old state. Entries older
-/// than the maximum age are re-read, which bounds staleness for changes no topic announces.
+/// than the maximum age are re-read, which bounds staleness for changes no topic announces. Past half that age an entry
+/// is still served but <see cref="RefreshDue"/>: the owner reads it again in the background, so a key in use is replaced
+/// before it expires and no request waits for the re-read (it was the score path's p99: every user and item of a busy
+/// ranker expired every MaxAgeMs, and the request that found it expired read PostgreSQL).
 /// </summary>
 public sealed class VersionedCache<TValue>(int capacity, long maxAgeMs, Func<TValue, long> versionOf, Func<TValue, long> loadedAtOf)
     where TValue : class
@@ -37,7 +40,13 @@ public sealed class VersionedCache<TValue>(int capacity, long maxAgeMs, Func<TVa
         return false;
     }
 
-    /// <summary>Caches a freshly read value unless an announced newer version has not reached it yet.</summary>
+    /// <summary>True when <paramref name="value"/> (served by <see cref="TryGet"/>) is past half the maximum age: read it again.</summary>
+    public bool RefreshDue(TValue value) => Environment.TickCount64 - loadedAtOf(value) > maxAgeMs / 2;
+
+    /// <summary>
+    /// Caches a freshly read value unless an announced newer version has not reached it yet, or a newer version is
+    /// cached already (a background re-read that started before the newer one was read).
+    /// </summary>
     public void Offer(string key, TValue value)
     {
         if (capacity == 0) return;
@@ -48,7 +57,7 @@ public sealed class VersionedCache<TValue>(int capacity, long maxAgeMs, Func<TVa
             _required.TryRemove(new KeyValuePair<string, long>(key, required));
         }
         if (_entries.Count >= capacity) Shrink();
-        _entries[key] = value;
+        _entries.AddOrUpdate(key, value, (_, cached) => versionOf(cached) > version ? cached : value);
         // An announcement that arrived while this value was stored wins.
         if (_required.TryGetValue(key, out var raced) && version < raced) _entries.TryRemove(new KeyValuePair<string, TValue>(key, value));
     }

@@ -34,6 +34,31 @@ public sealed class FeatureCacheTests
     }
 
     [Fact]
+    public void Past_half_the_maximum_age_an_entry_is_served_and_due_for_a_re_read()
+    {
+        var cache = new VersionedCache<Entry>(100, 10_000, e => e.Version, e => e.LoadedAtMs);
+        cache.Offer("young", new Entry(1, Environment.TickCount64 - 1_000));
+        cache.Offer("old", new Entry(1, Environment.TickCount64 - 6_000));
+        Assert.True(cache.TryGet("young", out var young));
+        Assert.False(cache.RefreshDue(young));
+        Assert.True(cache.TryGet("old", out var old));
+        Assert.True(cache.RefreshDue(old));
+    }
+
+    [Fact]
+    public void A_re_read_that_finishes_after_a_newer_read_does_not_replace_it()
+    {
+        var cache = new VersionedCache<Entry>(100, 60_000, e => e.Version, e => e.LoadedAtMs);
+        cache.Offer("u", new Entry(2, Environment.TickCount64));
+        cache.Offer("u", new Entry(1, Environment.TickCount64)); // a background re-read that started before version 2 was stored
+        Assert.True(cache.TryGet("u", out var cached));
+        Assert.Equal(2, cached.Version);
+        cache.Offer("u", new Entry(2, Environment.TickCount64 + 1)); // the same version read again: the fresher read stays
+        Assert.True(cache.TryGet("u", out cached));
+        Assert.Equal(Environment.TickCount64 + 1, cached.LoadedAtMs, tolerance: 1_000);
+    }
+
+    [Fact]
     public void The_cache_stays_within_its_capacity()
     {
         var cache = new VersionedCache<Entry>(50, 60_000, e => e.Version, e => e.LoadedAtMs);
@@ -78,5 +103,32 @@ public sealed class FeatureCacheInvalidationTests(PostgresFixture postgres)
         api.Publish(Topics.ItemKnowledge, "x", new ItemKnowledge { ItemId = "x", Category = "garden", Vector = [.. ApiHarness.Vector(1)], SemanticId = [7, 7], TsMs = 11 });
         await TestPlatform.WaitUntilAsync(async () => (await cache.GetItemsAsync(["x"], CancellationToken.None))[0].SemanticId is [7, 7],
             TimeSpan.FromSeconds(30), "the cache to re-read item x after its ItemKnowledge");
+    }
+
+    [Fact]
+    public async Task A_user_and_an_item_in_use_are_re_read_in_the_background_and_never_expire_under_a_request()
+    {
+        const int maxAgeMs = 2_000;
+        await using var api = await ApiHarness.StartAsync(postgres, new Dictionary<string, string?> { ["Api:Cache:MaxAgeMs"] = $"{maxAgeMs}" });
+        var cache = api.Service<FeatureCache>();
+        await api.AddClicksAsync("u-busy", ["a", "b"]);
+        await api.AddItemAsync("x-busy", "garden", 1); // no knowledge: its announcement would drop the entry once, by design
+        var firstUser = await cache.GetUserAsync("u-busy", CancellationToken.None);
+        var firstItem = (await cache.GetItemsAsync(["x-busy"], CancellationToken.None))[0];
+        long userMisses = cache.Users.Misses, itemMisses = cache.Items.Misses;
+
+        // Ids of their own: the topics and tables are shared with the other tests of the collection.
+        // A request every 100 ms for three maximum ages: each is served from the cache, entries are replaced past half their age.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.ElapsedMilliseconds < 3 * maxAgeMs)
+        {
+            await cache.GetUserAsync("u-busy", CancellationToken.None);
+            await cache.GetItemsAsync(["x-busy"], CancellationToken.None);
+            await Task.Delay(100);
+        }
+        Assert.Equal(0, cache.RefreshFailures);
+        Assert.Equal((userMisses, itemMisses), (cache.Users.Misses, cache.Items.Misses));
+        Assert.True((await cache.GetUserAsync("u-busy", CancellationToken.None)).LoadedAtMs > firstUser.LoadedAtMs, "the user was re-read");
+        Assert.True((await cache.GetItemsAsync(["x-busy"], CancellationToken.None))[0].LoadedAtMs > firstItem.LoadedAtMs, "the item was re-read");
     }
 }
