@@ -14,18 +14,20 @@ public sealed class FeatureCache(FeatureStore store, ApiOptions options)
     private readonly ConcurrentDictionary<string, byte> _refreshingItems = new(StringComparer.Ordinal);
     private long _refreshFailures;
 
-    public VersionedCache<UserFeatures> Users { get; } = new(options.Cache.MaxUsers, options.Cache.MaxAgeMs, u => u.Version, u => u.LoadedAtMs);
+    public VersionedCache<UserFeatures> Users { get; } = new(options.Cache.MaxUsers, options.Cache.MaxAgeMs, u => u.Version, u => u.LoadedAtMs,
+        (cached, fresh) => SameUser(cached, fresh) ? cached : fresh);
 
-    public VersionedCache<ItemFeatures> Items { get; } = new(options.Cache.MaxItems, options.Cache.MaxAgeMs, i => i.KnowledgeTsMs, i => i.LoadedAtMs);
+    public VersionedCache<ItemFeatures> Items { get; } = new(options.Cache.MaxItems, options.Cache.MaxAgeMs, i => i.KnowledgeTsMs, i => i.LoadedAtMs,
+        ReuseItem);
 
     /// <summary>Background re-reads that failed (the entry then expires and the next request reads it itself).</summary>
     public long RefreshFailures => Interlocked.Read(ref _refreshFailures);
 
     public async ValueTask<UserFeatures> GetUserAsync(string userId, CancellationToken ct)
     {
-        if (Users.TryGet(userId, out var cached))
+        if (Users.TryGet(userId, out var cached, out var refreshDue))
         {
-            if (Users.RefreshDue(cached) && _refreshingUsers.TryAdd(userId, 0))
+            if (refreshDue && _refreshingUsers.TryAdd(userId, 0))
                 RefreshInBackground(_refreshingUsers, [userId], async () => Users.Offer(userId, await store.LoadUserAsync(userId, CancellationToken.None)));
             return cached;
         }
@@ -42,10 +44,10 @@ public sealed class FeatureCache(FeatureStore store, ApiOptions options)
         List<string>? due = null;
         for (var i = 0; i < itemIds.Count; i++)
         {
-            if (Items.TryGet(itemIds[i], out var cached))
+            if (Items.TryGet(itemIds[i], out var cached, out var refreshDue))
             {
                 result[i] = cached;
-                if (Items.RefreshDue(cached) && _refreshingItems.TryAdd(itemIds[i], 0)) (due ??= []).Add(itemIds[i]);
+                if (refreshDue && _refreshingItems.TryAdd(itemIds[i], 0)) (due ??= []).Add(itemIds[i]);
             }
             else
             {
@@ -66,6 +68,26 @@ public sealed class FeatureCache(FeatureStore store, ApiOptions options)
         foreach (var i in missing) result[i] = byId[itemIds[i]];
         return result;
     }
+
+    /// <summary>A re-read of the same user state: the cached instance stays (the user's model state is keyed on it).</summary>
+    private static bool SameUser(UserFeatures cached, UserFeatures fresh) =>
+        cached.History.SequenceEqual(fresh.History, StringComparer.Ordinal) && cached.HistoryTsMs.SequenceEqual(fresh.HistoryTsMs)
+        && cached.Sequence?.SequenceVersion == fresh.Sequence?.SequenceVersion && cached.Sequence?.TsMs == fresh.Sequence?.TsMs
+        && cached.Augmented?.SequenceVersion == fresh.Augmented?.SequenceVersion && cached.Augmented?.TsMs == fresh.Augmented?.TsMs
+        && cached.Augmented?.ModelVersion == fresh.Augmented?.ModelVersion;
+
+    /// <summary>
+    /// A re-read of the same knowledge version: the cached instance when nothing changed, else the fresh one sharing the
+    /// cached vector and semantic id when those are equal (a catalog change or a click count moved).
+    /// </summary>
+    private static ItemFeatures ReuseItem(ItemFeatures cached, ItemFeatures fresh)
+    {
+        var sameKnowledge = Same(cached.Vector, fresh.Vector) && Same(cached.SemanticId, fresh.SemanticId);
+        if (sameKnowledge && cached with { LoadedAtMs = fresh.LoadedAtMs, Vector = fresh.Vector, SemanticId = fresh.SemanticId } == fresh) return cached;
+        return sameKnowledge ? fresh with { Vector = cached.Vector, SemanticId = cached.SemanticId } : fresh;
+    }
+
+    private static bool Same<T>(T[]? a, T[]? b) where T : IEquatable<T> => a is null ? b is null : b is not null && a.AsSpan().SequenceEqual(b);
 
     /// <summary>Runs <paramref name="read"/> off the request; the keys may be refreshed again once it ends.</summary>
     private void RefreshInBackground(ConcurrentDictionary<string, byte> refreshing, List<string> keys, Func<Task> read) =>

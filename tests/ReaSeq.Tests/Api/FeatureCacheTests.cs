@@ -39,10 +39,25 @@ public sealed class FeatureCacheTests
         var cache = new VersionedCache<Entry>(100, 10_000, e => e.Version, e => e.LoadedAtMs);
         cache.Offer("young", new Entry(1, Environment.TickCount64 - 1_000));
         cache.Offer("old", new Entry(1, Environment.TickCount64 - 6_000));
-        Assert.True(cache.TryGet("young", out var young));
-        Assert.False(cache.RefreshDue(young));
-        Assert.True(cache.TryGet("old", out var old));
-        Assert.True(cache.RefreshDue(old));
+        Assert.True(cache.TryGet("young", out _, out var youngDue));
+        Assert.False(youngDue);
+        Assert.True(cache.TryGet("old", out _, out var oldDue));
+        Assert.True(oldDue);
+    }
+
+    [Fact]
+    public void A_re_read_of_the_same_version_keeps_the_cached_instance_when_reuse_says_so_and_renews_its_age()
+    {
+        var cache = new VersionedCache<Entry>(100, 10_000, e => e.Version, e => e.LoadedAtMs, (cached, _) => cached);
+        var first = new Entry(1, Environment.TickCount64 - 9_000);
+        cache.Offer("u", first);
+        cache.Offer("u", new Entry(1, Environment.TickCount64)); // the background re-read
+        Assert.True(cache.TryGet("u", out var kept, out var due));
+        Assert.Same(first, kept);
+        Assert.False(due); // renewed: it will not expire under the next requests
+        cache.Offer("u", new Entry(2, Environment.TickCount64)); // a new version is never reused
+        Assert.True(cache.TryGet("u", out var newer));
+        Assert.Equal(2, newer.Version);
     }
 
     [Fact]
@@ -128,7 +143,9 @@ public sealed class FeatureCacheInvalidationTests(PostgresFixture postgres)
         }
         Assert.Equal(0, cache.RefreshFailures);
         Assert.Equal((userMisses, itemMisses), (cache.Users.Misses, cache.Items.Misses));
-        Assert.True((await cache.GetUserAsync("u-busy", CancellationToken.None)).LoadedAtMs > firstUser.LoadedAtMs, "the user was re-read");
-        Assert.True((await cache.GetItemsAsync(["x-busy"], CancellationToken.None))[0].LoadedAtMs > firstItem.LoadedAtMs, "the item was re-read");
+        // Re-read (no request missed over three maximum ages) and unchanged, so the very instances stay: the user's model
+        // state, keyed on its features instance, stays valid.
+        Assert.Same(firstUser, await cache.GetUserAsync("u-busy", CancellationToken.None));
+        Assert.Same(firstItem, (await cache.GetItemsAsync(["x-busy"], CancellationToken.None))[0]);
     }
 }
