@@ -8,11 +8,12 @@ namespace ReaSeq.Api.Features;
 /// version nothing older is cached again. This closes the race in which the announcement overtakes the writer's commit
 /// (the knowledge role publishes before it commits) and a read in between would re-cache the old state. Entries older
 /// than the maximum age are re-read, which bounds staleness for changes no topic announces. Past half that age an entry
-/// is still served but due for a re-read (<see cref="TryGet(string, out TValue, out bool)"/>): the owner reads it again in the background, so a key in use is replaced
-/// before it expires and no request waits for the re-read (it was the score path's p99: every user and item of a busy
-/// ranker expired every MaxAgeMs, and the request that found it expired read PostgreSQL). A re-read of the same version
-/// goes through <c>reuse</c>: the cached instance stays when nothing changed (per-user model states are keyed on it, and a
-/// new instance every few seconds also made the collector copy every user's and item's arrays into its oldest generation).
+/// is still served but due for a re-read (<see cref="TryGet(string, out TValue, out bool)"/>): the owner reads it again
+/// in the background, so a key in use is replaced before it expires and no request waits for the re-read (it was the
+/// score path's p99: every user and item of a busy ranker expired every MaxAgeMs, and the request that found it expired
+/// read PostgreSQL). A re-read of the same version goes through <c>reuse</c>: the cached instance stays when nothing
+/// changed (per-user model states are keyed on it, and a new instance every few seconds also made the collector copy
+/// every user's and item's arrays into its oldest generation).
 /// </summary>
 public sealed class VersionedCache<TValue>(int capacity, long maxAgeMs, Func<TValue, long> versionOf, Func<TValue, long> loadedAtOf,
     Func<TValue, TValue, TValue>? reuse = null)

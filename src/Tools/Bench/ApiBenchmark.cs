@@ -386,14 +386,22 @@ public sealed class ApiBenchmark : IBenchmark
     private static JsonObject Percentiles(double[] values)
     {
         var sorted = values.Where(double.IsFinite).Order().ToArray();
-        double P(double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
-        return new JsonObject { ["p50_ms"] = Math.Round(P(0.5), 3), ["p99_ms"] = Math.Round(P(0.99), 3), ["max_ms"] = Math.Round(sorted.LastOrDefault(), 3) };
+        return new JsonObject
+        {
+            ["p50_ms"] = Math.Round(Quantile(sorted, 0.5), 3),
+            ["p99_ms"] = Math.Round(Quantile(sorted, 0.99), 3),
+            ["max_ms"] = Math.Round(sorted.LastOrDefault(), 3),
+        };
     }
+
+    /// <summary>The nearest-rank <paramref name="q"/> quantile of ascending values (NaN when there are none).</summary>
+    private static double Quantile(double[] sorted, double q) =>
+        sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
 
     private static JsonObject Summary(double[] latencies, double throughput, int failed, Dictionary<string, int>? versions)
     {
         var sorted = latencies.Order().ToArray();
-        double P(double q) => sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
+        double P(double q) => Quantile(sorted, q);
         var summary = new JsonObject
         {
             ["requests"] = sorted.Length,
