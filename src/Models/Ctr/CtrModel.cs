@@ -223,7 +223,7 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         var history = user[HistoryField].reshape(-1);
         long length = history.shape[0];
         var mask = history.gt(0);
-        Tensor? unitHistory = null, esuKeyValues = null, compressed = null;
+        Tensor? unitHistory = null, esuKeys = null, esuValues = null, compressed = null;
         CtrDinState? din = null;
         // DIN scores a position from its item alone: the candidate step scores each distinct item of its window once and
         // spreads the scores to the positions. Its rearranged first-layer weights are derived here, once per user step,
@@ -249,20 +249,22 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         }
         if (o.UseRetrieval)
         {
-            // Cosine needs unit vectors: normalise each distinct item once; ESU keys and values of each distinct
-            // item once, merged side by side (§2.2.1: K/V merged and de-duplicated; the candidates' top-K gather
-            // both in one op).
+            // Cosine needs unit vectors: normalise each distinct item once. ESU keys and values of each distinct item
+            // once (§2.2.1: K/V merged and de-duplicated), laid out per head for the candidate step's two batched
+            // products: keys [heads, h/heads, R], values [heads, R, h/heads].
             unitHistory = nn.functional.normalize(table.to_type(ScalarType.Float64), p: 2, dim: 1); // [R, d], per distinct item
-            esuKeyValues = cat([esuKey.forward(rows), esuValue.forward(rows)], 1); // [R, 2h]
+            long headDim = h / o.Heads;
+            esuKeys = esuKey.forward(rows).view(-1, o.Heads, headDim).permute(1, 2, 0).contiguous();
+            esuValues = esuValue.forward(rows).view(-1, o.Heads, headDim).transpose(0, 1).contiguous();
         }
         var projectedUser = userProjection.forward(user[UserSideField]);
-        return new CtrUserState(this, length, history.clone(), din, unitHistory, esuKeyValues, compressed, projectedUser);
+        return new CtrUserState(this, length, history.clone(), din, unitHistory, esuKeys, esuValues, compressed, projectedUser);
     }
 
     /// <summary>
     /// The candidate step of the split scoring path: click logits [C] of the candidates (input from
     /// <see cref="CtrBatchBuilder.BuildCandidates"/>) against a user state of this model, all candidates in one batch:
-    /// the GSU as one [C × L] matmul of unit vectors and a top-K, the ESU over the K gathered keys and values, the
+    /// the GSU as one [C × L] matmul of unit vectors and a top-K, the ESU over the user's distinct keys and values, the
     /// target-aware extraction over the cached anchors, DIN over the user's distinct items (in blocks of candidates), then the head.
     /// </summary>
     public Tensor ForwardCandidates(CtrUserState user, Interaction candidates) => ForwardCandidates(user, candidates, 0);
@@ -350,8 +352,13 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
     /// <summary>
     /// GSU (Eq. 1) as one [C × R] float64 matmul of unit vectors (each distinct history item once), then each
     /// candidate's top-K positions selected in managed code (<see cref="GsuSelect"/>: the same keys as
-    /// <see cref="GsuTopK"/>, bit for bit, without a dozen elementwise ops and libtorch's topk over [C, L]); ESU
-    /// (Eqs. 2–3) over the keys and values gathered in one op from the user's merged, de-duplicated K/V (§2.2.1).
+    /// <see cref="GsuTopK"/>, bit for bit, without a dozen elementwise ops and libtorch's topk over [C, L]).
+    /// ESU (Eqs. 2–3) over the user's merged, de-duplicated keys and values (§2.2.1): per head, one [C, h/heads] ×
+    /// [h/heads, R] product scores every candidate against every distinct item, each candidate's K retrieved scores
+    /// are gathered from it, and their attention weights, scattered back to a [C, R] row (summed where one item holds
+    /// several retrieved positions), weigh the values in one [C, R] × [R, h/heads] product. The same function as the
+    /// per-candidate gather of K keys and values that training runs (up to float rounding); 800 batched products of
+    /// [16 × 16]·[16 × 1] at 200 candidates cost more in dispatch than the two dense products compute.
     /// </summary>
     private Tensor RetrievalCandidates(CtrUserState user, Tensor targetVector, Tensor target, long c)
     {
@@ -361,12 +368,12 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         var unitTarget = nn.functional.normalize(targetVector.to_type(ScalarType.Float64), p: 2, dim: 1);
         var similarity = unitTarget.matmul(user.UnitHistory!.t()); // [C, R]
         var (retrieved, retrievedMaskFloat) = GsuSelect(similarity, user, (int)k);
-        var keyValues = user.EsuKeyValues!.index_select(0, retrieved).view(c, k, 2 * heads, headDim).permute(0, 2, 1, 3); // [C, 2·heads, K, h/heads]
-        var keys = keyValues.narrow(1, 0, heads);
-        var values = keyValues.narrow(1, heads, heads);
-        var query = esuQuery.forward(target).view(c, heads, headDim, 1);
+        var keys = user.EsuKeys!; // [heads, h/heads, R]
+        long r = keys.shape[2];
+        var query = esuQuery.forward(target).view(c, heads, headDim).transpose(0, 1); // [heads, C, h/heads]
+        var index = retrieved.view(1, c, k).expand(heads, c, k);
         using Scalar scale = Math.Sqrt(h / (double)heads);
-        var scores = keys.matmul(query).squeeze(3).div_(scale); // [C, heads, K]
+        var scores = query.bmm(keys).gather(2, index).div_(scale); // [heads, C, K]
         Tensor weights;
         if (retrievedMaskFloat is null)
         {
@@ -374,11 +381,12 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         }
         else
         {
-            var headMaskFloat = retrievedMaskFloat.view(c, k).unsqueeze(1).expand(c, heads, k);
+            var headMaskFloat = retrievedMaskFloat.view(1, c, k).expand(heads, c, k);
             using Scalar zero = 0.0;
             weights = MaskedSoftmax(scores, headMaskFloat.gt(zero), headMaskFloat);
         }
-        var attended = weights.unsqueeze(2).matmul(values).squeeze(2).reshape(c, h);
+        var spread = zeros(heads, c, r, dtype: weights.dtype, device: weights.device).scatter_add_(2, index, weights); // [heads, C, R]
+        var attended = spread.bmm(user.EsuValues!).transpose(0, 1).reshape(c, h); // [C, h]
         return esuOutput.forward(attended);
     }
 

@@ -16,21 +16,22 @@ public sealed class CtrUserState : IDisposable
     private readonly Tensor[] _owned;
     private bool _disposed;
 
-    internal CtrUserState(CtrModel model, long length, Tensor history, CtrDinState? din, Tensor? unitHistory, Tensor? esuKeyValues,
-        Tensor? compressed, Tensor user)
+    internal CtrUserState(CtrModel model, long length, Tensor history, CtrDinState? din, Tensor? unitHistory, Tensor? esuKeys,
+        Tensor? esuValues, Tensor? compressed, Tensor user)
     {
         Model = model;
         Length = length;
         History = history;
         Din = din;
         UnitHistory = unitHistory;
-        EsuKeyValues = esuKeyValues;
+        EsuKeys = esuKeys;
+        EsuValues = esuValues;
         Compressed = compressed;
         User = user;
         // A managed copy of the [L] table rows: the candidate step's GSU selection reads them per candidate.
         HistoryRows = history.cpu().data<long>().ToArray();
         HasPadding = HistoryRows.Any(row => row == 0);
-        _owned = new[] { history, unitHistory, esuKeyValues, compressed, user }.Concat(din?.Tensors ?? [])
+        _owned = new[] { history, unitHistory, esuKeys, esuValues, compressed, user }.Concat(din?.Tensors ?? [])
             .Where(t => t is not null).Select(t => t!.DetachFromDisposeScope()).ToArray();
     }
 
@@ -49,9 +50,12 @@ public sealed class CtrUserState : IDisposable
     /// <summary>[R, itemVectorDim] float64 unit knowledge vectors of each table row (GSU).</summary>
     internal Tensor? UnitHistory { get; }
 
-    /// <summary>[R, 2h] ESU key and value projections of each table row side by side, each distinct history item once
-    /// (paper §2.2.1 "System Deployment": K/V merged and de-duplicated, so the candidate step gathers both in one op).</summary>
-    internal Tensor? EsuKeyValues { get; }
+    /// <summary>[heads, h/heads, R] ESU key projections of each table row, each distinct history item once (paper §2.2.1
+    /// "System Deployment": K/V merged and de-duplicated), laid out for the candidate step's per-head product.</summary>
+    internal Tensor? EsuKeys { get; }
+
+    /// <summary>[heads, R, h/heads] ESU value projections of each table row, laid out as <see cref="EsuKeys"/>.</summary>
+    internal Tensor? EsuValues { get; }
 
     /// <summary>[L] <see cref="History"/> as a managed array.</summary>
     internal long[] HistoryRows { get; }
