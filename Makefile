@@ -44,8 +44,14 @@ run: build
 # so a larger gen0 budget (fewer GCs) narrows that window (LladaTiny passes explicit, disposed Scalars itself).
 TEST_ENV := DOTNET_GCgen0size=0x8000000
 
+# The log is kept (TestResults/test.log) and a failing run ends by repeating each failed test's message and name, so the tail of a CI
+# log names what failed without scrolling through 580 passes.
 test: deps test-helm
-	$(TEST_ENV) dotnet test ReaSeq.sln -c $(CONFIG) -nologo --logger "console;verbosity=normal"
+	@mkdir -p TestResults
+	@set -o pipefail; $(TEST_ENV) dotnet test ReaSeq.sln -c $(CONFIG) -nologo --logger "console;verbosity=normal" 2>&1 \
+		| tee TestResults/test.log || { echo "=== failed tests, first lines of each (full log: TestResults/test.log) ==="; \
+		awk '/^  Failed /{n=25} /^  (Passed|Skipped) /{n=0} n>0{print; n--}' TestResults/test.log; \
+		echo "=== failed:"; grep '^  Failed ' TestResults/test.log; exit 1; }
 
 test-unit:
 	$(TEST_ENV) dotnet test ReaSeq.sln -c $(CONFIG) -nologo --filter "Tier!=Integration"
