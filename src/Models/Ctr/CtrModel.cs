@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.InteropServices;
 using ReaSeq.Models.Training;
 using TorchSharp;
@@ -350,9 +351,9 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
     }
 
     /// <summary>
-    /// GSU (Eq. 1) as one [C × R] float64 matmul of unit vectors (each distinct history item once), then each
-    /// candidate's top-K positions selected in managed code (<see cref="GsuSelect"/>: the same keys as
-    /// <see cref="GsuTopK"/>, bit for bit, without a dozen elementwise ops and libtorch's topk over [C, L]).
+    /// GSU (Eq. 1): each candidate's top-K positions by the float64 cosine of unit vectors (each distinct history item
+    /// once), selected in managed code (<see cref="GsuSelect"/>: the same keys as <see cref="GsuTopK"/>, without a dozen
+    /// elementwise ops and libtorch's topk over [C, L]).
     /// ESU (Eqs. 2–3) over the user's merged, de-duplicated keys and values (§2.2.1): per head, one [C, h/heads] ×
     /// [h/heads, R] product scores every candidate against every distinct item, each candidate's K retrieved scores
     /// are gathered from it, and their attention weights, scattered back to a [C, R] row (summed where one item holds
@@ -365,9 +366,7 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
         var o = _options;
         int h = o.HiddenDim, heads = o.Heads, headDim = h / heads;
         long k = Math.Min(o.RetrievalTopK, user.Length);
-        var unitTarget = nn.functional.normalize(targetVector.to_type(ScalarType.Float64), p: 2, dim: 1);
-        var similarity = unitTarget.matmul(user.UnitHistory!.t()); // [C, R]
-        var (retrieved, retrievedMaskFloat) = GsuSelect(similarity, user, (int)k);
+        var (retrieved, retrievedMaskFloat) = GsuSelect(targetVector, user, (int)k);
         var keys = user.EsuKeys!; // [heads, h/heads, R]
         long r = keys.shape[2];
         var query = esuQuery.forward(target).view(c, heads, headDim).transpose(0, 1); // [heads, C, h/heads]
@@ -391,48 +390,107 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
     }
 
     /// <summary>
-    /// The GSU's selection for the split path: for each candidate row of the float64 cosines [C, R] (table rows), the
-    /// table rows at its top-K positions, best first, and (only when the user has padding) whether each is a real
-    /// position [C, K] float. Position l's key is <see cref="GsuTopK"/>'s, round(cos · 2³⁰) · L + l with padding at cosine
-    /// −2, in the same float64 arithmetic (a power-of-two scale, round half to even, exact integer products), so the
-    /// keys are bit-identical, all distinct, and the selection is the topk's.
+    /// The GSU's selection for the split path: for each candidate (knowledge vectors [C, d]), the table rows at its top-K
+    /// positions, newest position first, and (only when the user has padding) whether each is a real position [C, K]
+    /// float. The selection is <see cref="GsuTopK"/>'s: by the keys round(cos · 2³⁰) · L + l of float64 cosines, padding
+    /// at −2 (<see cref="SelectByKeys"/>, the same float64 arithmetic: a power-of-two scale, round half to even, exact
+    /// integer products).
+    /// <para>
+    /// On the CPU the float64 [C × R] product of unit vectors, the largest part of the candidate step's arithmetic, is
+    /// replaced by a float32 screen at twice the speed: the candidates' raw vectors (float32 already, so the only rounding
+    /// is the history's) times the history's float32 unit vectors, divided by the candidates' norms. Where the K-th and
+    /// the (K+1)-th best screened cosines are further apart than twice the screen's error bound
+    /// (<see cref="ScreenError"/>), the screen's top K is the float64 top K, whatever the float32 kernel's rounding. Only
+    /// where they are not (near ties, items with equal vectors, padding) do the positions within that margin of the
+    /// boundary get their float64 cosines, a managed dot product of unit vectors, and the keys decide. On other devices
+    /// the float64 product runs there and its cosines are read back (<paramref name="useScreen"/> false: on the CPU too, the
+    /// reference the screen is tested against).
+    /// </para>
     /// </summary>
-    private static (Tensor Rows, Tensor? MaskFloat) GsuSelect(Tensor similarity, CtrUserState user, int k)
+    internal static (Tensor Rows, Tensor? MaskFloat) GsuSelect(Tensor targetVector, CtrUserState user, int k, bool useScreen = true)
     {
-        var device = similarity.device;
-        using var host = similarity.device_type == DeviceType.CPU ? null : similarity.cpu();
-        var source = (host ?? similarity).contiguous();
-        long c = source.shape[0], r = source.shape[1];
+        var device = targetVector.device;
+        bool screened = useScreen && device.type == DeviceType.CPU;
+        var unitHistory = user.UnitHistory!;
         var history = user.HistoryRows;
         int length = history.Length;
+        long c = targetVector.shape[0], r = unitHistory.shape[0], d = unitHistory.shape[1];
+        using var source = screened
+            ? targetVector.matmul(user.UnitHistoryFloat32!.t()).contiguous() // [C, R], not yet divided by the target norms
+            : nn.functional.normalize(targetVector.to_type(ScalarType.Float64), p: 2, dim: 1).matmul(unitHistory.t()).cpu().contiguous();
+        using var norms = screened ? targetVector.norm(1).contiguous() : null;
+        using var targets = screened ? targetVector.contiguous() : null;
         var rows = empty(c * k, dtype: ScalarType.Int64);
         var maskFloat = user.HasPadding ? empty(c * k, dtype: ScalarType.Float32) : null;
-        var cosines = MemoryMarshal.Cast<byte, double>(source.bytes);
         var rowsData = MemoryMarshal.Cast<byte, long>(rows.bytes);
         var maskData = maskFloat is null ? default : MemoryMarshal.Cast<byte, float>(maskFloat.bytes);
+        var screen = screened ? MemoryMarshal.Cast<byte, float>(source.bytes) : default;
+        var exact = screened ? default : MemoryMarshal.Cast<byte, double>(source.bytes);
+        var normData = norms is null ? default : MemoryMarshal.Cast<byte, float>(norms.bytes);
+        var targetData = targets is null ? default : MemoryMarshal.Cast<byte, float>(targets.bytes);
+        var tableData = screened ? MemoryMarshal.Cast<byte, double>(unitHistory.bytes) : default;
+        double slack = 2 * ScreenError((int)d);
+        // Per table row: its float64 cosine for the candidate at hand (near ties only), and for which candidate it was taken.
+        var cosines = screened ? new double[r] : null;
+        var takenFor = screened ? new long[r] : null;
+        var target = screened ? new double[d] : null;
         Span<double> bestKeys = stackalloc double[k];
         Span<int> bestPositions = stackalloc int[k];
+        int kept = Math.Min(k + 1, length);
+        Span<double> screenBest = stackalloc double[kept];
+        Span<int> screenPositions = stackalloc int[kept];
         for (long candidate = 0; candidate < c; candidate++)
         {
-            var row = cosines.Slice((int)(candidate * r), (int)r);
-            int filled = 0;
-            for (int position = 0; position < length; position++)
+            if (!screened)
             {
-                long item = history[position];
-                double cosine = item > 0 ? row[(int)item] : -2;
-                double key = Math.Round(cosine * (1L << 30), MidpointRounding.ToEven) * length + position;
-                if (filled == k && key <= bestKeys[k - 1]) continue;
-                // Insertion into the best-first list of at most k keys.
-                int at = filled < k ? filled++ : k - 1;
-                while (at > 0 && bestKeys[at - 1] < key)
-                {
-                    bestKeys[at] = bestKeys[at - 1];
-                    bestPositions[at] = bestPositions[at - 1];
-                    at--;
-                }
-                bestKeys[at] = key;
-                bestPositions[at] = position;
+                SelectByKeys(exact.Slice((int)(candidate * r), (int)r), history, bestKeys, bestPositions);
             }
+            else
+            {
+                var screenRow = screen.Slice((int)(candidate * r), (int)r);
+                double scale = 1 / Math.Max(normData[(int)candidate], 1e-12);
+                int filled = 0;
+                for (int position = 0; position < length; position++)
+                {
+                    long item = history[position];
+                    double cosine = item > 0 ? screenRow[(int)item] * scale : -2;
+                    if (filled == kept && cosine < screenBest[kept - 1]) continue;
+                    // Insertion into the best-first list (a newer position goes before an equal older one, as in the keys).
+                    int at = filled < kept ? filled++ : kept - 1;
+                    while (at > 0 && screenBest[at - 1] <= cosine)
+                    {
+                        screenBest[at] = screenBest[at - 1];
+                        screenPositions[at] = screenPositions[at - 1];
+                        at--;
+                    }
+                    screenBest[at] = cosine;
+                    screenPositions[at] = position;
+                }
+                if (kept == k || screenBest[k - 1] - screenBest[k] > slack)
+                {
+                    screenPositions[..k].CopyTo(bestPositions);
+                }
+                else
+                {
+                    // A near tie at the boundary: float64 cosines for the positions that could be in the top K (the rest
+                    // at −3, below padding, so that they never are), then the keys.
+                    double threshold = screenBest[k - 1] - slack;
+                    var raw = targetData.Slice((int)(candidate * d), (int)d);
+                    for (int i = 0; i < raw.Length; i++) target![i] = raw[i];
+                    double inverseNorm = 1 / Math.Max(Math.Sqrt(Dot(target, target)), 1e-12); // as normalize, with its floor
+                    for (int i = 0; i < target!.Length; i++) target[i] *= inverseNorm;
+                    foreach (long item in history)
+                    {
+                        if (item == 0 || takenFor![item] == candidate + 1) continue;
+                        takenFor[item] = candidate + 1;
+                        cosines![item] = screenRow[(int)item] * scale < threshold ? -3 : Dot(target, tableData.Slice((int)(item * d), (int)d));
+                    }
+                    SelectByKeys(cosines, history, bestKeys, bestPositions);
+                }
+            }
+            // Newest position first, whichever way the set was found: the ESU's sums then run in one order, so a
+            // candidate's score does not depend on the screen's rounding or on whether the float64 keys were needed.
+            bestPositions.Sort(static (x, y) => y.CompareTo(x));
             for (int i = 0; i < k; i++)
             {
                 long item = history[bestPositions[i]];
@@ -441,6 +499,53 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
             }
         }
         return device.type == DeviceType.CPU ? (rows, maskFloat) : (rows.to(device), maskFloat?.to(device));
+    }
+
+    /// <summary>
+    /// The positions of the best <paramref name="bestPositions"/>.Length keys round(cos · 2³⁰) · L + l, best first, of the
+    /// float64 cosines by table row (row 0, padding, at −2): <see cref="GsuTopK"/>'s selection in managed code.
+    /// </summary>
+    private static void SelectByKeys(ReadOnlySpan<double> cosines, long[] history, Span<double> bestKeys, Span<int> bestPositions)
+    {
+        int k = bestKeys.Length, length = history.Length, filled = 0;
+        for (int position = 0; position < length; position++)
+        {
+            long item = history[position];
+            double cosine = item > 0 ? cosines[(int)item] : -2;
+            double key = Math.Round(cosine * (1L << 30), MidpointRounding.ToEven) * length + position;
+            if (filled == k && key <= bestKeys[k - 1]) continue;
+            // Insertion into the best-first list of at most k keys.
+            int at = filled < k ? filled++ : k - 1;
+            while (at > 0 && bestKeys[at - 1] < key)
+            {
+                bestKeys[at] = bestKeys[at - 1];
+                bestPositions[at] = bestPositions[at - 1];
+                at--;
+            }
+            bestKeys[at] = key;
+            bestPositions[at] = position;
+        }
+    }
+
+    /// <summary>
+    /// A bound on |screened cosine − float64 cosine| at dimension <paramref name="d"/>: the candidate's vector is float32
+    /// already, rounding the history's unit vector to float32 changes each product tᵢyᵢ by at most u|tᵢyᵢ| (u = 2⁻²⁴),
+    /// summing d products in float32 adds at most (d − 1)u Σ|tᵢyᵢ|, and Σ|tᵢyᵢ| ≤ ‖t‖‖y‖ = ‖t‖ (Cauchy–Schwarz), which
+    /// the division by ‖t‖ (its float32 norm, relative error about d·u) removes: about 2d·u, taken as 4(d + 2)u, which
+    /// also covers the keys' 2⁻³⁰ grid.
+    /// </summary>
+    private static double ScreenError(int d) => 4.0 * (d + 2) / (1 << 24);
+
+    /// <summary>Float64 dot product of two equal-length vectors, vectorised.</summary>
+    private static double Dot(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+    {
+        var sum = Vector<double>.Zero;
+        int i = 0;
+        for (; i <= x.Length - Vector<double>.Count; i += Vector<double>.Count)
+            sum += new Vector<double>(x.Slice(i)) * new Vector<double>(y.Slice(i));
+        double total = Vector.Sum(sum);
+        for (; i < x.Length; i++) total += x[i] * y[i];
+        return total;
     }
 
     /// <summary>

@@ -24,6 +24,7 @@ public sealed class CtrUserState : IDisposable
         History = history;
         Din = din;
         UnitHistory = unitHistory;
+        UnitHistoryFloat32 = unitHistory?.to_type(ScalarType.Float32);
         EsuKeys = esuKeys;
         EsuValues = esuValues;
         Compressed = compressed;
@@ -31,7 +32,7 @@ public sealed class CtrUserState : IDisposable
         // A managed copy of the [L] table rows: the candidate step's GSU selection reads them per candidate.
         HistoryRows = history.cpu().data<long>().ToArray();
         HasPadding = HistoryRows.Any(row => row == 0);
-        _owned = new[] { history, unitHistory, esuKeys, esuValues, compressed, user }.Concat(din?.Tensors ?? [])
+        _owned = new[] { history, unitHistory, UnitHistoryFloat32, esuKeys, esuValues, compressed, user }.Concat(din?.Tensors ?? [])
             .Where(t => t is not null).Select(t => t!.DetachFromDisposeScope()).ToArray();
     }
 
@@ -49,6 +50,9 @@ public sealed class CtrUserState : IDisposable
 
     /// <summary>[R, itemVectorDim] float64 unit knowledge vectors of each table row (GSU).</summary>
     internal Tensor? UnitHistory { get; }
+
+    /// <summary><see cref="UnitHistory"/> rounded to float32: the GSU's screen on the CPU (see CtrModel's GsuSelect).</summary>
+    internal Tensor? UnitHistoryFloat32 { get; }
 
     /// <summary>[heads, h/heads, R] ESU key projections of each table row, each distinct history item once (paper §2.2.1
     /// "System Deployment": K/V merged and de-duplicated), laid out for the candidate step's per-head product.</summary>

@@ -140,6 +140,81 @@ public sealed class CtrSplitScoringTests
             using (inference_mode()) split = model.ForwardCandidates(state, CtrBatchBuilder.BuildCandidates(candidates, model.Options, device)).sigmoid().data<float>().ToArray();
             for (int i = 0; i < full.Length; i++)
                 Assert.True(MathF.Abs(full[i] - split[i]) <= Tolerance, $"history {length}, candidate {i}: full {full[i]} vs split {split[i]}");
+            // The float32 screen (with its float64 near-tie decisions) selects exactly what the float64 product does.
+            var vectors = tensor(candidates.SelectMany(c => c.KnowledgeVector!).ToArray(), [candidates.Count, d]);
+            int k = (int)Math.Min(model.Options.RetrievalTopK, state.Length);
+            Assert.Equal(CtrModel.GsuSelect(vectors, state, k, useScreen: false).Rows.data<long>().ToArray(), CtrModel.GsuSelect(vectors, state, k).Rows.data<long>().ToArray());
+        }
+    }
+
+    [Fact]
+    public void Cosines_float32_cannot_tell_apart_are_retrieved_in_float64_order_on_the_split_path()
+    {
+        // On the CPU the split path screens the GSU's cosines in float32 and decides near ties at the top-K boundary with
+        // float64 keys (CtrModel.GsuSelect). Here K + 8 items lie around one direction with float64 cosines to the
+        // candidate 2·10⁻⁸ apart (about 21 steps of the keys' 2⁻³⁰ grid), far below what a 384-term float32 product
+        // resolves, so the K-th place falls among them; each has its own semantic id, so which ones are retrieved
+        // changes the score.
+        var device = TorchDevice.Resolve("cpu");
+        Determinism.Seed(19);
+        using var model = CtrModel.Create(new CtrModelOptions());
+        int d = model.Options.ItemVectorDim, k = model.Options.RetrievalTopK;
+        var random = new Random(41);
+        double[] RandomUnit()
+        {
+            var v = Enumerable.Range(0, d).Select(_ => random.NextDouble() * 2 - 1).ToArray();
+            var norm = Math.Sqrt(v.Sum(x => x * x));
+            return v.Select(x => x / norm).ToArray();
+        }
+        var direction = RandomUnit();
+        var across = RandomUnit();
+        var along = across.Zip(direction).Sum(p => p.First * p.Second);
+        across = across.Select((x, i) => x - along * direction[i]).ToArray();
+        var acrossNorm = Math.Sqrt(across.Sum(x => x * x));
+        // cos(direction, direction + t·across) = 1 / √(1 + t²) ≈ 1 − t²/2: item j at 1 − 10⁻⁶ + j · 2·10⁻⁸.
+        var near = Enumerable.Range(0, k + 8).Select(j =>
+        {
+            var t = Math.Sqrt(2 * (1e-6 - j * 2e-8));
+            return direction.Select((x, i) => (float)(x + t * across[i] / acrossNorm)).ToArray();
+        }).ToList();
+        var others = Enumerable.Range(0, 40).Select(_ => RandomUnit().Select(x => (float)x).ToArray()).ToList();
+        // Interleaved, the best of the near items oldest, so a newest-first tie-break of equal float32 values is wrong.
+        var history = new List<float[]>();
+        for (int i = 0; i < others.Count; i++)
+        {
+            if (i < near.Count) history.Add(near[near.Count - 1 - i]);
+            history.Add(others[i]);
+        }
+        var sids = history.Select((_, i) => (int[]?)[i % 256, i * 7 % 256, i * 13 % 256]).ToList();
+        var user = new CtrUserFeatures("near-ties", history, sids, null, history.Count);
+        var target = direction.Select(x => (float)x).ToArray();
+        var candidates = new List<CtrCandidate> { new("direction", target, [1, 2, 3], 1, 1, 1) };
+        candidates.AddRange(others.Take(8).Select((v, i) => new CtrCandidate($"o{i}", v, [i, i, i], i, i, i)));
+
+        // The premise: float32 cosines of the same unit vectors pick another top K than the float64 ones.
+        using (var scope = NewDisposeScope())
+        {
+            var unit = nn.functional.normalize(tensor(history.SelectMany(v => v).ToArray(), [history.Count, d], ScalarType.Float64), p: 2, dim: 1);
+            var query = nn.functional.normalize(tensor(target, [1, d]).to_type(ScalarType.Float64), p: 2, dim: 1);
+            var exact = query.matmul(unit.t()).squeeze(0);
+            var screen = query.to_type(ScalarType.Float32).matmul(unit.to_type(ScalarType.Float32).t()).squeeze(0);
+            var byFloat64 = exact.topk(k).indexes.data<long>().Order().ToArray();
+            var byFloat32 = screen.topk(k).indexes.data<long>().Order().ToArray();
+            Assert.NotEqual(byFloat64, byFloat32);
+        }
+
+        // The screen's selection, row for row, is the float64 product's (the path of other devices), and so are the scores.
+        using (var scope = NewDisposeScope())
+        {
+            using var state = model.EncodeUser(CtrBatchBuilder.BuildUser(user, model.Options, device));
+            var vectors = tensor(candidates.SelectMany(c => c.KnowledgeVector!).ToArray(), [candidates.Count, d]);
+            var screened = CtrModel.GsuSelect(vectors, state, k).Rows.data<long>().ToArray();
+            var exact = CtrModel.GsuSelect(vectors, state, k, useScreen: false).Rows.data<long>().ToArray();
+            Assert.Equal(exact, screened);
+            var full = model.Predict(CtrBatchBuilder.Build(user, candidates, model.Options, device)).data<float>().ToArray();
+            float[] split;
+            using (inference_mode()) split = model.ForwardCandidates(state, CtrBatchBuilder.BuildCandidates(candidates, model.Options, device)).sigmoid().data<float>().ToArray();
+            for (int i = 0; i < full.Length; i++) Assert.True(MathF.Abs(full[i] - split[i]) <= Tolerance, $"candidate {i}: full {full[i]} vs split {split[i]}");
         }
     }
 
