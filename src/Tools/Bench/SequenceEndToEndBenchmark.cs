@@ -65,6 +65,8 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
 
         // Freshness: a reader of the output topic times each click's first covering update.
         var latencies = new ConcurrentBag<(long Sent, double Ms)>();
+        // The last leg on its own: an update's Kafka timestamp (set when the role produced it) until the reader has it.
+        var readerLegMs = new ConcurrentQueue<long>();
         var reading = Task.Factory.StartNew(() =>
         {
             using var consumer = kafka.CreateConsumer("bench-freshness", "bench-freshness");
@@ -74,6 +76,7 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
             {
                 if (consumer.Consume(TimeSpan.FromMilliseconds(50)) is not { IsPartitionEOF: false } r) continue;
                 var now = Stopwatch.GetTimestamp();
+                readerLegMs.Enqueue(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - r.Message.Timestamp.UnixTimestampMs);
                 var (userId, version) = UserAndVersion(r.Message.Value!);
                 covered.TryGetValue(userId, out var from);
                 for (var v = from + 1; v <= version; v++)
@@ -81,12 +84,24 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
                 covered[userId] = Math.Max(from, version);
             }
         }, cts.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        // One producer for both paced phases, connected to every broker before the clock starts: a new producer's first
+        // sends wait for its metadata, producer id and connections, which the first clicks then carried as ~0.5 s of
+        // freshness (a deployment's producers are long-lived).
+        using var pacedProducer = kafka.CreateProducer("bench-paced");
+        const string WarmUpTopic = "bench-warm-up";
+        broker.CreateTopic(WarmUpTopic, kafkaOptions.Partitions);
+        for (var p = 0; p < kafkaOptions.Partitions; p++)
+            pacedProducer.Produce(new TopicPartition(WarmUpTopic, p), new Message<byte[]?, byte[]?> { Value = [0] });
+        pacedProducer.Flush(ct);
         await Task.Delay(2_000, ct); // let the reader join its partitions at the log end
+        using var stages = new StageTimings($"{kafkaOptions.GroupPrefix}.{processor.Name}", "sequence_update");
+        stages.Start();
+        readerLegMs.Clear();
 
         var pacedGc = GcCounters.Now();
         var pacedStart = Stopwatch.GetTimestamp();
-        using (var producer = kafka.CreateProducer("bench-paced"))
         {
+            var producer = pacedProducer;
             var paced = Stopwatch.StartNew();
             for (var i = 0; i < PacedRate * PacedSeconds; i++)
             {
@@ -102,6 +117,8 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
         var deadline = Stopwatch.StartNew();
         while (!sent.IsEmpty && deadline.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(20, ct);
         var pacedGcFigures = pacedGc.Since();
+        var pacedStages = stages.Stop();
+        AddReaderLeg(pacedStages, readerLegMs);
         var pacedTail = Tail(latencies, pacedStart);
         var sorted = latencies.Select(l => l.Ms).Order().ToArray();
         var unmatched = sent.Count;
@@ -115,9 +132,11 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
         var heap = new List<(double Seconds, long HeapBytes, int Users)>();
         var cohortClicks = new Dictionary<string, int>(StringComparer.Ordinal);
         var longGc = GcCounters.Now();
+        stages.Start();
+        readerLegMs.Clear();
         var longStart = Stopwatch.GetTimestamp();
-        using (var producer = kafka.CreateProducer("bench-long"))
         {
+            var producer = pacedProducer;
             var paced = Stopwatch.StartNew();
             var nextSample = TimeSpan.Zero;
             for (var i = 0; i < PacedRate * PacedSeconds * 10; i++)
@@ -140,6 +159,8 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
         deadline.Restart();
         while (!sent.IsEmpty && deadline.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(20, ct);
         var longGcFigures = longGc.Since();
+        var longStages = stages.Stop();
+        AddReaderLeg(longStages, readerLegMs);
         var longTail = Tail(latencies, longStart);
         var longSorted = latencies.Select(l => l.Ms).Order().ToArray();
         // What the heap holds alive, apart from garbage the collector has not needed to reclaim yet: the samples above
@@ -164,6 +185,7 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
         figures["long_run_freshness_p99_ms"] = LongP(0.99);
         figures["long_run_freshness_tail"] = longTail;
         figures["long_run_gc"] = longGcFigures;
+        figures["long_run_stages"] = longStages;
         figures["long_run_heap_mb_first_fifth"] = MeanHeapMb(heap.Take(tenth));
         figures["long_run_heap_mb_last_fifth"] = MeanHeapMb(heap.TakeLast(tenth));
         figures["long_run_heap_mb_after_full_gc"] = liveHeapMb;
@@ -184,6 +206,7 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
         figures["freshness_p99_ms"] = P(0.99);
         figures["freshness_tail"] = pacedTail;
         figures["freshness_gc"] = pacedGcFigures;
+        figures["freshness_stages"] = pacedStages;
         figures["target_e2e_events_per_s"] = 100_000;
         figures["target_freshness_p99_ms"] = TargetFreshnessP99Ms;
         figures["meets_e2e_target"] = e2eRate >= 100_000;
@@ -221,6 +244,14 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
             ["max_sent_at_s"] = Math.Round(Stopwatch.GetElapsedTime(phaseStart, slowest.Sent).TotalSeconds, 2),
             ["worst_seconds"] = new JsonArray(worstSeconds),
         };
+    }
+
+    private static void AddReaderLeg(JsonObject stages, IEnumerable<long> legMs)
+    {
+        var sorted = legMs.Order().ToArray();
+        if (sorted.Length == 0) return;
+        stages["update_produced_to_read_p50_ms"] = sorted[sorted.Length / 2];
+        stages["update_produced_to_read_p99_ms"] = sorted[Math.Min(sorted.Length - 1, (int)(0.99 * sorted.Length))];
     }
 
     private static readonly string[] Categories = ["toys", "garden", "kitchen", "lights", "bags", "cards"];
