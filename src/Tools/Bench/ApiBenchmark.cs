@@ -298,7 +298,7 @@ public sealed class ApiBenchmark : IBenchmark
     {
         var count = rate * seconds;
         var latencies = new double[count];
-        // Where the time went: scheduled → the send starting (the client's own pacing and thread pool), and the server
+        // Where the time went: scheduled → the send starting (the client's own pacing), and the server
         // handler's time from its Server-Timing header (including the wait for a scoring thread); the rest is HTTP.
         var sendDelays = new double[count];
         var serverTimes = new double[count];
@@ -310,43 +310,51 @@ public sealed class ApiBenchmark : IBenchmark
         var gc = GcCounters.Now();
         var clock = Stopwatch.StartNew();
         Task? actionTask = null;
-        for (var i = 0; i < count; i++)
+        // The schedule is kept by a thread of its own that sleeps to within a millisecond of each send, spins the rest,
+        // and starts the request itself. Before, an awaited Task.Delay (timer granularity) and a hop to the thread pool
+        // made sends leave 1.4 ms late at the median and 6 ms at p99, which every latency carried.
+        await Task.Factory.StartNew(() =>
         {
-            var scheduled = TimeSpan.FromSeconds((double)i / rate);
-            if (action is not null && actionTask is null && scheduled >= actionAt) actionTask = Task.Run(action, ct);
-            var wait = scheduled - clock.Elapsed;
-            if (wait > TimeSpan.Zero) await Task.Delay(wait, ct);
-            if (!inFlight.Wait(0))
+            for (var i = 0; i < count; i++)
             {
-                // The bounded client is saturated: the request is not sent, and counted.
-                Interlocked.Increment(ref skipped);
-                latencies[i] = sendDelays[i] = serverTimes[i] = double.NaN;
-                continue;
+                var scheduled = TimeSpan.FromSeconds((double)i / rate);
+                if (action is not null && actionTask is null && scheduled >= actionAt) actionTask = Task.Run(action, ct);
+                var wait = scheduled - clock.Elapsed - TimeSpan.FromMilliseconds(1);
+                if (wait > TimeSpan.Zero) Thread.Sleep(wait);
+                while (clock.Elapsed < scheduled) Thread.SpinWait(20);
+                if (!inFlight.Wait(0))
+                {
+                    // The bounded client is saturated: the request is not sent, and counted.
+                    Interlocked.Increment(ref skipped);
+                    latencies[i] = sendDelays[i] = serverTimes[i] = double.NaN;
+                    continue;
+                }
+                sendDelays[i] = (clock.Elapsed - scheduled).TotalMilliseconds;
+                serverTimes[i] = double.NaN;
+                tasks.Add(SendScheduledAsync(i, scheduled));
             }
-            var index = i;
-            tasks.Add(Task.Run(async () =>
+        }, ct, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        async Task SendScheduledAsync(int index, TimeSpan scheduled)
+        {
+            try
             {
-                sendDelays[index] = (clock.Elapsed - scheduled).TotalMilliseconds;
-                serverTimes[index] = double.NaN;
-                try
+                var (ok, version, serverMs) = await SendWithVersionAsync(http, bodies[index % bodies.Length], ct);
+                serverTimes[index] = serverMs;
+                if (!ok)
                 {
-                    var (ok, version, serverMs) = await SendWithVersionAsync(http, bodies[index % bodies.Length], ct);
-                    serverTimes[index] = serverMs;
-                    if (!ok)
-                    {
-                        Interlocked.Increment(ref failed);
-                    }
-                    else
-                    {
-                        lock (versions) versions[version!] = versions.GetValueOrDefault(version!) + 1;
-                    }
+                    Interlocked.Increment(ref failed);
                 }
-                finally
+                else
                 {
-                    latencies[index] = (clock.Elapsed - scheduled).TotalMilliseconds;
-                    inFlight.Release();
+                    lock (versions) versions[version!] = versions.GetValueOrDefault(version!) + 1;
                 }
-            }, ct));
+            }
+            finally
+            {
+                latencies[index] = (clock.Elapsed - scheduled).TotalMilliseconds;
+                inFlight.Release();
+            }
         }
         await Task.WhenAll(tasks);
         if (actionTask is not null) await actionTask;
