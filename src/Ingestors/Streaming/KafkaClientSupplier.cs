@@ -86,7 +86,7 @@ public sealed class KafkaClientSupplier : IKafkaClientSupplier, IDisposable
             HeartbeatIntervalMs = 1_000,
             FetchMaxBytes = 16 * 1024 * 1024,
             MaxPartitionFetchBytes = 4 * 1024 * 1024,
-            FetchWaitMaxMs = _options.EffectiveFetchWaitMaxMs(IsEmbedded),
+            FetchWaitMaxMs = _options.FetchWaitMaxMs,
         };
         var builder = new ConsumerBuilder<byte[]?, byte[]?>(config);
         if (_options.StatisticsIntervalMs > 0)

@@ -40,14 +40,12 @@ public sealed class KafkaOptions : IValidatableObject
     /// <summary>
     /// Consumers' fetch.wait.max.ms: how long a broker may hold a fetch that finds no new records. A Kafka broker answers
     /// as soon as records arrive, so there it only bounds idle polling. The embedded broker (librdkafka's mock cluster)
-    /// holds every empty fetch for the whole wait even when records arrive meanwhile, so each consumer between a click
-    /// and its feature added up to this much latency: the sequence benchmark's freshness at 10,000 clicks/s measured
-    /// p50/p99 35/67 ms at 10 ms and 22/45 ms at 2 ms. Null: 2 ms on the embedded broker, 10 ms on a cluster.
+    /// holds every empty fetch for the whole wait even when records arrive meanwhile, so on it each consumer between a
+    /// click and its feature adds up to this much latency: the sequence benchmark's freshness at 10,000 clicks/s measured
+    /// p50/p99 35/67 ms at 10 ms and 22/45 ms at 2 ms, and runs with 2. The default stays 10: a smaller wait makes every
+    /// idle consumer poll every broker that much more often, which `make run`'s many consumers pay on two cores.
     /// </summary>
-    [Range(0, 60_000)] public int? FetchWaitMaxMs { get; set; }
-
-    /// <summary>The fetch wait in effect (see <see cref="FetchWaitMaxMs"/>).</summary>
-    public int EffectiveFetchWaitMaxMs(bool embedded) => FetchWaitMaxMs ?? (embedded ? 2 : 10);
+    [Range(0, 60_000)] public int FetchWaitMaxMs { get; set; } = 10;
 
     /// <summary>Longest a consumer waits to fill a batch before handling what it has.</summary>
     [Range(1, 60_000)] public int MaxBatchWaitMs { get; set; } = 20;
