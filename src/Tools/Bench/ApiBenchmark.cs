@@ -311,7 +311,7 @@ public sealed class ApiBenchmark : IBenchmark
         var clock = Stopwatch.StartNew();
         Task? actionTask = null;
         // The schedule is kept by a thread of its own that sleeps to within a millisecond of each send, yields the
-        // processor until it is due (a spin there took CPU the server needed: the swap phase's p999 rose to 80-104 ms),
+        // processor until it is due (with a spin there, the swap phase's p999 was 80-104 ms in three runs, 19-46 ms without),
         // and starts the request itself. Before, an awaited Task.Delay (timer granularity) and a hop to the thread pool
         // made sends leave 1.4 ms late at the median and 6 ms at p99, which every latency carried.
         await Task.Factory.StartNew(() =>
