@@ -66,8 +66,7 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
 
         // Freshness: a reader of the output topic times each click's first covering update.
         var latencies = new ConcurrentBag<(long Sent, double Ms)>();
-        // The last leg on its own: an update's Kafka timestamp (set when the role produced it) until the reader has it.
-        var readerLegMs = new ConcurrentQueue<long>();
+        using var stages = new StageTimings($"{kafkaOptions.GroupPrefix}.{processor.Name}", "sequence_update");
         var reading = Task.Factory.StartNew(() =>
         {
             using var consumer = kafka.CreateConsumer("bench-freshness", "bench-freshness");
@@ -77,7 +76,7 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
             {
                 if (consumer.Consume(TimeSpan.FromMilliseconds(50)) is not { IsPartitionEOF: false } r) continue;
                 var now = Stopwatch.GetTimestamp();
-                readerLegMs.Enqueue(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - r.Message.Timestamp.UnixTimestampMs);
+                stages.UpdateRead(r.Message.Timestamp);
                 var (userId, version) = UserAndVersion(r.Message.Value!);
                 covered.TryGetValue(userId, out var from);
                 for (var v = from + 1; v <= version; v++)
@@ -95,14 +94,11 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
             pacedProducer.Produce(new TopicPartition(WarmUpTopic, p), new Message<byte[]?, byte[]?> { Value = [0] });
         pacedProducer.Flush(ct);
         await Task.Delay(2_000, ct); // let the reader join its partitions at the log end
-        using var stages = new StageTimings($"{kafkaOptions.GroupPrefix}.{processor.Name}", "sequence_update");
         stages.Start();
-        readerLegMs.Clear();
 
         var pacedGc = GcCounters.Now();
         var pacedStart = Stopwatch.GetTimestamp();
         {
-            var producer = pacedProducer;
             var paced = Stopwatch.StartNew();
             for (var i = 0; i < PacedRate * PacedSeconds; i++)
             {
@@ -110,16 +106,15 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
                 Pacing.WaitUntil(paced, due);
                 var click = Click(Events + i, perUser);
                 sent[(click.UserId, perUser[(Events + i) % Users])] = Stopwatch.GetTimestamp();
-                producer.Produce(Topics.Clicks, new Message<byte[]?, byte[]?> { Key = System.Text.Encoding.UTF8.GetBytes(click.UserId), Value = clickSerde.Serialize(click) });
-                if (i % 500 == 0) producer.Poll(TimeSpan.Zero);
+                pacedProducer.Produce(Topics.Clicks, new Message<byte[]?, byte[]?> { Key = System.Text.Encoding.UTF8.GetBytes(click.UserId), Value = clickSerde.Serialize(click) });
+                if (i % 500 == 0) pacedProducer.Poll(TimeSpan.Zero);
             }
-            producer.Flush(ct);
+            pacedProducer.Flush(ct);
         }
         var deadline = Stopwatch.StartNew();
         while (!sent.IsEmpty && deadline.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(20, ct);
         var pacedGcFigures = pacedGc.Since();
         var pacedStages = stages.Stop();
-        AddReaderLeg(pacedStages, readerLegMs);
         var pacedTail = Tail(latencies, pacedStart);
         var sorted = latencies.Select(l => l.Ms).Order().ToArray();
         var unmatched = sent.Count;
@@ -134,10 +129,8 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
         var cohortClicks = new Dictionary<string, int>(StringComparer.Ordinal);
         var longGc = GcCounters.Now();
         stages.Start();
-        readerLegMs.Clear();
         var longStart = Stopwatch.GetTimestamp();
         {
-            var producer = pacedProducer;
             var paced = Stopwatch.StartNew();
             var nextSample = TimeSpan.Zero;
             for (var i = 0; i < PacedRate * PacedSeconds * 10; i++)
@@ -152,16 +145,15 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
                 var click = CohortClick(i, PacedRate);
                 var version = cohortClicks[click.UserId] = cohortClicks.GetValueOrDefault(click.UserId) + 1;
                 sent[(click.UserId, version)] = Stopwatch.GetTimestamp();
-                producer.Produce(Topics.Clicks, new Message<byte[]?, byte[]?> { Key = System.Text.Encoding.UTF8.GetBytes(click.UserId), Value = clickSerde.Serialize(click) });
-                if (i % 500 == 0) producer.Poll(TimeSpan.Zero);
+                pacedProducer.Produce(Topics.Clicks, new Message<byte[]?, byte[]?> { Key = System.Text.Encoding.UTF8.GetBytes(click.UserId), Value = clickSerde.Serialize(click) });
+                if (i % 500 == 0) pacedProducer.Poll(TimeSpan.Zero);
             }
-            producer.Flush(ct);
+            pacedProducer.Flush(ct);
         }
         deadline.Restart();
         while (!sent.IsEmpty && deadline.Elapsed < TimeSpan.FromSeconds(30)) await Task.Delay(20, ct);
         var longGcFigures = longGc.Since();
         var longStages = stages.Stop();
-        AddReaderLeg(longStages, readerLegMs);
         var longTail = Tail(latencies, longStart);
         var longSorted = latencies.Select(l => l.Ms).Order().ToArray();
         // What the heap holds alive, apart from garbage the collector has not needed to reclaim yet: the samples above
@@ -245,14 +237,6 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
             ["max_sent_at_s"] = Math.Round(Stopwatch.GetElapsedTime(phaseStart, slowest.Sent).TotalSeconds, 2),
             ["worst_seconds"] = new JsonArray(worstSeconds),
         };
-    }
-
-    private static void AddReaderLeg(JsonObject stages, IEnumerable<long> legMs)
-    {
-        var sorted = legMs.Order().ToArray();
-        if (sorted.Length == 0) return;
-        stages["update_produced_to_read_p50_ms"] = sorted[sorted.Length / 2];
-        stages["update_produced_to_read_p99_ms"] = sorted[Math.Min(sorted.Length - 1, (int)(0.99 * sorted.Length))];
     }
 
     private static readonly string[] Categories = ["toys", "garden", "kitchen", "lights", "bags", "cards"];

@@ -8,8 +8,9 @@ namespace ReaSeq.Tools.Bench;
 /// <summary>
 /// Where a click's freshness goes, read from the role's own metrics while a phase runs: how long its batches took to
 /// become durable (reaseq_batch_duration_seconds), how many records each held (reaseq_records_in_total), and the
-/// role's freshness up to the broker's acknowledgement of the update (reaseq_freshness_seconds). The reader's leg is
-/// what the benchmark's end-to-end figure adds to the last one. Nothing of the role changes to be measured.
+/// role's freshness up to the broker's acknowledgement of the update (reaseq_freshness_seconds); and the last leg, an
+/// update's Kafka timestamp until the benchmark's reader has it (<see cref="UpdateRead"/>). Nothing of the role changes
+/// to be measured.
 /// </summary>
 public sealed class StageTimings : IDisposable
 {
@@ -17,6 +18,7 @@ public sealed class StageTimings : IDisposable
     private readonly ConcurrentQueue<double> _batchMs = new();
     private readonly ConcurrentQueue<long> _batchRecords = new();
     private readonly ConcurrentQueue<double> _ackedMs = new();
+    private readonly ConcurrentQueue<double> _readMs = new();
     private volatile bool _recording;
 
     public StageTimings(string group, string freshnessStage)
@@ -48,7 +50,14 @@ public sealed class StageTimings : IDisposable
         _batchMs.Clear();
         _batchRecords.Clear();
         _ackedMs.Clear();
+        _readMs.Clear();
         _recording = true;
+    }
+
+    /// <summary>The reader has an update the role produced at <paramref name="produced"/> (its Kafka timestamp).</summary>
+    public void UpdateRead(Confluent.Kafka.Timestamp produced)
+    {
+        if (_recording) _readMs.Enqueue(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - produced.UnixTimestampMs);
     }
 
     /// <summary>Ends the phase and summarises it.</summary>
@@ -58,6 +67,7 @@ public sealed class StageTimings : IDisposable
         var batches = _batchMs.Order().ToArray();
         var records = _batchRecords.Order().ToArray();
         var acked = _ackedMs.Order().ToArray();
+        var read = _readMs.Order().ToArray();
         return new JsonObject
         {
             ["batches"] = batches.Length,
@@ -69,6 +79,8 @@ public sealed class StageTimings : IDisposable
             // Kafka timestamps are whole milliseconds: these are ±1 ms.
             ["click_to_update_acked_p50_ms"] = Percentile(acked, 0.50),
             ["click_to_update_acked_p99_ms"] = Percentile(acked, 0.99),
+            ["update_produced_to_read_p50_ms"] = Percentile(read, 0.50),
+            ["update_produced_to_read_p99_ms"] = Percentile(read, 0.99),
         };
     }
 
