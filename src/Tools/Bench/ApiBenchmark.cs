@@ -120,6 +120,8 @@ public sealed class ApiBenchmark : IBenchmark
             const double goalP99Ms = 10;
             return new JsonObject
             {
+                // The process's gen0 budget (make bench sets the api role's, as the Helm chart does for api pods).
+                ["gc_gen0size"] = Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? "runtime default",
                 ["setup"] = $"{Candidates} candidates per request, users with a {History}-click history (user_clicks), {Items} items with " +
                             $"{modelOptions.ItemVectorDim}-d knowledge vectors; CTR model {modelOptions.PathwayName}, MaxHistory {modelOptions.MaxHistory}, " +
                             $"hidden {modelOptions.HiddenDim}, top-K {modelOptions.RetrievalTopK}, {modelOptions.InterestAnchors} anchors (untrained weights: cost does not depend on them). " +
