@@ -410,7 +410,7 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
     internal static (Tensor Rows, Tensor? MaskFloat) GsuSelect(Tensor targetVector, CtrUserState user, int k, bool useScreen = true)
     {
         var device = targetVector.device;
-        bool screened = useScreen && device.type == DeviceType.CPU;
+        bool screened = useScreen && user.UnitHistoryFloat32 is not null;
         var unitHistory = user.UnitHistory!;
         var history = user.HistoryRows;
         int length = history.Length;
@@ -453,18 +453,7 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
                 for (int position = 0; position < length; position++)
                 {
                     long item = history[position];
-                    double cosine = item > 0 ? screenRow[(int)item] * scale : -2;
-                    if (filled == kept && cosine < screenBest[kept - 1]) continue;
-                    // Insertion into the best-first list (a newer position goes before an equal older one, as in the keys).
-                    int at = filled < kept ? filled++ : kept - 1;
-                    while (at > 0 && screenBest[at - 1] <= cosine)
-                    {
-                        screenBest[at] = screenBest[at - 1];
-                        screenPositions[at] = screenPositions[at - 1];
-                        at--;
-                    }
-                    screenBest[at] = cosine;
-                    screenPositions[at] = position;
+                    InsertBestFirst(screenBest, screenPositions, ref filled, item > 0 ? screenRow[(int)item] * scale : -2, position);
                 }
                 if (kept == k || screenBest[k - 1] - screenBest[k] > slack)
                 {
@@ -507,24 +496,33 @@ public sealed class CtrModel : nn.Module<Interaction, Tensor>, ITrainableModel
     /// </summary>
     private static void SelectByKeys(ReadOnlySpan<double> cosines, long[] history, Span<double> bestKeys, Span<int> bestPositions)
     {
-        int k = bestKeys.Length, length = history.Length, filled = 0;
+        int length = history.Length, filled = 0;
         for (int position = 0; position < length; position++)
         {
             long item = history[position];
             double cosine = item > 0 ? cosines[(int)item] : -2;
-            double key = Math.Round(cosine * (1L << 30), MidpointRounding.ToEven) * length + position;
-            if (filled == k && key <= bestKeys[k - 1]) continue;
-            // Insertion into the best-first list of at most k keys.
-            int at = filled < k ? filled++ : k - 1;
-            while (at > 0 && bestKeys[at - 1] < key)
-            {
-                bestKeys[at] = bestKeys[at - 1];
-                bestPositions[at] = bestPositions[at - 1];
-                at--;
-            }
-            bestKeys[at] = key;
-            bestPositions[at] = position;
+            InsertBestFirst(bestKeys, bestPositions, ref filled, Math.Round(cosine * (1L << 30), MidpointRounding.ToEven) * length + position, position);
         }
+    }
+
+    /// <summary>
+    /// Inserts <paramref name="value"/> at <paramref name="position"/> into a best-first list of at most
+    /// <paramref name="best"/>.Length values (<paramref name="filled"/> of them so far). Positions arrive oldest first, so
+    /// a value equal to ones already listed goes before them: the newer position wins a tie, as in the keys (whose values
+    /// are all distinct).
+    /// </summary>
+    private static void InsertBestFirst(Span<double> best, Span<int> positions, ref int filled, double value, int position)
+    {
+        if (filled == best.Length && value < best[^1]) return;
+        int at = filled < best.Length ? filled++ : best.Length - 1;
+        while (at > 0 && best[at - 1] <= value)
+        {
+            best[at] = best[at - 1];
+            positions[at] = positions[at - 1];
+            at--;
+        }
+        best[at] = value;
+        positions[at] = position;
     }
 
     /// <summary>

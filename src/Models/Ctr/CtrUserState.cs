@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace ReaSeq.Models.Ctr;
@@ -24,7 +25,8 @@ public sealed class CtrUserState : IDisposable
         History = history;
         Din = din;
         UnitHistory = unitHistory;
-        UnitHistoryFloat32 = unitHistory?.to_type(ScalarType.Float32);
+        // Only where the GSU's float32 screen runs (CtrModel's GsuSelect); other devices compare in float64.
+        UnitHistoryFloat32 = unitHistory is { device_type: DeviceType.CPU } ? unitHistory.to_type(ScalarType.Float32) : null;
         EsuKeys = esuKeys;
         EsuValues = esuValues;
         Compressed = compressed;
@@ -51,7 +53,7 @@ public sealed class CtrUserState : IDisposable
     /// <summary>[R, itemVectorDim] float64 unit knowledge vectors of each table row (GSU).</summary>
     internal Tensor? UnitHistory { get; }
 
-    /// <summary><see cref="UnitHistory"/> rounded to float32: the GSU's screen on the CPU (see CtrModel's GsuSelect).</summary>
+    /// <summary><see cref="UnitHistory"/> rounded to float32, on the CPU only: the GSU's screen (see CtrModel's GsuSelect).</summary>
     internal Tensor? UnitHistoryFloat32 { get; }
 
     /// <summary>[heads, h/heads, R] ESU key projections of each table row, each distinct history item once (paper §2.2.1

@@ -165,8 +165,8 @@ public sealed class SequenceEndToEndBenchmark : IBenchmark
         await loop;
         try { await reading; } catch (OperationCanceledException) { }
 
-        double P(double q) => sorted.Length == 0 ? double.NaN : Math.Round(sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))], 2);
-        double LongP(double q) => longSorted.Length == 0 ? double.NaN : Math.Round(longSorted[Math.Min(longSorted.Length - 1, (int)(q * longSorted.Length))], 2);
+        double P(double q) => StageTimings.Percentile(sorted, q) ?? double.NaN;
+        double LongP(double q) => StageTimings.Percentile(longSorted, q) ?? double.NaN;
         double MeanHeapMb(IEnumerable<(double, long HeapBytes, int)> samples) => Math.Round(samples.Select(x => x.HeapBytes / 1048576.0).DefaultIfEmpty(double.NaN).Average(), 1);
         var tenth = Math.Max(1, heap.Count / 5);
         figures["long_run_seconds"] = PacedSeconds * 10;

@@ -84,7 +84,8 @@ public sealed class StageTimings : IDisposable
         };
     }
 
-    private static double? Percentile(double[] sorted, double q) =>
+    /// <summary>The value at quantile <paramref name="q"/> of ascending samples, to 0.01; null without samples.</summary>
+    internal static double? Percentile(double[] sorted, double q) =>
         sorted.Length == 0 ? null : Math.Round(sorted[Math.Min(sorted.Length - 1, (int)(q * sorted.Length))], 2);
 
     private static bool Has(ReadOnlySpan<KeyValuePair<string, object?>> tags, string key, string value)
