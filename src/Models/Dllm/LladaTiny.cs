@@ -27,6 +27,14 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
     public const string PositionKindsField = "position_kinds";
     public const string MaskField = "mask";
 
+    /// <summary>
+    /// Optional [B, L] float32: log q of the item at each position, the chance that it turns up as one of Eq. 7's in-batch
+    /// candidates (its share of the training targets). When present, the sampled softmax subtracts it from every logit
+    /// (sampling-bias correction, Yi et al. 2019): in-batch negatives are drawn by popularity, so without it the model
+    /// learns p(item | context) / q(item) and ranks popular items too low when it searches the whole catalogue.
+    /// </summary>
+    public const string TargetLogPriorField = "target_log_prior";
+
     // What each position feeds the encoder.
     private const long PaddingToken = 0;
     private const long ItemToken = 1;
@@ -103,9 +111,10 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
         var maskedIndex = masked.flatten().nonzero().squeeze(1);
         var predictions = outputs.reshape(-1, _options.ItemVectorDim).index_select(0, maskedIndex);
         var targets = vectors.reshape(-1, _options.ItemVectorDim).index_select(0, maskedIndex);
+        var logPrior = batch.Contains(TargetLogPriorField) ? CheckedLogPrior(batch[TargetLogPriorField], kinds).flatten().index_select(0, maskedIndex) : null;
         return _options.Loss switch
         {
-            LladaLoss.SampledSoftmax => SampledSoftmaxLoss(predictions, targets, _options.Temperature),
+            LladaLoss.SampledSoftmax => SampledSoftmaxLoss(predictions, targets, _options.Temperature, logPrior),
             LladaLoss.Cosine => (1 - nn.functional.cosine_similarity(predictions, targets, dim: 1)).mean(),
             LladaLoss.Euclidean => (predictions - targets).pow(2).sum(1).clamp_min(1e-12).sqrt().mean(),
             _ => throw new InvalidOperationException($"Unknown loss {_options.Loss}."),
@@ -309,13 +318,15 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
     /// <summary>
     /// Eq. 7: logits are cosine(prediction, target of every masked position in the batch) / temperature and each
     /// prediction's own target is the positive. Other masks whose target is the very same item are hidden, so an
-    /// item that occurs twice in a batch is not pushed away from itself (accidental-hit removal).
+    /// item that occurs twice in a batch is not pushed away from itself (accidental-hit removal). With
+    /// <paramref name="logPrior"/> (per target), each column's log q is subtracted (see <see cref="TargetLogPriorField"/>).
     /// </summary>
-    private static Tensor SampledSoftmaxLoss(Tensor predictions, Tensor targets, double temperature)
+    private static Tensor SampledSoftmaxLoss(Tensor predictions, Tensor targets, double temperature, Tensor? logPrior)
     {
         var predicted = nn.functional.normalize(predictions, p: 2, dim: 1);
         var truth = nn.functional.normalize(targets, p: 2, dim: 1).detach();
         var logits = predicted.matmul(truth.t()) / temperature;
+        if (logPrior is not null) logits = logits - logPrior.to(logits.dtype).view(1, -1);
         long count = targets.shape[0];
         var own = eye(count, dtype: ScalarType.Bool, device: targets.device);
         var sameItem = truth.matmul(truth.t()).gt(1 - 1e-6).logical_and(own.logical_not());
@@ -353,6 +364,13 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
         if (masked.logical_and(Maskable(kinds).logical_not()).any().item<bool>())
             throw new ArgumentException($"Field '{MaskField}' may only mark {MaskableDescription} positions.");
         return masked;
+    }
+
+    private static Tensor CheckedLogPrior(Tensor logPrior, Tensor kinds)
+    {
+        if (!logPrior.shape.SequenceEqual(kinds.shape) || !logPrior.is_floating_point())
+            throw new ArgumentException($"Field '{TargetLogPriorField}' must be floating point [{string.Join(", ", kinds.shape)}], got {logPrior.dtype} [{string.Join(", ", logPrior.shape)}].");
+        return logPrior;
     }
 
     /// <summary>Positions dynamic masking may draw: labeled fills, plus observed items when the options say so.</summary>

@@ -83,12 +83,15 @@ public sealed class GbrEvalTests
         Assert.True((long)location[2]!["hits"]! >= Math.Max((long)location[0]!["hits"]!, (long)location[1]!["hits"]!));
         var recovery = document["recovery"]!;
         Assert.True((long)recovery["gaps_scored"]! > 0, "no held-out true gap got a [FILL]");
-        foreach (var method in new[] { GbrRecovery.FillMethod, GbrRecovery.PopularityMethod, GbrRecovery.PreviousMethod, GbrRecovery.MeanMethod })
+        foreach (var method in new[] { GbrRecovery.FillMethod, GbrRecovery.PopularityMethod, GbrRecovery.PreviousMethod, GbrRecovery.MeanMethod,
+                     GbrRecovery.UserHistoryMethod, GbrRecovery.CeilingMethod })
         {
             double at10 = (double)recovery["hit_rate_percent"]![method]!["HR@10"]!, at50 = (double)recovery["hit_rate_percent"]![method]!["HR@50"]!;
             Assert.InRange(at10, 0, 100);
             Assert.True(at50 >= at10, $"{method}: HR@50 {at50} < HR@10 {at10}");
         }
+        // Told the withheld session's sub-category, popularity inside it beats popularity over the catalogue.
+        Assert.True((double)recovery["hit_rate_percent"]![GbrRecovery.CeilingMethod]!["HR@10"]! >= (double)recovery["hit_rate_percent"]![GbrRecovery.PopularityMethod]!["HR@10"]!);
         // With only 64 items, the 50 most popular cover most of the catalogue.
         Assert.True((double)recovery["hit_rate_percent"]![GbrRecovery.PopularityMethod]!["HR@50"]! > 50);
         Assert.True(File.Exists(Path.Combine(output, "gbr-recovery.json")));

@@ -92,4 +92,18 @@ public sealed class GbrRecoveryMetricsTests
 
     private static OffPlatformEvent Withheld(string item, string? after) =>
         new("u", item, 0, after, "C>S", ReaSeq.Contracts.ClickAction.CLICK, 1);
+
+    [Fact]
+    public void A_users_own_history_ranks_by_count_then_recency_then_falls_back_to_popularity()
+    {
+        // Clicks in time order; -1 is an item without a vector and is skipped.
+        int[] history = [5, 7, 5, -1, 9, 7, 3];
+        int[] popular = [1, 5, 2, 4];
+
+        // 5 and 7 twice (7 more recently), then 3 (newest) and 9 once, then the popular items not already named.
+        Assert.Equal([7, 5, 3, 9, 1, 2], GbrRecoveryMetrics.MostClickedBefore(history, popular, 6));
+        Assert.Equal([7, 5], GbrRecoveryMetrics.MostClickedBefore(history, popular, 2));
+        Assert.Equal([1, 5, 2], GbrRecoveryMetrics.MostClickedBefore([], popular, 3));
+    }
 }
+

@@ -66,12 +66,18 @@ public static class GbrCommand
             Description = "The scored held-out windows overlap by one event so every flagged gap gets a [FILL] with context on both sides (true or false)",
             DefaultValueFactory = _ => d.RecoveryEveryGap,
         };
+        var recoveryLogPrior = new Option<bool>("--recovery-logq")
+        {
+            Description = "The recovery model's Eq. 7 subtracts each in-batch candidate's log share of the training clicks (sampling-bias correction; true or false)",
+            DefaultValueFactory = _ => d.RecoveryLogPrior,
+        };
         var output = new Option<string>("--out") { Description = "Folder of gbr.json/.png and gbr-recovery.json/.png", HelpName = "DIR", DefaultValueFactory = _ => Path.Combine("eval", "results") };
         var cache = new Option<string>("--cache") { Description = "Folder of cached item vectors (shared with eval representations)", HelpName = "DIR", DefaultValueFactory = _ => Path.Combine(".state", "eval") };
         var command = new Command("gbr", "Generative Behavior Reasoning: paper Table 5 (IB-PPL / IB-ACC on [MASK] and [FILL]) on Online Retail, and recovery of withheld events in the synthetic world")
         {
             path, sample, parts, window, batch, epochs, maxTrain, maxEval, holdOut, warmup, learningRate, threads, seed, labelThreshold,
-            vectors, recoveryVectors, users, items, days, variant, recoveryEpochs, recoveryBatch, recoveryLearningRate, recoveryMaskObserved, recoveryEveryGap, output, cache,
+            vectors, recoveryVectors, users, items, days, variant, recoveryEpochs, recoveryBatch, recoveryLearningRate, recoveryMaskObserved, recoveryEveryGap, recoveryLogPrior,
+            output, cache,
         };
         command.SetAction(async (r, ct) =>
         {
@@ -97,6 +103,7 @@ public static class GbrCommand
                 RecoveryLearningRate = r.GetValue(recoveryLearningRate),
                 RecoveryMaskObserved = r.GetValue(recoveryMaskObserved),
                 RecoveryEveryGap = r.GetValue(recoveryEveryGap),
+                RecoveryLogPrior = r.GetValue(recoveryLogPrior),
                 ItemVectors = r.GetValue(vectors)!,
                 RecoveryItemVectors = r.GetValue(recoveryVectors)!,
             };

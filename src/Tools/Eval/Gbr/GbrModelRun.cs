@@ -12,9 +12,11 @@ public static class GbrModelRun
     /// Trains on <paramref name="windows"/> for <paramref name="epochs"/> passes in shuffled batches of
     /// <paramref name="batchSize"/> (the last, smaller batch of a pass is dropped), with dynamic masking (§3.2.2) and the
     /// warm-up + cosine schedule stretched over exactly the steps taken. Prints progress about every 15 s.
+    /// <paramref name="logPrior"/>, per item row, turns on Eq. 7's sampling-bias correction (see <see cref="GbrBatch.Create"/>).
     /// </summary>
     public static (LladaTiny Model, double FinalLoss, int Steps, double Seconds) Train(
-        IReadOnlyList<GbrWindow> windows, float[][] vectors, LladaTinyOptions options, int epochs, int batchSize, int seed, string label, CancellationToken ct)
+        IReadOnlyList<GbrWindow> windows, float[][] vectors, LladaTinyOptions options, int epochs, int batchSize, int seed, string label, CancellationToken ct,
+        float[]? logPrior = null)
     {
         ArgumentNullException.ThrowIfNull(windows);
         ArgumentNullException.ThrowIfNull(options);
@@ -39,7 +41,7 @@ public static class GbrModelRun
             {
                 ct.ThrowIfCancellationRequested();
                 var chosen = order.Skip(s * batchSize).Take(batchSize).Select(i => windows[i]).ToList();
-                using var batch = GbrBatch.Create(chosen, vectors, withEvalMask: false, model.Device);
+                using var batch = GbrBatch.Create(chosen, vectors, withEvalMask: false, model.Device, logPrior);
                 float loss = trainer.Step(batch);
                 recentLoss = double.IsNaN(recentLoss) ? loss : 0.9 * recentLoss + 0.1 * loss;
                 if (clock.Elapsed - lastPrint > TimeSpan.FromSeconds(15) || trainer.StepsTaken == steps)

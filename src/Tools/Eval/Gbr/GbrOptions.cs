@@ -87,6 +87,13 @@ public sealed class GbrOptions
     /// </summary>
     public bool RecoveryEveryGap { get; set; } = true;
 
+    /// <summary>
+    /// Eq. 7's in-batch candidates are other windows' targets, so they are drawn by popularity; with this on, the recovery
+    /// model's loss subtracts each candidate's log share of the training clicks (sampling-bias correction), so the [FILL]
+    /// learns p(item | context) rather than p(item | context) / q(item) before it searches the whole catalogue.
+    /// </summary>
+    public bool RecoveryLogPrior { get; set; } = true;
+
     public void Validate()
     {
         static void Check(bool ok, string option, object value, string rule)

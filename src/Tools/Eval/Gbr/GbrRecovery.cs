@@ -21,6 +21,10 @@ public static class GbrRecovery
     public const string PopularityMethod = "popularity";
     public const string PreviousMethod = "previous_item_neighbours";
     public const string MeanMethod = "neighbour_mean_neighbours";
+    public const string UserHistoryMethod = "user_history_popularity";
+
+    /// <summary>Not a baseline but a ceiling: it is told the sub-category of the withheld session, which no method can see.</summary>
+    public const string CeilingMethod = "oracle_subcategory_popularity";
 
     public static async Task<JsonObject> RunAsync(GbrOptions options, string outputDirectory, VectorCache cache, CancellationToken ct)
     {
@@ -69,12 +73,17 @@ public static class GbrRecovery
         var model = GbrTable5.ModelOptions(options, corpus.Table[0].Length, LladaLoss.SampledSoftmax);
         model.MaskObservedItems = options.RecoveryMaskObserved;
         model.LearningRate = options.RecoveryLearningRate;
-        var (trained, finalLoss, steps, seconds) = GbrModelRun.Train(train, corpus.Table, model, options.RecoveryEpochs, batchSize, options.Seed, $"eval gbr recovery ({variantName})", ct);
+        var counts = TrainingClickCounts(corpus, clicks);
+        var logPrior = options.RecoveryLogPrior ? LogShares(counts) : null;
+        var (trained, finalLoss, steps, seconds) = GbrModelRun.Train(train, corpus.Table, model, options.RecoveryEpochs, batchSize, options.Seed,
+            $"eval gbr recovery ({variantName})", ct, logPrior);
         var evaluation = corpus.Windows(options.RecoveryVariant, heldOut: true, options.WindowEvents, 0, options.Seed, requireLabel: false, overlapping);
         LladaEvaluation inBatch;
-        var hitRates = new[] { FillMethod, PopularityMethod, PreviousMethod, MeanMethod }.ToDictionary(m => m, m => new GbrHitRate(m, Ks));
+        var hitRates = new[] { FillMethod, PopularityMethod, PreviousMethod, MeanMethod, UserHistoryMethod, CeilingMethod }.ToDictionary(m => m, m => new GbrHitRate(m, Ks));
         var searchable = corpus.Searchable;
-        var popular = Popularity(corpus, clicks, Ks.Max());
+        var popular = MostClicked(counts, _ => true, Ks.Max());
+        var subCategoryOf = SubCategoryOfRows(world, corpus);
+        var popularInSubCategory = subCategoryOf.Distinct().ToDictionary(sub => sub, sub => MostClicked(counts, row => subCategoryOf[row] == sub, Ks.Max()));
         var users = corpus.Detection.Users.ToDictionary(u => u.UserId, StringComparer.Ordinal);
         int heldOutTrueGaps = truth.Keys.Count(k => corpus.HeldOut.Contains(k.User));
         using (trained)
@@ -104,12 +113,16 @@ public static class GbrRecovery
                     hitRates[PopularityMethod].Add(popular, hidden);
                     hitRates[PreviousMethod].Add(GbrRecoveryMetrics.Nearest(corpus.Table[previous], searchable, Ks.Max()), hidden);
                     hitRates[MeanMethod].Add(GbrRecoveryMetrics.Nearest(GbrRecoveryMetrics.MeanDirection(corpus.Table[previous], corpus.Table[next]), searchable, Ks.Max()), hidden);
+                    hitRates[UserHistoryMethod].Add(GbrRecoveryMetrics.MostClickedBefore(events.Take(j).Select(e => corpus.RowOf(e.ItemId)).ToList(), popular, Ks.Max()), hidden);
+                    int hiddenSubCategory = hidden.GroupBy(row => subCategoryOf[row]).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).First().Key;
+                    hitRates[CeilingMethod].Add(popularInSubCategory[hiddenSubCategory], hidden);
                 }
             }
         }
 
         var fill = hitRates[FillMethod];
         double popularity10 = hitRates[PopularityMethod].At(10);
+        // The ceiling and the user's own history are reported beside the goal's baselines, not part of it (issue 9 §5).
         bool goal = fill.At(10) >= 3 * popularity10 && fill.At(10) > hitRates[PreviousMethod].At(10) && fill.At(10) > hitRates[MeanMethod].At(10);
         Console.WriteLine($"== GBR beyond-log recovery on the synthetic world: {fill.Gaps:N0} held-out gaps that hide a withheld event and got a [FILL] ({variantName})");
         Console.WriteLine("Method                        HR@10 %   HR@50 %");
@@ -148,6 +161,8 @@ public static class GbrRecovery
                 ["popularity"] = "the most clicked items among the training users' published clicks",
                 ["previous_item_neighbours"] = "nearest items by cosine to the item before the gap",
                 ["neighbour_mean_neighbours"] = "nearest items by cosine to the normalised sum of the items before and after the gap",
+                [UserHistoryMethod] = "the user's own most clicked items among their published clicks before the gap (ties: the more recent first), then popularity",
+                [CeilingMethod] = "a ceiling, not a baseline: the most clicked training items of the sub-category most of the gap's withheld items belong to, which the world knows and no method sees",
             },
             ["location"] = new JsonArray(location.Select(l => (JsonNode)new JsonObject
             {
@@ -237,17 +252,36 @@ public static class GbrRecovery
         return (items.OrderBy(i => i.ItemId, StringComparer.Ordinal).ToList(), clicks, withheld);
     }
 
-    /// <summary>The <paramref name="k"/> most clicked items among the training users' clicks (ties by row).</summary>
-    private static int[] Popularity(GbrCorpus corpus, IReadOnlyList<SequenceClick> clicks, int k)
+    /// <summary>Clicks per item row among the training users' published clicks.</summary>
+    private static int[] TrainingClickCounts(GbrCorpus corpus, IReadOnlyList<SequenceClick> clicks)
     {
-        var counts = new Dictionary<int, int>();
+        var counts = new int[corpus.Table.Length];
         foreach (var click in clicks)
         {
             if (corpus.HeldOut.Contains(click.UserId)) continue;
             int row = corpus.RowOf(click.ItemId);
-            if (row >= 0) counts[row] = counts.GetValueOrDefault(row) + 1;
+            if (row >= 0) counts[row]++;
         }
-        return counts.OrderByDescending(c => c.Value).ThenBy(c => c.Key).Take(k).Select(c => c.Key).ToArray();
+        return counts;
+    }
+
+    /// <summary>log of each row's share of the clicks, add-one smoothed so an unclicked item has a finite prior.</summary>
+    private static float[] LogShares(int[] counts)
+    {
+        double total = counts.Sum() + (double)counts.Length;
+        return [.. counts.Select(c => (float)Math.Log((c + 1) / total))];
+    }
+
+    /// <summary>The <paramref name="k"/> most clicked rows that pass <paramref name="include"/> (ties by row).</summary>
+    private static int[] MostClicked(int[] counts, Func<int, bool> include, int k) =>
+        Enumerable.Range(0, counts.Length).Where(row => counts[row] > 0 && include(row))
+            .OrderByDescending(row => counts[row]).ThenBy(row => row).Take(k).ToArray();
+
+    /// <summary>Each item row's synthetic sub-category (-1 for a row the world does not know).</summary>
+    private static int[] SubCategoryOfRows(SyntheticWorld world, GbrCorpus corpus)
+    {
+        var byId = world.Items.ToDictionary(i => i.Id, i => i.SubCategory.Index, StringComparer.Ordinal);
+        return [.. corpus.Items.Select(i => byId.GetValueOrDefault(i.ItemId, -1))];
     }
 
     private static string Pct(double fraction) => double.IsFinite(fraction) ? (fraction * 100).ToString("F2", CultureInfo.InvariantCulture) : "-";

@@ -49,6 +49,30 @@ public static class GbrRecoveryMetrics
         return sum;
     }
 
+    /// <summary>
+    /// The rows of <paramref name="history"/> (a user's clicks in time order; negative rows skipped) by how often they occur,
+    /// ties by the more recent last occurrence, then <paramref name="fallback"/>'s rows not already named, <paramref name="k"/> in all.
+    /// </summary>
+    public static int[] MostClickedBefore(IReadOnlyList<int> history, IReadOnlyList<int> fallback, int k)
+    {
+        ArgumentNullException.ThrowIfNull(history);
+        ArgumentNullException.ThrowIfNull(fallback);
+        var seen = new Dictionary<int, (int Count, int Last)>();
+        for (int i = 0; i < history.Count; i++)
+        {
+            if (history[i] < 0) continue;
+            var previous = seen.GetValueOrDefault(history[i]);
+            seen[history[i]] = (previous.Count + 1, i);
+        }
+        var ranked = seen.OrderByDescending(s => s.Value.Count).ThenByDescending(s => s.Value.Last).Select(s => s.Key).Take(k).ToList();
+        foreach (var row in fallback)
+        {
+            if (ranked.Count >= k) break;
+            if (!seen.ContainsKey(row)) ranked.Add(row);
+        }
+        return [.. ranked];
+    }
+
     /// <summary>Whether any of <paramref name="truth"/> is among the first <paramref name="k"/> of <paramref name="ranked"/>.</summary>
     public static bool Hit(IReadOnlyList<int> ranked, IReadOnlySet<int> truth, int k)
     {

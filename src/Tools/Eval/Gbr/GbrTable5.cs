@@ -166,6 +166,7 @@ public static class GbrTable5
         ["recovery_learning_rate"] = options.RecoveryLearningRate,
         ["recovery_mask_observed"] = options.RecoveryMaskObserved,
         ["recovery_every_gap"] = options.RecoveryEveryGap,
+        ["recovery_logq"] = options.RecoveryLogPrior,
         ["model"] = "tiny LLaDA: 4 layers, d 128, 8 heads, learnable positions, temperature 0.07, Adam, linear warm-up + cosine annealing (paper §4.2.1)",
     };
 

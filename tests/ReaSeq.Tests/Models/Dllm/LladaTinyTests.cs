@@ -288,4 +288,43 @@ public sealed class LladaTinyTests
         var error = Assert.Throws<ArgumentException>(() => plain.CalculateLoss(masked));
         Assert.Contains("may only mark", error.Message);
     }
+
+    [Fact]
+    public void A_target_log_prior_is_subtracted_from_every_in_batch_logit()
+    {
+        Determinism.Seed(31);
+        using var model = LladaTiny.Create(SmallOptions());
+        using var batch = RingBatch(new Random(5), 8);
+        var kinds = batch[LladaTiny.PositionKindsField];
+        var mask = kinds == (long)PositionKind.LabeledFill;
+        batch.Add(LladaTiny.MaskField, mask);
+        var prior = rand(kinds.shape) * -6; // log q in (-6, 0]: items differ by up to 6 nats
+        Interaction WithPrior(Tensor logPrior) => new Interaction()
+            .Add(LladaTiny.ItemVectorsField, batch[LladaTiny.ItemVectorsField])
+            .Add(LladaTiny.PositionKindsField, kinds)
+            .Add(LladaTiny.MaskField, mask)
+            .Add(LladaTiny.TargetLogPriorField, logPrior);
+        using var plain = model.CalculateLoss(batch);
+        using var corrected = model.CalculateLoss(WithPrior(prior));
+
+        // The same loss written out: cosine / τ − log q of the column's target, same-item columns hidden, cross-entropy.
+        using var outputs = model.Predict(batch);
+        var maskedIndex = mask.flatten().nonzero().squeeze(1);
+        var predictions = nn.functional.normalize(outputs.reshape(-1, 32).index_select(0, maskedIndex), p: 2, dim: 1);
+        var targets = nn.functional.normalize(batch[LladaTiny.ItemVectorsField].reshape(-1, 32).index_select(0, maskedIndex), p: 2, dim: 1);
+        var logits = predictions.matmul(targets.t()) / 0.07 - prior.flatten().index_select(0, maskedIndex).view(1, -1);
+        long count = maskedIndex.shape[0];
+        var sameItem = targets.matmul(targets.t()).gt(1 - 1e-6).logical_and(eye(count, dtype: ScalarType.Bool).logical_not());
+        using var expected = nn.functional.cross_entropy(logits.masked_fill(sameItem, double.NegativeInfinity), arange(count, dtype: ScalarType.Int64));
+
+        Assert.Equal(expected.item<float>(), corrected.item<float>(), 3);
+        Assert.NotEqual(plain.item<float>(), corrected.item<float>(), 2);
+
+        // A prior that is the same for every item shifts every logit equally and changes nothing.
+        using var uniform = model.CalculateLoss(WithPrior(full_like(prior, -3.5)));
+        Assert.Equal(plain.item<float>(), uniform.item<float>(), 4);
+
+        var error = Assert.Throws<ArgumentException>(() => model.CalculateLoss(WithPrior(zeros(8, 3))));
+        Assert.Contains(LladaTiny.TargetLogPriorField, error.Message);
+    }
 }
