@@ -22,9 +22,11 @@ public static class DllmBatch
     /// positions (padding rows hold one zero observed item, so attention never sees a row without keys). Returns
     /// the batch and, per window, the model position of each gap's [FILL] (in the window's gap order).
     /// <paramref name="vector"/> returns null for an item without a knowledge vector, which then enters as [MASK].
+    /// <paramref name="logPrior"/>, when given, adds each window item's log q as <see cref="LladaTiny.TargetLogPriorField"/>
+    /// (training only: Eq. 7's sampling-bias correction).
     /// </summary>
     public static (Interaction Batch, int[][] FillTokens) Build(IReadOnlyList<GapWindow> windows, Func<string, float[]?> vector,
-        int itemVectorDim, int rows, int length, Device device)
+        int itemVectorDim, int rows, int length, Device device, Func<string, float>? logPrior = null)
     {
         ArgumentNullException.ThrowIfNull(windows);
         ArgumentNullException.ThrowIfNull(vector);
@@ -32,6 +34,7 @@ public static class DllmBatch
         var vectors = new float[rows * length * itemVectorDim];
         var kinds = new long[rows * length];
         bool[]? masked = null;
+        var prior = logPrior is null ? null : new float[rows * length];
         var fills = new int[windows.Count][];
         for (int row = 0; row < rows; row++)
         {
@@ -55,6 +58,7 @@ public static class DllmBatch
                 if (isLabeled) labeled++;
                 int flat = row * length + token++;
                 kinds[flat] = (long)(isLabeled ? PositionKind.LabeledFill : PositionKind.Observed);
+                if (prior is not null) prior[flat] = logPrior!(window.Items[item]);
                 var source = vector(window.Items[item]);
                 if (source is null)
                 {
@@ -70,6 +74,7 @@ public static class DllmBatch
         var batch = new Interaction()
             .Add(LladaTiny.ItemVectorsField, tensor(vectors, new long[] { rows, length, itemVectorDim }, device: device))
             .Add(LladaTiny.PositionKindsField, tensor(kinds, new long[] { rows, length }, device: device));
+        if (prior is not null) batch.Add(LladaTiny.TargetLogPriorField, tensor(prior, new long[] { rows, length }, device: device));
         if (masked is not null) batch.Add(LladaTiny.MaskField, tensor(masked, new long[] { rows, length }, device: device));
         return (batch, fills);
     }

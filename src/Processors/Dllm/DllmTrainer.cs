@@ -94,16 +94,22 @@ public sealed class DllmTrainer(DllmStore store, ItemVectors vectors, LladaTinyO
         using var model = Build(previous);
         using var trainer = new LladaTrainer(model);
         int dim = modelOptions.ItemVectorDim;
+        var logPrior = options.SamplingBiasCorrection ? TargetLogPrior(training) : null;
         float loss = float.NaN;
         for (int step = 0; step < options.Steps; step++)
         {
             ct.ThrowIfCancellationRequested();
             var sample = Enumerable.Range(0, Math.Min(options.BatchSize, training.Count)).Select(_ => training[random.Next(training.Count)]).ToList();
             int length = DllmBatch.Bucket(sample.Max(w => w.TokenCount), modelOptions.MaxLength);
-            var (batch, _) = DllmBatch.Build(sample, id => known[id], dim, sample.Count, length, device);
+            var (batch, _) = DllmBatch.Build(sample, id => known[id], dim, sample.Count, length, device, logPrior);
             using (batch) loss = trainer.Step(batch);
         }
-        var results = new Dictionary<string, double> { ["final_loss"] = loss, ["heldout_sequences"] = 0 };
+        var results = new Dictionary<string, double>
+        {
+            ["final_loss"] = loss,
+            ["heldout_sequences"] = 0,
+            ["sampling_bias_correction"] = options.SamplingBiasCorrection ? 1 : 0,
+        };
         if (heldOut.Count >= 2)
         {
             var evaluation = heldOut.Take(options.BatchSize).ToList();
@@ -125,6 +131,25 @@ public sealed class DllmTrainer(DllmStore store, ItemVectors vectors, LladaTinyO
         using var stream = new MemoryStream();
         model.Save(stream);
         return (stream.ToArray(), results);
+    }
+
+    /// <summary>
+    /// log q per item for Eq. 7's sampling-bias correction: its share of the labeled targets of <paramref name="training"/>
+    /// (what a step's in-batch candidates are drawn from), add-one smoothed over the items the windows hold, so an item that is
+    /// never a target still has a finite prior.
+    /// </summary>
+    public static Func<string, float> TargetLogPrior(IReadOnlyList<GapWindow> training)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var window in training)
+        {
+            foreach (var item in window.Items) counts.TryAdd(item, 0);
+            foreach (var position in window.Labeled) counts[window.Items[position]]++;
+        }
+        double total = counts.Values.Sum() + (double)counts.Count;
+        var logPrior = counts.ToDictionary(c => c.Key, c => (float)Math.Log((c.Value + 1) / total), StringComparer.Ordinal);
+        float unseen = (float)Math.Log(1 / total);
+        return item => logPrior.GetValueOrDefault(item, unseen);
     }
 
     /// <summary>The previous version when it has the configured shape (warm start), else a fresh model.</summary>

@@ -42,6 +42,15 @@ public sealed class DllmTrainerOptions : IValidatableObject
     /// <summary>Continue from the previous version's weights (with a fresh warm-up/cosine cycle) instead of from scratch.</summary>
     public bool WarmStart { get; set; } = true;
 
+    /// <summary>
+    /// Eq. 7's negatives are the batch's other targets, so popular items turn up among them in proportion to their
+    /// popularity and the model learns p(item | context) / q(item). With this on, each candidate's log q (its share of the
+    /// run's labeled targets, add-one smoothed) is subtracted from its logit, so the [FILL] vector's nearest items are
+    /// ranked by p(item | context). On the synthetic world's withheld sessions this took HR@10 from 41.5 % to 57.1 %
+    /// (README, GBR evaluation). Off: the paper's Eq. 7 as written.
+    /// </summary>
+    public bool SamplingBiasCorrection { get; set; } = true;
+
     /// <summary>Seeds weights, batch order and the metric masks, so a version is reproducible from its data.</summary>
     public int Seed { get; set; } = 20_260_901;
 

@@ -86,6 +86,30 @@ public sealed class GapWindowTests
     }
 
     [Fact]
+    public void The_trainers_log_prior_is_each_items_smoothed_share_of_the_labeled_targets_and_rides_on_every_item_position()
+    {
+        // Items i0..i3; labeled: i2 in the first window, i2 and i0 in the second. Counts + 1 over 4 items: i0 2, i1 1, i2 3, i3 1; total 7.
+        var first = GapWindow.From(Update(4, [1, 3], [2]), maxWindow: 10, maxTokens: 16);
+        var second = GapWindow.From(Update(4, [], [0, 2]), maxWindow: 10, maxTokens: 16);
+        var logPrior = DllmTrainer.TargetLogPrior([first, second]);
+        Assert.Equal(Math.Log(2 / 7.0), logPrior("i0"), 5);
+        Assert.Equal(Math.Log(1 / 7.0), logPrior("i1"), 5);
+        Assert.Equal(Math.Log(3 / 7.0), logPrior("i2"), 5);
+        Assert.Equal(Math.Log(1 / 7.0), logPrior("unknown"), 5);
+
+        var (batch, _) = DllmBatch.Build([first], id => new float[] { 1, 0 }, 2, rows: 1, length: 8, CPU, logPrior);
+        using (batch)
+        {
+            // Positions: i0, [FILL], i1, i2 (labeled), [FILL], i3, padding, padding.
+            var prior = batch[LladaTiny.TargetLogPriorField].data<float>().ToArray();
+            var expected = new[] { logPrior("i0"), 0, logPrior("i1"), logPrior("i2"), 0, logPrior("i3"), 0, 0 };
+            Assert.Equal(expected, prior);
+        }
+        var (plain, _) = DllmBatch.Build([first], id => new float[] { 1, 0 }, 2, rows: 1, length: 8, CPU);
+        using (plain) Assert.False(plain.Contains(LladaTiny.TargetLogPriorField));
+    }
+
+    [Fact]
     public void Buckets_depend_only_on_the_sequence_length()
     {
         Assert.Equal(16, DllmBatch.Bucket(1, 200));
