@@ -48,6 +48,7 @@ public sealed class DllmBenchmark : IBenchmark
         int matmulN = device.type == DeviceType.CUDA ? 8_192 : 2_048;
         double matmul = MatmulBaseline.Flops(matmulN, matmulN, matmulN, TimeSpan.Zero, minimumCalls: device.type == DeviceType.CUDA ? 20 : 3, device);
         figures["matmul_n"] = matmulN;
+        figures["train_sampling_bias_correction"] = true;
         figures["matmul_gflop_per_s"] = Math.Round(matmul / 1e9, 1);
         foreach (var (batch, steps) in device.type == DeviceType.CUDA ? new[] { (256, 10), (3_200, 5) } : [(256, 1), (32, 3)])
         {
@@ -83,7 +84,8 @@ public sealed class DllmBenchmark : IBenchmark
         using var model = LladaTiny.Create(options);
         using var trainer = new LladaTrainer(model);
         var windows = Enumerable.Range(0, batch).Select(u => RandomWindow(random, $"u{u}", length * 9 / 10, length / 10)).ToList();
-        var (input, _) = DllmBatch.Build(windows, id => items[int.Parse(id.AsSpan(1))], ItemDim, batch, length, device);
+        // As the role's trainer runs by default: Eq. 7 with the sampling-bias correction (Dllm:Trainer:SamplingBiasCorrection).
+        var (input, _) = DllmBatch.Build(windows, id => items[int.Parse(id.AsSpan(1))], ItemDim, batch, length, device, DllmTrainer.TargetLogPrior(windows));
         using (input)
         {
             trainer.Step(input); // warm-up: allocations, kernel choice

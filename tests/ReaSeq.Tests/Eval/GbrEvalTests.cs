@@ -24,6 +24,7 @@ public sealed class GbrEvalTests
         ItemVectors = "title",
         RecoveryItemVectors = "title",
         SyntheticUsers = 80,
+        RecoveryMaxTrainWindows = 64,
         SyntheticItems = 64,
         SyntheticDays = 20,
         RecoveryEpochs = 1,
@@ -111,5 +112,8 @@ public sealed class GbrEvalTests
         Assert.Equal(8, options.BatchSize);
         options.RecoveryLearningRate = 0;
         Assert.Contains("--recovery-lr", Assert.Throws<ArgumentException>(options.Validate).Message);
+        options.RecoveryLearningRate = 0.001;
+        options.RecoveryMaxTrainWindows = -1;
+        Assert.Contains("--recovery-max-train-windows", Assert.Throws<ArgumentException>(options.Validate).Message);
     }
 }

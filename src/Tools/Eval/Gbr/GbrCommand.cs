@@ -54,6 +54,7 @@ public static class GbrCommand
         var recoveryVectors = new Option<string>("--recovery-vectors") { Description = "Item vectors of the recovery measurement: title or knowledge", HelpName = "KIND", DefaultValueFactory = _ => d.RecoveryItemVectors };
         recoveryVectors.AcceptOnlyFromAmong("knowledge", "title");
         var recoveryEpochs = CliParsers.Int("--recovery-epochs", "Training passes of the recovery model", d.RecoveryEpochs, 1);
+        var recoveryMaxTrain = CliParsers.Int("--recovery-max-train-windows", "Train the recovery model on at most this many windows (a seeded sample; 0: all)", d.RecoveryMaxTrainWindows, 0);
         var recoveryBatch = CliParsers.Int("--recovery-batch", "Batch size of the recovery model's training and in-batch metrics (paper: 3,200)", d.RecoveryBatchSize, 2);
         var recoveryLearningRate = CliParsers.Double("--recovery-lr", "Peak Adam learning rate of the recovery model", d.RecoveryLearningRate, 1e-6, 1);
         var recoveryMaskObserved = new Option<bool>("--recovery-mask-observed")
@@ -76,7 +77,7 @@ public static class GbrCommand
         var command = new Command("gbr", "Generative Behavior Reasoning: paper Table 5 (IB-PPL / IB-ACC on [MASK] and [FILL]) on Online Retail, and recovery of withheld events in the synthetic world")
         {
             path, sample, parts, window, batch, epochs, maxTrain, maxEval, holdOut, warmup, learningRate, threads, seed, labelThreshold,
-            vectors, recoveryVectors, users, items, days, variant, recoveryEpochs, recoveryBatch, recoveryLearningRate, recoveryMaskObserved, recoveryEveryGap, recoveryLogPrior,
+            vectors, recoveryVectors, users, items, days, variant, recoveryEpochs, recoveryMaxTrain, recoveryBatch, recoveryLearningRate, recoveryMaskObserved, recoveryEveryGap, recoveryLogPrior,
             output, cache,
         };
         command.SetAction(async (r, ct) =>
@@ -99,6 +100,7 @@ public static class GbrCommand
                 SyntheticDays = r.GetValue(days),
                 RecoveryVariant = r.GetValue(variant),
                 RecoveryEpochs = r.GetValue(recoveryEpochs),
+                RecoveryMaxTrainWindows = r.GetValue(recoveryMaxTrain),
                 RecoveryBatchSize = r.GetValue(recoveryBatch),
                 RecoveryLearningRate = r.GetValue(recoveryLearningRate),
                 RecoveryMaskObserved = r.GetValue(recoveryMaskObserved),

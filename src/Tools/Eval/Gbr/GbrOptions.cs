@@ -50,7 +50,7 @@ public sealed class GbrOptions
     public string RecoveryItemVectors { get; set; } = "title";
 
     /// <summary>Synthetic world of the recovery measurement.</summary>
-    public int SyntheticUsers { get; set; } = 3_000;
+    public int SyntheticUsers { get; set; } = 6_000;
 
     public int SyntheticItems { get; set; } = 2_000;
 
@@ -60,6 +60,9 @@ public sealed class GbrOptions
     public DetectionVariant RecoveryVariant { get; set; } = DetectionVariant.TemporalOrCategory;
 
     public int RecoveryEpochs { get; set; } = 8;
+
+    /// <summary>The recovery model trains on at most this many of the training users' windows (a seeded sample; 0: all), apart from Table 5's cap.</summary>
+    public int RecoveryMaxTrainWindows { get; set; }
 
     /// <summary>
     /// Batch of the recovery model's training and in-batch metrics, apart from Table 5's <see cref="BatchSize"/>: Eq. 7's
@@ -115,6 +118,7 @@ public sealed class GbrOptions
         Check(ItemVectors is "knowledge" or "title", "--vectors", ItemVectors, "must be knowledge or title");
         Check(RecoveryItemVectors is "knowledge" or "title", "--recovery-vectors", RecoveryItemVectors, "must be knowledge or title");
         Check(RecoveryEpochs >= 1, "--recovery-epochs", RecoveryEpochs, "must be at least 1");
+        Check(RecoveryMaxTrainWindows >= 0, "--recovery-max-train-windows", RecoveryMaxTrainWindows, "must not be negative");
         Check(RecoveryLearningRate is > 0 and <= 1, "--recovery-lr", RecoveryLearningRate, "must be in (0, 1]");
         Check(RecoveryBatchSize >= 2, "--recovery-batch", RecoveryBatchSize, "must be at least 2 (in-batch negatives come from other sequences)");
     }

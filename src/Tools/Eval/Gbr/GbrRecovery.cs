@@ -68,7 +68,7 @@ public static class GbrRecovery
         // Only the scored windows overlap: training and the in-batch metrics keep the cut of Table 5 (no event twice).
         bool overlapping = options.RecoveryEveryGap;
         // With observed items maskable every window carries training signal, labeled or not.
-        var train = corpus.Windows(options.RecoveryVariant, heldOut: false, options.WindowEvents, options.MaxTrainWindows, options.Seed,
+        var train = corpus.Windows(options.RecoveryVariant, heldOut: false, options.WindowEvents, options.RecoveryMaxTrainWindows, options.Seed,
             requireLabel: !options.RecoveryMaskObserved);
         var model = GbrTable5.ModelOptions(options, corpus.Table[0].Length, LladaLoss.SampledSoftmax);
         model.MaskObservedItems = options.RecoveryMaskObserved;

@@ -162,6 +162,7 @@ public static class GbrTable5
         ["synthetic_days"] = options.SyntheticDays,
         ["recovery_variant"] = SequenceCommandName(options.RecoveryVariant),
         ["recovery_epochs"] = options.RecoveryEpochs,
+        ["recovery_max_train_windows"] = options.RecoveryMaxTrainWindows,
         ["recovery_batch_size"] = options.RecoveryBatchSize,
         ["recovery_learning_rate"] = options.RecoveryLearningRate,
         ["recovery_mask_observed"] = options.RecoveryMaskObserved,
