@@ -24,16 +24,26 @@ public static class CliProcess
 
     public static ProcessStartInfo StartInfo(string name, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo(PathOf(name), args)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Path.GetTempPath(),
-        };
+        // A test run started in the background (nohup, `&` in a script) ignores SIGINT, as POSIX has background jobs do, and
+        // a child inherits that: .NET then installs no SIGINT handler and a Ctrl-C test would only see the environment. The
+        // child gets SIGINT's default back through coreutils' env, which execs it in place (the same pid).
+        var start = SignalIgnored(SIGINT)
+            ? new ProcessStartInfo("env", ["--default-signal=INT", PathOf(name), .. args])
+            : new ProcessStartInfo(PathOf(name), args);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.WorkingDirectory = Path.GetTempPath();
         // A clean configuration: nothing from the test runner's environment leaks into the child.
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("REASEQ__", StringComparison.Ordinal)).ToList()) start.Environment.Remove(key);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         return start;
+    }
+
+    /// <summary>Whether this process ignores <paramref name="signal"/> (the SigIgn mask of /proc/self/status).</summary>
+    public static bool SignalIgnored(int signal)
+    {
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & (1UL << (signal - 1))) != 0;
     }
 
     public static async Task<Result> RunAsync(string name, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null,
