@@ -319,12 +319,15 @@ public sealed partial class ChaosTests(PostgresFixture postgres)
             await using var process = RoleProcess.Start("ingest,sequence", world.ClickEnvironment(faulted, "faulted", "gaps.faulted"), "sigterm", world.Folder);
             result.Runs++;
             var start = Stopwatch.StartNew();
-            var stood = atStop;
+            // The first life has nothing to stand on (no rows yet): it must write one. Every life must also be up before its
+            // SIGTERM: a signal that lands while the runtime is still starting, before any handler exists, ends the process
+            // with the default action (exit 143), which says nothing about the roles' shutdown.
+            var stood = Math.Max(atStop, 0);
             await TestPlatform.WaitUntilAsync(async () =>
             {
                 process.AssertRunning("before SIGTERM");
-                return await ChaosWorld.ClickRowsAsync(faulted) > stood;
-            }, ChaosSettings.StallLimit, $"life {life} is writing: {process.Tail}");
+                return process.Ready.IsCompleted && await ChaosWorld.ClickRowsAsync(faulted) > stood;
+            }, ChaosSettings.StallLimit, $"life {life} is up and writing: {process.Tail}");
             if (life > 0) result.Recovered(start.Elapsed);
             if (life == terminations)
             {
