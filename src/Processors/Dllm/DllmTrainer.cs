@@ -146,9 +146,9 @@ public sealed class DllmTrainer(DllmStore store, ItemVectors vectors, LladaTinyO
             foreach (var item in window.Items) counts.TryAdd(item, 0);
             foreach (var position in window.Labeled) counts[window.Items[position]]++;
         }
-        double total = counts.Values.Sum() + (double)counts.Count;
-        var logPrior = counts.ToDictionary(c => c.Key, c => (float)Math.Log((c.Value + 1) / total), StringComparer.Ordinal);
-        float unseen = (float)Math.Log(1 / total);
+        var items = counts.Keys.ToList();
+        var (shares, unseen) = SamplingBias.SmoothedLogShares([.. items.Select(item => counts[item])]);
+        var logPrior = items.Select((item, i) => (item, i)).ToDictionary(x => x.item, x => shares[x.i], StringComparer.Ordinal);
         return item => logPrior.GetValueOrDefault(item, unseen);
     }
 

@@ -48,6 +48,7 @@ public sealed class DllmRoleTests(PostgresFixture postgres)
         Assert.InRange(version.Metric("heldout_sequences"), 10, 40);
         Assert.True(version.Metric("mask_ib_acc") > 0.3, $"mask IB-ACC {version.Metric("mask_ib_acc")}");
         Assert.True(double.IsFinite(version.Metric("fill_ib_acc")) && double.IsFinite(version.Metric("fill_ib_ppl")));
+        Assert.Equal(1, version.Metric("sampling_bias_correction")); // trained with Eq. 7's correction, the default
 
         var filler = world.NewFiller();
         await filler.WaitForModelAsync(CancellationToken.None);

@@ -74,7 +74,8 @@ public static class GbrRecovery
         model.MaskObservedItems = options.RecoveryMaskObserved;
         model.LearningRate = options.RecoveryLearningRate;
         var counts = TrainingClickCounts(corpus, clicks);
-        var logPrior = options.RecoveryLogPrior ? LogShares(counts) : null;
+        // log q of each row: its add-one smoothed share of the training users' clicks.
+        var logPrior = options.RecoveryLogPrior ? SamplingBias.SmoothedLogShares(counts).LogShares : null;
         var (trained, finalLoss, steps, seconds) = GbrModelRun.Train(train, corpus.Table, model, options.RecoveryEpochs, batchSize, options.Seed,
             $"eval gbr recovery ({variantName})", ct, logPrior);
         var evaluation = corpus.Windows(options.RecoveryVariant, heldOut: true, options.WindowEvents, 0, options.Seed, requireLabel: false, overlapping);
@@ -263,13 +264,6 @@ public static class GbrRecovery
             if (row >= 0) counts[row]++;
         }
         return counts;
-    }
-
-    /// <summary>log of each row's share of the clicks, add-one smoothed so an unclicked item has a finite prior.</summary>
-    private static float[] LogShares(int[] counts)
-    {
-        double total = counts.Sum() + (double)counts.Length;
-        return [.. counts.Select(c => (float)Math.Log((c + 1) / total))];
     }
 
     /// <summary>The <paramref name="k"/> most clicked rows that pass <paramref name="include"/> (ties by row).</summary>
