@@ -56,14 +56,15 @@ internal sealed class LladaEncoderBlock : nn.Module<Tensor, Tensor, Tensor>
     /// The same layer for §3.2.3 inference only (evaluation mode, under no_grad), over packed real positions: no
     /// dropout, and the activations are updated in place (residual adds fused into the output matmuls, GELU in
     /// place), which saves a pass over memory and an allocation per op. <paramref name="input"/> [real, modelDim]
-    /// holds the positions <paramref name="realRows"/> (flat batch × length indices) and is overwritten; the
-    /// projections and the FFN run only over these rows, attention over the [batch, length] layout with
+    /// holds the positions <paramref name="realRows"/> (flat batch × length indices; the first
+    /// <paramref name="realCount"/> are distinct, any after them repeat one of those to pad the row count) and is
+    /// overwritten; the projections and the FFN run only over these rows, attention over the [batch, length] layout with
     /// <paramref name="keyMask"/> hiding the rest. With <paramref name="rows"/> (indices into the packed rows) only those
     /// rows leave the layer, [rows, modelDim]: every position still serves as key and value, but the attention
     /// output and the FFN run only for the queried rows, which is all a last layer needs when only the [FILL]
     /// outputs are read.
     /// </summary>
-    public Tensor ForwardInference(Tensor input, Tensor realRows, long batch, long length, Tensor keyMask, Tensor? rows)
+    public Tensor ForwardInference(Tensor input, Tensor realRows, long realCount, long batch, long length, Tensor keyMask, Tensor? rows)
     {
         if (training || is_grad_enabled())
             throw new InvalidOperationException("The in-place inference path needs evaluation mode and no_grad.");
@@ -71,7 +72,9 @@ internal sealed class LladaEncoderBlock : nn.Module<Tensor, Tensor, Tensor>
         long headDim = width / _heads;
         var packed = queryKeyValue.forward(attentionNorm.forward(input));
         // Padding positions get zero queries, keys and values: the mask hides them as keys, their outputs are dropped.
-        var qkv = (realRows.shape[0] == batch * length ? packed : zeros(batch * length, 3 * width, device: input.device).index_copy_(0, realRows, packed))
+        // Only the first realCount rows are real positions (the rest pad the row count and are never written back).
+        var qkv = (realCount == batch * length && realRows.shape[0] == realCount ? packed
+                : zeros(batch * length, 3 * width, device: input.device).index_copy_(0, realRows.narrow(0, 0, realCount), packed.narrow(0, 0, realCount)))
             .view(batch, length, 3, _heads, headDim)
             .permute(2, 0, 3, 1, 4); // [3, batch, heads, length, headDim]
         var attended = nn.functional.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], keyMask, 0.0, false);

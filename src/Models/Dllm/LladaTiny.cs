@@ -137,7 +137,8 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
     /// <summary>
     /// §3.2.3 inference: the final hidden states, projected to the item-vector width, at every
     /// <see cref="PositionKind.UnlabeledFill"/> position of <paramref name="batch"/>. Labeled positions keep their
-    /// observed items. Runs without dropout or gradients; the training flag is restored afterwards.
+    /// observed items. Runs without dropout or gradients; the training flag is restored afterwards. A sequence's outputs
+    /// are bit for bit the same whatever other sequences share the batch (its shape aside).
     /// </summary>
     public LladaFillResult Fill(Interaction batch)
     {
@@ -248,6 +249,13 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
     /// zeroing the vectors behind [FILL]/[MASK] first); the blocks update their activations in place; and the last
     /// block, final norm and output projection run only for the output positions (all real positions still serve
     /// as keys and values: bidirectional attention, §3.2.2).
+    /// <para>
+    /// A position's output must not depend on what else shares the call (the dllm role re-publishes identical records
+    /// on a replay, issue 8 B8), but the BLAS kernels round differently for a handful of rows than for many: the fill of
+    /// a batch's only gap (1 row) differed in its last bits from the same fill beside others (seen as two different
+    /// outputs for one input after a replay). So each row-wise matmul runs over a row count padded to a multiple of
+    /// <see cref="RowTile"/> with copies of its first row, whose outputs are dropped.
+    /// </para>
     /// </summary>
     private Tensor FillForward(Tensor itemVectors, Tensor inputTokens, Tensor outputMask)
     {
@@ -256,22 +264,40 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
             throw new ArgumentException($"Sequences of length {length} exceed {nameof(LladaTinyOptions.MaxLength)} {_options.MaxLength}.");
         using Scalar padding = PaddingToken, item = ItemToken;
         var flatTokens = inputTokens.flatten();
-        var realRows = flatTokens.ne(padding).nonzero().squeeze(1);
+        var unpaddedRealRows = flatTokens.ne(padding).nonzero().squeeze(1);
+        long realCount = unpaddedRealRows.shape[0];
+        var outputRows = outputMask.index_select(0, unpaddedRealRows).nonzero().squeeze(1);
+        long outputs = outputRows.shape[0];
+        // Copies of the first real position pad the packed rows; nothing real ever reads what they hold. Without
+        // padding positions the row count is the call's own shape and needs no padding.
+        var realRows = realCount == batch * length ? unpaddedRealRows : PadToRowTile(unpaddedRealRows);
         var realTokens = flatTokens.index_select(0, realRows);
         var itemRows = realTokens.eq(item).nonzero().squeeze(1);
         // As in forward: every real position that does not show its item is [FILL]/[MASK] and shows the shared
         // embedding; only the item positions' vectors ever reach the adapter, so no target leaks into the input.
         var hidden = fillEmbedding.view(1, -1).repeat(realRows.shape[0], 1);
-        var shown = itemVectors.reshape(-1, _options.ItemVectorDim).index_select(0, realRows.index_select(0, itemRows));
-        hidden.index_copy_(0, itemRows, adapter.forward(shown));
+        var paddedItemRows = PadToRowTile(itemRows);
+        var shown = itemVectors.reshape(-1, _options.ItemVectorDim).index_select(0, realRows.index_select(0, paddedItemRows));
+        hidden.index_copy_(0, itemRows, adapter.forward(shown).narrow(0, 0, itemRows.shape[0]));
         using Scalar lengthScalar = length;
         hidden.add_(positionEmbedding.weight!.index_select(0, realRows.remainder(lengthScalar)));
 
         var attends = flatTokens.ne(padding).view(batch, 1, 1, length);
-        var outputRows = outputMask.index_select(0, realRows).nonzero().squeeze(1);
+        var lastRows = PadToRowTile(outputRows);
         for (int layer = 0; layer < blocks.Count; layer++)
-            hidden = blocks[layer].ForwardInference(hidden, realRows, batch, length, attends, layer == blocks.Count - 1 ? outputRows : null);
-        return outputProjection.forward(finalNorm.forward(hidden));
+            hidden = blocks[layer].ForwardInference(hidden, realRows, realCount, batch, length, attends, layer == blocks.Count - 1 ? lastRows : null);
+        return outputProjection.forward(finalNorm.forward(hidden)).narrow(0, 0, outputs);
+    }
+
+    /// <summary>Row counts of <see cref="FillForward"/>'s matmuls are multiples of this (see there).</summary>
+    internal const int RowTile = 16;
+
+    /// <summary><paramref name="rows"/> followed by copies of its first entry up to a multiple of <see cref="RowTile"/>.</summary>
+    private static Tensor PadToRowTile(Tensor rows)
+    {
+        long count = rows.shape[0];
+        long padded = (count + RowTile - 1) / RowTile * RowTile;
+        return padded == count ? rows : cat([rows, rows.narrow(0, 0, 1).expand(padded - count)]);
     }
 
     /// <summary>

@@ -19,7 +19,8 @@ namespace ReaSeq.Processors.Dllm;
 /// <para>
 /// Exactly once in the platform's sense: an output is a function of (model version, input record, item vectors).
 /// Every call to the model runs at a shape that depends only on the sequence's own length (see
-/// <see cref="DllmOptions.MicroBatch"/>), so batching never changes a fill. Each partition's model version is
+/// <see cref="DllmOptions.MicroBatch"/>), and the model pads the row counts of its packed inference path (see
+/// <see cref="LladaTiny.Fill"/>), so batching never changes a fill. Each partition's model version is
 /// committed with its offsets; a newer version is taken only at a batch boundary and committed before its first
 /// use; before a batch's outputs go out, its partitions are pinned to their versions up to the batch's end, so a
 /// replay after a crash uses the version the possibly published outputs used and re-publishes identical records.

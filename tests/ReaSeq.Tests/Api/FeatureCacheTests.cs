@@ -123,7 +123,9 @@ public sealed class FeatureCacheInvalidationTests(PostgresFixture postgres)
     [Fact]
     public async Task A_user_and_an_item_in_use_are_re_read_in_the_background_and_never_expire_under_a_request()
     {
-        const int maxAgeMs = 2_000;
+        // A background re-read has half the maximum age to land: 2 s here, which a test process whose thread pool is
+        // busy with other tests' blocking work still meets (with 1 s the test failed once in a full CI run).
+        const int maxAgeMs = 4_000;
         await using var api = await ApiHarness.StartAsync(postgres, new Dictionary<string, string?> { ["Api:Cache:MaxAgeMs"] = $"{maxAgeMs}" });
         var cache = api.Service<FeatureCache>();
         await api.AddClicksAsync("u-busy", ["a", "b"]);
@@ -133,17 +135,17 @@ public sealed class FeatureCacheInvalidationTests(PostgresFixture postgres)
         long userMisses = cache.Users.Misses, itemMisses = cache.Items.Misses;
 
         // Ids of their own: the topics and tables are shared with the other tests of the collection.
-        // A request every 100 ms for three maximum ages: each is served from the cache, entries are replaced past half their age.
+        // A request every 100 ms for two maximum ages: each is served from the cache, entries are replaced past half their age.
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (clock.ElapsedMilliseconds < 3 * maxAgeMs)
+        while (clock.ElapsedMilliseconds < 2 * maxAgeMs)
         {
             await cache.GetUserAsync("u-busy", CancellationToken.None);
             await cache.GetItemsAsync(["x-busy"], CancellationToken.None);
             await Task.Delay(100);
         }
-        Assert.Equal(0, cache.RefreshFailures);
-        Assert.Equal((userMisses, itemMisses), (cache.Users.Misses, cache.Items.Misses));
-        // Re-read (no request missed over three maximum ages) and unchanged, so the very instances stay: the user's model
+        Assert.True(cache.RefreshFailures == 0 && (userMisses, itemMisses) == (cache.Users.Misses, cache.Items.Misses),
+            $"{cache.RefreshFailures} background re-reads failed; user misses {userMisses} → {cache.Users.Misses}, item misses {itemMisses} → {cache.Items.Misses}");
+        // Re-read (no request missed over two maximum ages) and unchanged, so the very instances stay: the user's model
         // state, keyed on its features instance, stays valid.
         Assert.Same(firstUser, await cache.GetUserAsync("u-busy", CancellationToken.None));
         Assert.Same(firstItem, (await cache.GetItemsAsync(["x-busy"], CancellationToken.None))[0]);

@@ -113,7 +113,7 @@ public sealed class DllmRoleTests(PostgresFixture postgres)
         await first.WaitForModelAsync(CancellationToken.None);
         var stopFirst = world.Platform.Run(first, "first");
         await TestPlatform.WaitUntilAsync(() => Task.FromResult(first.Consumed == Users), TimeSpan.FromSeconds(60), "first pass");
-        await stopFirst.CancelAsync();
+        await world.Platform.StopAsync(stopFirst); // down: its consumer has left the group
 
         // A newer version appears while the role is down, and the offsets are lost as in a crash before they committed.
         Assert.Equal(2, (await trainer.TrainIfDueAsync(force: true, CancellationToken.None))?.Version);
@@ -134,7 +134,8 @@ public sealed class DllmRoleTests(PostgresFixture postgres)
         foreach (var user in records.GroupBy(r => serde.Deserialize(r.Message.Value).UserId))
         {
             var values = user.Select(r => Convert.ToHexString(r.Message.Value!)).Distinct().ToList();
-            Assert.True(values.Count == 1, $"{user.Key}: {values.Count} different outputs for one input");
+            Assert.True(values.Count == 1, $"{user.Key}: {values.Count} different outputs for one input: " +
+                string.Join(" | ", user.Select(r => Describe(serde.Deserialize(r.Message.Value)))));
             var output = serde.Deserialize(user.First().Message.Value);
             // Replayed records keep the version their first outputs used; records after them get the hot-loaded one.
             Assert.Equal(user.Key.StartsWith("later-", StringComparison.Ordinal) ? "dllm-v2" : "dllm-v1", output.ModelVersion);
@@ -142,4 +143,10 @@ public sealed class DllmRoleTests(PostgresFixture postgres)
         }
         Assert.Equal(2, second.ModelVersion);
     }
+
+    /// <summary>What tells two outputs apart, for a failure message.</summary>
+    private static string Describe(AugmentedSequence output) =>
+        $"{output.ModelVersion} unknown [{string.Join(",", output.UnknownPositions)}] " + string.Join("; ", output.Filled.Select(f =>
+            $"@{f.Position} {Convert.ToHexString(f.Vector.SelectMany(BitConverter.GetBytes).ToArray())[..24]} " +
+            string.Join(",", f.Nearest.Select(n => $"{n.ItemId}:{n.Score:R}"))));
 }

@@ -96,6 +96,14 @@ public sealed class TestPlatform : IAsyncDisposable
         return cts;
     }
 
+    /// <summary>Stops a loop started by <see cref="Run"/> and waits until its consumer has left the group.</summary>
+    public async Task StopAsync(CancellationTokenSource run)
+    {
+        await run.CancelAsync();
+        var loop = _loops.Single(l => ReferenceEquals(l.Cts, run)).Loop;
+        try { await loop.WaitAsync(TimeSpan.FromSeconds(30)); } catch (OperationCanceledException) { }
+    }
+
     public async Task<long> ScalarAsync(string sql)
     {
         await using var cmd = Db.CreateCommand(sql);

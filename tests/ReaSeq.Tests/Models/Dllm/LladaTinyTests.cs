@@ -171,6 +171,57 @@ public sealed class LladaTinyTests
         Assert.True(difference < 1e-5, $"Fill differs from the full forward by {difference:G3}.");
     }
 
+    [Theory]
+    [InlineData(1, 16)]
+    [InlineData(2, 32)]
+    public void A_fill_is_bitwise_the_same_whatever_else_shares_its_call(int layers, int modelDim)
+    {
+        // The dllm role re-publishes identical records on a replay only if a window's fill does not depend on its
+        // companions. Before the row counts were padded, the batch's only gap (one row through the last block) came
+        // out different in its last bits from the same gap beside others, and so did three gaps.
+        Determinism.Seed(5);
+        var options = SmallOptions();
+        (options.Layers, options.ModelDim, options.FeedForwardDim) = (layers, modelDim, 2 * modelDim);
+        using var model = LladaTiny.Create(options);
+        const int rows = 16, length = 16, dim = 32, targetLength = 13, targetGap = 7;
+        var random = new Random(3);
+        var target = Enumerable.Range(0, targetLength * dim).Select(_ => (float)random.NextDouble()).ToArray();
+        var fills = new HashSet<string>();
+        // 0 to 15 companions with gaps (some with two), the rest padding rows; the target at a different row each time.
+        for (int companions = 0; companions < rows; companions++)
+        {
+            var vectors = new float[rows * length * dim];
+            var kinds = new long[rows * length];
+            int targetRow = companions == 0 ? 0 : random.Next(companions + 1);
+            for (int row = 0; row < rows; row++)
+            {
+                bool real = row <= companions;
+                int items = row == targetRow ? targetLength : real ? random.Next(4, length + 1) : 1;
+                for (int p = 0; p < items; p++)
+                {
+                    kinds[row * length + p] = (long)PositionKind.Observed;
+                    for (int d = 0; d < dim && real; d++)
+                        vectors[(row * length + p) * dim + d] = row == targetRow ? target[p * dim + d] : (float)random.NextDouble();
+                }
+                if (row == targetRow) kinds[row * length + targetGap] = (long)PositionKind.UnlabeledFill;
+                else if (real) kinds[row * length + 2] = kinds[row * length + (companions % 2 == 0 ? 2 : 3)] = (long)PositionKind.UnlabeledFill;
+            }
+            foreach (int threads in new[] { 1, 2 })
+            {
+                TorchDevice.SetCpuThreads(threads);
+                using var batch = new Interaction()
+                    .Add(LladaTiny.ItemVectorsField, tensor(vectors).reshape(rows, length, dim))
+                    .Add(LladaTiny.PositionKindsField, tensor(kinds).reshape(rows, length));
+                using var filled = model.Fill(batch);
+                int index = Array.IndexOf(filled.Sequences.data<long>().ToArray(), (long)targetRow);
+                Assert.Equal(targetGap, filled.Positions[index].item<long>());
+                fills.Add(Convert.ToHexString(filled.Vectors[index].data<float>().ToArray().SelectMany(BitConverter.GetBytes).ToArray()));
+            }
+        }
+        TorchDevice.SetCpuThreads(1); // the collection's setting
+        Assert.Single(fills);
+    }
+
     [Fact]
     public void Masked_targets_do_not_leak_into_the_input()
     {
