@@ -252,9 +252,9 @@ public sealed class LladaTiny : nn.Module<Tensor, Tensor, Tensor>, ITrainableMod
     /// <para>
     /// A position's output must not depend on what else shares the call (the dllm role re-publishes identical records
     /// on a replay, issue 8 B8), but the BLAS kernels round differently for a handful of rows than for many: the fill of
-    /// a batch's only gap (1 row) differed in its last bits from the same fill beside others (seen as two different
-    /// outputs for one input after a replay). So each row-wise matmul runs over a row count padded to a multiple of
-    /// <see cref="RowTile"/> with copies of its first row, whose outputs are dropped.
+    /// a batch's only gap (1 row) differed in its last bits from the same fill beside others (the likely cause of two
+    /// different outputs for one input after a replay in CI). So each row-wise matmul runs over a row count padded to
+    /// a multiple of <see cref="RowTile"/> with copies of its first row, whose outputs are dropped.
     /// </para>
     /// </summary>
     private Tensor FillForward(Tensor itemVectors, Tensor inputTokens, Tensor outputMask)
