@@ -20,6 +20,9 @@ public sealed class FeatureCache(FeatureStore store, ApiOptions options)
     public VersionedCache<ItemFeatures> Items { get; } = new(options.Cache.MaxItems, options.Cache.MaxAgeMs, i => i.KnowledgeTsMs, i => i.LoadedAtMs,
         ReuseItem);
 
+    /// <summary>Keys whose background re-read is under way.</summary>
+    public int RefreshesInFlight => _refreshingUsers.Count + _refreshingItems.Count;
+
     /// <summary>Background re-reads that failed (the entry then expires and the next request reads it itself).</summary>
     public long RefreshFailures => Interlocked.Read(ref _refreshFailures);
 
