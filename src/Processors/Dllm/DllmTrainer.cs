@@ -146,9 +146,8 @@ public sealed class DllmTrainer(DllmStore store, ItemVectors vectors, LladaTinyO
             foreach (var item in window.Items) counts.TryAdd(item, 0);
             foreach (var position in window.Labeled) counts[window.Items[position]]++;
         }
-        var items = counts.Keys.ToList();
-        var (shares, unseen) = SamplingBias.SmoothedLogShares([.. items.Select(item => counts[item])]);
-        var logPrior = items.Select((item, i) => (item, i)).ToDictionary(x => x.item, x => shares[x.i], StringComparer.Ordinal);
+        var (shares, unseen) = SamplingBias.SmoothedLogShares([.. counts.Values]);
+        var logPrior = counts.Keys.Zip(shares).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
         return item => logPrior.GetValueOrDefault(item, unseen);
     }
 

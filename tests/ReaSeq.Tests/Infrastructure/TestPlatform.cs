@@ -100,7 +100,11 @@ public sealed class TestPlatform : IAsyncDisposable
     public async Task StopAsync(CancellationTokenSource run)
     {
         await run.CancelAsync();
-        var loop = _loops.Single(l => ReferenceEquals(l.Cts, run)).Loop;
+        await WaitStoppedAsync(_loops.Single(l => ReferenceEquals(l.Cts, run)).Loop);
+    }
+
+    private static async Task WaitStoppedAsync(Task loop)
+    {
         try { await loop.WaitAsync(TimeSpan.FromSeconds(30)); } catch (OperationCanceledException) { }
     }
 
@@ -169,10 +173,7 @@ public sealed class TestPlatform : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         foreach (var (cts, _) in _loops) cts.Cancel();
-        foreach (var (_, loop) in _loops)
-        {
-            try { await loop.WaitAsync(TimeSpan.FromSeconds(30)); } catch (OperationCanceledException) { }
-        }
+        foreach (var (_, loop) in _loops) await WaitStoppedAsync(loop);
         foreach (var handler in _handlers) handler.Dispose(); // their producers would keep calling a stopped broker
         Producer.Dispose();
         DeadLetters.Dispose();
